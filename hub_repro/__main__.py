@@ -1,0 +1,7 @@
+"""`python -m hub_repro`: see hub_repro.cli."""
+
+import sys
+
+from hub_repro.cli import main
+
+sys.exit(main())

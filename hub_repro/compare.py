@@ -1,0 +1,151 @@
+"""The comparison: run the module on packed text, rebuild modeling.py's pooler from the module's own
+weights, apply it to sequence_output[:, 0], and measure both against pooled_output.
+
+The verdict comes from the numbers alone: pooled_output is "reproduced" when the rebuilt pooler
+matches it within TOLERANCE on every example.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from hub_repro import pooler as pooler_lib
+from hub_repro.module import Module
+from hub_repro.tokenization import Tokenizer
+
+# float32 has a 2^-24 ~ 6e-8 relative rounding step. The module and the rebuild compute the same
+# tanh(x K + b), but possibly with a different summation order in the H-term dot product (a
+# different kernel, batch shape or graph), which moves each pre-activation by up to ~sqrt(H) ulps
+# of its magnitude: ~2e-6 for H = 768 and |x K| ~ 1. tanh' <= 1 does not enlarge that. 1e-5 leaves
+# a 5x margin at H = 768 and stays four orders of magnitude below the gap to sequence_output[:, 0]
+# (0.1 to 10), so no "almost" pooler can pass.
+TOLERANCE = 1e-5
+# Inputs with more batches than this get a progress bar on stderr.
+PROGRESS_MIN_BATCHES = 4
+
+
+@dataclasses.dataclass
+class Stats:
+  """One comparison against pooled_output, per example and summarized."""
+  per_example_max_abs_diff: list[float]
+  per_example_cosine: list[float]
+
+  @property
+  def max_abs_diff(self) -> float:
+    return max(self.per_example_max_abs_diff)
+
+  @property
+  def mean_cosine(self) -> float:
+    return float(np.mean(self.per_example_cosine))
+
+  def to_json(self) -> dict:
+    return {"max_abs_diff": self.max_abs_diff, "mean_cosine": self.mean_cosine,
+            "min_cosine": min(self.per_example_cosine)}
+
+
+@dataclasses.dataclass
+class Result:
+  handle: str
+  format: str
+  path: str
+  hidden_size: int
+  max_seq_length: int
+  num_examples: int
+  num_truncated: int
+  pooler: pooler_lib.PoolerWeights
+  pooled_vs_cls: Stats
+  pooled_vs_rebuilt: Stats
+  tolerance: float
+
+  @property
+  def reproduced(self) -> bool:
+    return self.pooled_vs_rebuilt.max_abs_diff <= self.tolerance
+
+  def to_json(self) -> dict:
+    return {
+        "handle": self.handle,
+        "format": self.format,
+        "hidden_size": self.hidden_size,
+        "max_seq_length": self.max_seq_length,
+        "num_examples": self.num_examples,
+        "num_truncated": self.num_truncated,
+        "pooler": {"kernel": self.pooler.kernel_name, "bias": self.pooler.bias_name,
+                   "found_by": self.pooler.found_by},
+        "pooled_vs_cls": self.pooled_vs_cls.to_json(),
+        "pooled_vs_rebuilt": self.pooled_vs_rebuilt.to_json(),
+        "tolerance": self.tolerance,
+        "reproduced": self.reproduced,
+    }
+
+
+def _row_stats(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """Per-row max |a - b| and cosine similarity, in float64 so the summary adds no rounding."""
+  a, b = a.astype(np.float64), b.astype(np.float64)
+  max_abs = np.max(np.abs(a - b), axis=-1)
+  norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
+  cosine = np.sum(a * b, axis=-1) / np.maximum(norms, np.finfo(np.float64).tiny)
+  return max_abs, cosine
+
+
+def position_limit(variables: dict) -> int | None:
+  """Rows of the position embedding table: the longest sequence the module accepts."""
+  for name, value in sorted(variables.items()):
+    if "position_emb" in name and len(value.shape) == 2:
+      return int(value.shape[0])
+  return None
+
+
+def make_batches(examples: list, batch_size: int) -> list[list]:
+  """Consecutive batches of at most batch_size; single sentences and pairs never share a batch
+  (they pack differently), and the order of examples is kept."""
+  batches = []
+  for example in examples:
+    if (batches and len(batches[-1]) < batch_size
+        and isinstance(batches[-1][0], str) == isinstance(example, str)):
+      batches[-1].append(example)
+    else:
+      batches.append([example])
+  return batches
+
+
+def check(module: Module, examples: list, max_seq_length: int = 128, batch_size: int = 32,
+          tolerance: float = TOLERANCE, progress: bool | None = None) -> Result:
+  """Runs the reproduction on `examples` (strings or (first, second) pairs) and returns the numbers.
+
+  Raises pooler.NoPoolerError if the module has no dense layer that explains pooled_output.
+  """
+  if not examples:
+    raise ValueError("no examples to run")
+  if batch_size < 1:
+    raise ValueError(f"batch size must be at least 1, got {batch_size}")
+  if module.vocab_file is None:
+    raise ValueError(f"{module.handle} has no vocab file among its assets; cannot tokenize text")
+  tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
+  variables = module.variable_values()
+  batches = make_batches(examples, batch_size)
+  if progress is None:
+    progress = len(batches) > PROGRESS_MIN_BATCHES
+  found, hidden_size, num_truncated = None, None, 0
+  cls_diff, cls_cos, rebuilt_diff, rebuilt_cos = [], [], [], []
+  for batch in tqdm(batches, desc="batches", unit="batch", disable=not progress, leave=False):
+    packed = tokenizer.encode(batch, max_seq_length)
+    num_truncated += packed.num_truncated
+    outputs = module(packed.input_ids, packed.input_mask, packed.segment_ids)
+    pooled = outputs["pooled_output"].numpy()
+    sequence = outputs["sequence_output"]
+    if found is None:
+      hidden_size = int(pooled.shape[-1])
+      found = pooler_lib.find_pooler(variables, sequence, pooled, tolerance)
+    rebuilt = found(sequence).numpy()
+    max_abs, cosine = _row_stats(pooled, sequence[:, 0].numpy())
+    cls_diff.extend(max_abs.tolist()), cls_cos.extend(cosine.tolist())
+    max_abs, cosine = _row_stats(pooled, rebuilt)
+    rebuilt_diff.extend(max_abs.tolist()), rebuilt_cos.extend(cosine.tolist())
+  return Result(
+      handle=module.handle, format=module.format, path=module.path, hidden_size=hidden_size,
+      max_seq_length=max_seq_length, num_examples=len(examples), num_truncated=num_truncated,
+      pooler=found, pooled_vs_cls=Stats(cls_diff, cls_cos),
+      pooled_vs_rebuilt=Stats(rebuilt_diff, rebuilt_cos), tolerance=tolerance)

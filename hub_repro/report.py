@@ -1,0 +1,65 @@
+"""The human report and the JSON record of a comparison."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+from hub_repro.compare import Result
+
+
+def render(result: Result) -> str:
+  """A short report a newcomer can read: what was compared, the two numbers, the verdict."""
+  cls, rebuilt = result.pooled_vs_cls, result.pooled_vs_rebuilt
+  lines = [
+      "Is BERT's pooled_output the hidden state of [CLS], sequence_output[:, 0]?",
+      "",
+      f"  module   {result.handle}  ({result.format}, hidden size {result.hidden_size})",
+      f"  inputs   {result.num_examples} examples, max_seq_length {result.max_seq_length}, "
+      f"{result.num_truncated} truncated",
+      f"  pooler   {result.pooler.kernel_name}, {result.pooler.bias_name}",
+      f"           found {result.pooler.found_by}",
+      "",
+      f"  {'pooled_output compared with':<44}{'max |diff|':>12}{'mean cosine':>14}",
+      f"  {'sequence_output[:, 0]   (the [CLS] state)':<44}{cls.max_abs_diff:>12.3g}"
+      f"{cls.mean_cosine:>14.6f}",
+      f"  {'tanh(sequence_output[:, 0] @ K + b)':<44}{rebuilt.max_abs_diff:>12.3g}"
+      f"{rebuilt.mean_cosine:>14.6f}",
+      f"  {'   (modeling.py pooler, module weights)':<44}",
+      "",
+  ]
+  if result.reproduced:
+    lines += [
+        f"Verdict: REPRODUCED (max |diff| {rebuilt.max_abs_diff:.3g} <= tolerance "
+        f"{result.tolerance:g}).",
+        "pooled_output is not the [CLS] hidden state. It is one more layer on top of it, the",
+        "pooler of google-research/bert modeling.py: pooled_output = tanh(dense(sequence_output[:, 0]))",
+        "with the module's own pooler weights, trained for next-sentence prediction. Use",
+        "sequence_output[:, 0] (or a mean over tokens) when you want the raw [CLS] state.",
+    ]
+  else:
+    lines += [
+        f"Verdict: NOT REPRODUCED (max |diff| {rebuilt.max_abs_diff:.3g} > tolerance "
+        f"{result.tolerance:g}).",
+        "This module's pooled_output is not tanh(dense(sequence_output[:, 0])) with the weights",
+        f"found ({result.pooler.kernel_name}); it is computed some other way.",
+    ]
+  return "\n".join(lines)
+
+
+def write_json(record: dict, path: str) -> None:
+  """Writes `record` atomically: a crash leaves the old file or none, never half a file."""
+  path = os.path.abspath(path)
+  folder = os.path.dirname(path)
+  if not os.path.isdir(folder):
+    raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
+  fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
+  try:
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+      json.dump(record, f, indent=2, sort_keys=True)
+      f.write("\n")
+    os.replace(tmp, path)
+  except BaseException:
+    os.unlink(tmp)
+    raise

@@ -1,0 +1,170 @@
+"""Weight readers: a google-research checkpoint folder or a Hugging Face BertModel folder, into
+modeling.py's checkpoint names (see `modeling.variable_shapes`).
+
+Every reader compares key SETS exactly (naming each missing and unexpected key) and checks each
+shape with its name, so a wrong file fails loudly instead of loading half a model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+
+import numpy as np
+
+from hub_repro import modeling
+from hub_repro.config import BertConfig
+
+# Hugging Face BertModel name -> modeling.py name. `{n}` is the layer index.
+HF_TO_BERT = {
+    "embeddings.word_embeddings.weight": "bert/embeddings/word_embeddings",
+    "embeddings.token_type_embeddings.weight": "bert/embeddings/token_type_embeddings",
+    "embeddings.position_embeddings.weight": "bert/embeddings/position_embeddings",
+    "embeddings.LayerNorm.weight": "bert/embeddings/LayerNorm/gamma",
+    "embeddings.LayerNorm.bias": "bert/embeddings/LayerNorm/beta",
+    "encoder.layer.{n}.attention.self.query.weight": "bert/encoder/layer_{n}/attention/self/query/kernel",
+    "encoder.layer.{n}.attention.self.query.bias": "bert/encoder/layer_{n}/attention/self/query/bias",
+    "encoder.layer.{n}.attention.self.key.weight": "bert/encoder/layer_{n}/attention/self/key/kernel",
+    "encoder.layer.{n}.attention.self.key.bias": "bert/encoder/layer_{n}/attention/self/key/bias",
+    "encoder.layer.{n}.attention.self.value.weight": "bert/encoder/layer_{n}/attention/self/value/kernel",
+    "encoder.layer.{n}.attention.self.value.bias": "bert/encoder/layer_{n}/attention/self/value/bias",
+    "encoder.layer.{n}.attention.output.dense.weight": "bert/encoder/layer_{n}/attention/output/dense/kernel",
+    "encoder.layer.{n}.attention.output.dense.bias": "bert/encoder/layer_{n}/attention/output/dense/bias",
+    "encoder.layer.{n}.attention.output.LayerNorm.weight": "bert/encoder/layer_{n}/attention/output/LayerNorm/gamma",
+    "encoder.layer.{n}.attention.output.LayerNorm.bias": "bert/encoder/layer_{n}/attention/output/LayerNorm/beta",
+    "encoder.layer.{n}.intermediate.dense.weight": "bert/encoder/layer_{n}/intermediate/dense/kernel",
+    "encoder.layer.{n}.intermediate.dense.bias": "bert/encoder/layer_{n}/intermediate/dense/bias",
+    "encoder.layer.{n}.output.dense.weight": "bert/encoder/layer_{n}/output/dense/kernel",
+    "encoder.layer.{n}.output.dense.bias": "bert/encoder/layer_{n}/output/dense/bias",
+    "encoder.layer.{n}.output.LayerNorm.weight": "bert/encoder/layer_{n}/output/LayerNorm/gamma",
+    "encoder.layer.{n}.output.LayerNorm.bias": "bert/encoder/layer_{n}/output/LayerNorm/beta",
+    "pooler.dense.weight": "bert/pooler/dense/kernel",
+    "pooler.dense.bias": "bert/pooler/dense/bias",
+}
+# torch.nn.Linear stores weight as [out, in]; tf.layers.dense's kernel is [in, out].
+HF_TRANSPOSED = [
+    "attention.self.query.weight", "attention.self.key.weight", "attention.self.value.weight",
+    "attention.output.dense.weight", "intermediate.dense.weight", "output.dense.weight",
+    "pooler.dense.weight",
+]
+# Keys a Hugging Face file may carry that are not weights of the encoder.
+HF_IGNORED = [r"embeddings\.position_ids"]
+# Keys of a google-research pretraining checkpoint that are not part of BertModel.
+CHECKPOINT_IGNORED = [r"cls/.*", r"global_step", r".*/adam_[mv]", r"bad_steps", r"good_steps",
+                      r"loss_scale"]
+
+
+@dataclasses.dataclass
+class BertWeights:
+  """A BertModel's weights under modeling.py's names, with the config and vocab they belong to."""
+  config: BertConfig
+  params: dict[str, np.ndarray]
+  vocab_file: str
+  do_lower_case: bool = True
+  source: str = ""
+
+
+class WeightsError(ValueError):
+  """The weights on disk do not match what modeling.py's BertModel needs."""
+
+
+def check_params(params: dict[str, np.ndarray], config: BertConfig, source: str) -> None:
+  """Compares the key set and every shape against `modeling.variable_shapes(config)`."""
+  expected = modeling.variable_shapes(config)
+  missing = sorted(set(expected) - set(params))
+  unexpected = sorted(set(params) - set(expected))
+  if missing or unexpected:
+    raise WeightsError(f"{source}: weights do not match BertConfig: "
+                       f"missing keys {missing}, unexpected keys {unexpected}")
+  for name, shape in expected.items():
+    if tuple(params[name].shape) != shape:
+      raise WeightsError(f"{source}: {name} has shape {tuple(params[name].shape)}, "
+                         f"expected {shape} from the config")
+
+
+def _ignored(name: str, patterns: list[str]) -> bool:
+  return any(re.fullmatch(p, name) for p in patterns)
+
+
+def _require(folder: str, names: list[str], kind: str) -> None:
+  if not os.path.isdir(folder):
+    raise FileNotFoundError(f"{folder} is not a folder; expected a {kind} folder")
+  missing = [n for n in names if not os.path.exists(os.path.join(folder, n))]
+  if missing:
+    raise FileNotFoundError(f"{folder} is not a {kind} folder: missing {missing} "
+                            f"(expected {names})")
+
+
+def read_google_checkpoint(folder: str, do_lower_case: bool = True) -> BertWeights:
+  """Reads a google-research/bert release folder: bert_config.json, vocab.txt, bert_model.ckpt*."""
+  import tensorflow as tf  # noqa: PLC0415 (TensorFlow is slow to import; only readers need it)
+
+  _require(folder, ["bert_config.json", "vocab.txt", "bert_model.ckpt.index"],
+           "google-research checkpoint")
+  config = BertConfig.from_json_file(os.path.join(folder, "bert_config.json"))
+  reader = tf.train.load_checkpoint(os.path.join(folder, "bert_model.ckpt"))
+  params = {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if not _ignored(name, CHECKPOINT_IGNORED)}
+  check_params(params, config, folder)
+  return BertWeights(config, params, os.path.join(folder, "vocab.txt"), do_lower_case,
+                     source=folder)
+
+
+def hf_to_bert_name(hf_name: str) -> str | None:
+  """The modeling.py name of a Hugging Face key, or None if the table has no entry."""
+  name = hf_name[len("bert."):] if hf_name.startswith("bert.") else hf_name
+  match = re.fullmatch(r"encoder\.layer\.(\d+)\.(.*)", name)
+  if match:
+    template = HF_TO_BERT.get(f"encoder.layer.{{n}}.{match.group(2)}")
+    return template.format(n=match.group(1)) if template else None
+  return HF_TO_BERT.get(name)
+
+
+def sha256_of(path: str) -> str:
+  digest = hashlib.sha256()
+  with open(path, "rb") as f:
+    for block in iter(lambda: f.read(1 << 20), b""):
+      digest.update(block)
+  return digest.hexdigest()
+
+
+def read_huggingface(folder: str, expected_sha256: str | None = None) -> BertWeights:
+  """Reads a Hugging Face BertModel folder: config.json, model.safetensors, vocab.txt."""
+  from safetensors.numpy import load_file  # noqa: PLC0415
+
+  _require(folder, ["config.json", "model.safetensors", "vocab.txt"], "Hugging Face BertModel")
+  weights_path = os.path.join(folder, "model.safetensors")
+  if expected_sha256 is not None:
+    actual = sha256_of(weights_path)
+    if actual != expected_sha256:
+      raise WeightsError(f"{weights_path} has sha256 {actual}, expected {expected_sha256}: the "
+                         "file is corrupt or not the pinned release; reinstall the package")
+  with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+    hf_config = json.load(f)
+  config = BertConfig.from_hf_dict(hf_config)
+  do_lower_case = True
+  tokenizer_config = os.path.join(folder, "tokenizer_config.json")
+  if os.path.exists(tokenizer_config):
+    with open(tokenizer_config, encoding="utf-8") as f:
+      do_lower_case = bool(json.load(f).get("do_lower_case", True))
+
+  params, unmapped = {}, []
+  for hf_name, value in load_file(weights_path).items():
+    if _ignored(hf_name, HF_IGNORED):
+      continue
+    name = hf_to_bert_name(hf_name)
+    if name is None:
+      unmapped.append(hf_name)
+      continue
+    if any(hf_name.endswith(t) for t in HF_TRANSPOSED):
+      value = value.T
+    params[name] = np.ascontiguousarray(value, dtype=np.float32)
+  if unmapped:
+    raise WeightsError(f"{weights_path}: unexpected keys {sorted(unmapped)} (not a BertModel "
+                       "weight; a model with heads, e.g. BertForMaskedLM, is not supported)")
+  check_params(params, config, weights_path)
+  return BertWeights(config, params, os.path.join(folder, "vocab.txt"), do_lower_case,
+                     source=folder)
