@@ -13,6 +13,7 @@ import shutil
 import tempfile
 
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
 from hub_repro import modeling
 from hub_repro.weights import BertWeights
@@ -25,6 +26,7 @@ MODULE_DEF_FILENAME = "tfhub_module.pb"
 # single varint field: tag (field 1, wire type 0) = 0x08, value 3.
 MODULE_DEF_V3 = b"\x08\x03"
 VOCAB_ASSET = "vocab.txt"
+ASSET_PLACEHOLDER = b"SAVEDMODEL-ASSET"
 # (tags, training) of each MetaGraph, as bert's create_module_spec declared them.
 TAGS_AND_TRAINING = [(set(), False), ({"train"}, True)]
 
@@ -68,6 +70,21 @@ def _build_graph(weights: BertWeights, vocab_path: str, training: bool):
   return graph, params, signatures
 
 
+def _replace_asset_paths(module_dir: str) -> None:
+  """The vocab constant still holds the staging path; hub.create_module_spec stored the placeholder
+  "SAVEDMODEL-ASSET" there (the loader feeds the real path), and so do we."""
+  path = os.path.join(module_dir, "saved_model.pb")
+  saved_model = saved_model_pb2.SavedModel()
+  with open(path, "rb") as f:
+    saved_model.ParseFromString(f.read())
+  for meta_graph in saved_model.meta_graphs:
+    for node in meta_graph.graph_def.node:
+      if node.name == "vocab_file" and node.op == "Const":
+        node.attr["value"].tensor.string_val[:] = [ASSET_PLACEHOLDER]
+  with open(path, "wb") as f:
+    f.write(saved_model.SerializeToString(deterministic=True))
+
+
 def export_tf1_hub(weights: BertWeights, out_dir: str, overwrite: bool = False,
                    finalize=None) -> str:
   """Writes `weights` as a TF1 Hub module to `out_dir` and returns its path.
@@ -102,6 +119,7 @@ def export_tf1_hub(weights: BertWeights, out_dir: str, overwrite: bool = False,
           builder.add_meta_graph(sorted(tags), signature_def_map=signatures,
                                  assets_collection=assets)
     builder.save()
+    _replace_asset_paths(module_dir)
     with open(os.path.join(module_dir, MODULE_DEF_FILENAME), "wb") as f:
       f.write(MODULE_DEF_V3)
     if finalize is not None:
