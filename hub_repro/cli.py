@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
   parser.add_argument("--handle", help="a TF-Hub handle: a tfhub.dev URL, an http(s) URL serving "
                       "?tf-hub-format=compressed, or a local module folder (default: the "
                       "embedded all-MiniLM-L6-v2, offline)")
+  parser.add_argument("--preprocessor", help="a TF-Hub preprocessing model for a TF2 encoder "
+                      "(default: tokenize with the module's own vocab_file)")
   parser.add_argument("--text-file", help="UTF-8 file, one sentence per line (a tab separates "
                       "a sentence pair)")
   parser.add_argument("--max-seq-length", type=int, default=128,
@@ -119,7 +121,7 @@ def _examples(args) -> list:
 
 
 def run(args) -> int:
-  from hub_repro import compare, module, report  # noqa: PLC0415
+  from hub_repro import compare, module, report, tokenization  # noqa: PLC0415
 
   if args.max_seq_length < 3:
     raise UsageError(f"--max-seq-length {args.max_seq_length} is below 3, the minimum for "
@@ -133,7 +135,12 @@ def run(args) -> int:
   if limit is not None and args.max_seq_length > limit:
     raise UsageError(f"--max-seq-length {args.max_seq_length} is above the module's "
                      f"{limit} position embeddings; use at most {limit}")
-  result = compare.check(loaded, examples, args.max_seq_length, args.batch_size)
+  preprocessor = None
+  if args.preprocessor:
+    preprocessor = tokenization.HubPreprocessor(module.load_preprocessor(args.preprocessor),
+                                                args.preprocessor)
+  result = compare.check(loaded, examples, args.max_seq_length, args.batch_size,
+                         tokenizer=preprocessor)
   print(report.render(result))
   if args.json:
     report.write_json(result.to_json(), args.json)
@@ -141,19 +148,29 @@ def run(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-  args = build_parser().parse_args(argv)
+  argv = sys.argv[1:] if argv is None else list(argv)
   quiet_tensorflow()
+  if argv and argv[0] == "export":
+    from hub_repro import export  # noqa: PLC0415
+    parser, command = export.build_parser(), export.run
+    argv = argv[1:]
+  elif argv and argv[0] == "crosscheck":
+    from hub_repro import crosscheck  # noqa: PLC0415
+    return crosscheck.main(argv[1:])
+  else:
+    parser, command = build_parser(), run
+  args = parser.parse_args(argv)
   from hub_repro.embedded import EmbeddedModelError  # noqa: PLC0415
   from hub_repro.module import HandleError  # noqa: PLC0415
   from hub_repro.pooler import NoPoolerError  # noqa: PLC0415
   from hub_repro.weights import WeightsError  # noqa: PLC0415
 
   try:
-    return run(args)
+    return command(args)
   except NoPoolerError as e:
     code, message = EXIT_NO_POOLER, str(e)
   except (UsageError, HandleError, WeightsError, EmbeddedModelError, FileNotFoundError,
-          FileExistsError, ValueError) as e:
+          FileExistsError, ValueError, KeyError) as e:
     code, message = EXIT_BAD_INPUT, str(e)
   if args.debug:
     raise

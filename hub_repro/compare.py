@@ -112,18 +112,22 @@ def make_batches(examples: list, batch_size: int) -> list[list]:
 
 
 def check(module: Module, examples: list, max_seq_length: int = 128, batch_size: int = 32,
-          tolerance: float = TOLERANCE, progress: bool | None = None) -> Result:
+          tolerance: float = TOLERANCE, progress: bool | None = None,
+          tokenizer=None) -> Result:
   """Runs the reproduction on `examples` (strings or (first, second) pairs) and returns the numbers.
 
-  Raises pooler.NoPoolerError if the module has no dense layer that explains pooled_output.
+  `tokenizer` (a tokenization.HubPreprocessor, say) defaults to tensorflow_text's BertTokenizer over
+  the module's own vocab. Raises pooler.NoPoolerError if the module has no dense layer that
+  explains pooled_output.
   """
   if not examples:
     raise ValueError("no examples to run")
   if batch_size < 1:
     raise ValueError(f"batch size must be at least 1, got {batch_size}")
-  if module.vocab_file is None:
-    raise ValueError(f"{module.handle} has no vocab file among its assets; cannot tokenize text")
-  tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
+  if tokenizer is None:
+    if module.vocab_file is None:
+      raise ValueError(f"{module.handle} has no vocab file among its assets; pass a preprocessor")
+    tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
   variables = module.variable_values()
   batches = make_batches(examples, batch_size)
   if progress is None:

@@ -16,6 +16,7 @@ import urllib.error
 import numpy as np
 import tensorflow as tf
 import tensorflow_hub as hub
+import tensorflow_text  # noqa: F401 (registers the ops that preprocessing models use)
 
 from hub_repro import embedded
 
@@ -156,3 +157,13 @@ def load(handle: str | None = None, log=print) -> Module:
     lower_attr = getattr(obj, "do_lower_case", None)
     do_lower_case = bool(lower_attr.numpy()) if lower_attr is not None else True
   return Module(handle, path, fmt, obj, vocab_file, do_lower_case)
+
+
+def load_preprocessor(handle: str, log=print):
+  """Resolves and loads a TF-Hub preprocessing model (e.g. bert_en_uncased_preprocess/3)."""
+  path = resolve(handle, log=log)
+  try:
+    return hub.load(path)
+  except Exception as e:  # noqa: BLE001
+    raise HandleError(f"{handle}: tensorflow_hub could not load the preprocessor: "
+                      f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None

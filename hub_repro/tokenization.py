@@ -27,7 +27,67 @@ class PackedBatch:
   num_truncated: int  # examples that lost tokens to the sequence length
 
 
-class Tokenizer:
+def _flat(tokens: tf.RaggedTensor) -> tf.RaggedTensor:
+  """[batch, (words), (wordpieces)] -> [batch, (tokens)]."""
+  return tokens.merge_dims(-2, -1) if tokens.ragged_rank > 1 else tokens
+
+
+def pack_segments(segments: list[tf.RaggedTensor], seq_length, cls_id: int, sep_id: int,
+                  pad_id: int) -> dict:
+  """TF-only packing, as Model Garden's BertPackInputs does it (also inside a SavedModel).
+
+  Args:
+    segments: one int32 RaggedTensor [batch_size, (tokens)] per segment (or [batch, (words),
+      (wordpieces)], which is flattened).
+    seq_length: int or scalar int32 Tensor.
+
+  Returns:
+    {"input_word_ids", "input_mask", "input_type_ids"}: int32 Tensors [batch_size, seq_length].
+  """
+  segments = [_flat(s) for s in segments]
+  trimmed = text.RoundRobinTrimmer(seq_length - (len(segments) + 1)).trim(segments)
+  combined, segment_ids = text.combine_segments(
+      trimmed, start_of_sequence_id=cls_id, end_of_segment_id=sep_id)
+  input_word_ids, input_mask = text.pad_model_inputs(combined, seq_length, pad_value=pad_id)
+  input_type_ids, _ = text.pad_model_inputs(segment_ids, seq_length, pad_value=0)
+  return {"input_word_ids": tf.cast(input_word_ids, tf.int32),
+          "input_mask": tf.cast(input_mask, tf.int32),
+          "input_type_ids": tf.cast(input_type_ids, tf.int32)}
+
+
+class _Encoder:
+  """Examples -> PackedBatch, given `tokenize` and `_pack` of a subclass."""
+
+  def tokenize(self, sentences) -> tf.RaggedTensor:
+    raise NotImplementedError
+
+  def _pack(self, segments: list[tf.RaggedTensor], seq_length: int) -> dict:
+    raise NotImplementedError
+
+  def pack(self, segments: list[tf.RaggedTensor], seq_length: int) -> PackedBatch:
+    """BertPackInputs: trims each example round-robin to seq_length, adds [CLS] and [SEP]s, pads."""
+    if seq_length < len(segments) + 2:
+      raise ValueError(f"seq_length {seq_length} leaves no room for tokens with "
+                       f"{len(segments) + 1} special tokens")
+    packed = self._pack(segments, seq_length)
+    total = sum(_flat(s).row_lengths() for s in segments) + len(segments) + 1
+    return PackedBatch(tf.cast(packed["input_word_ids"], tf.int32),
+                       tf.cast(packed["input_mask"], tf.int32),
+                       tf.cast(packed["input_type_ids"], tf.int32),
+                       int(tf.math.count_nonzero(total > seq_length)))
+
+  def encode(self, examples: list, seq_length: int) -> PackedBatch:
+    """Examples are strings or (first, second) pairs; a batch must not mix the two."""
+    if examples and all(isinstance(e, (tuple, list)) for e in examples):
+      segments = [self.tokenize([e[0] for e in examples]), self.tokenize([e[1] for e in examples])]
+    elif all(isinstance(e, str) for e in examples):
+      segments = [self.tokenize(examples)]
+    else:
+      raise ValueError("a batch mixes single sentences and sentence pairs")
+    return self.pack(segments, seq_length)
+
+
+class Tokenizer(_Encoder):
   """tensorflow_text's BertTokenizer over a module's own vocab, plus TF-Hub style packing."""
 
   def __init__(self, vocab_file: str, do_lower_case: bool = True):
@@ -43,31 +103,26 @@ class Tokenizer:
                                          lower_case=do_lower_case)
 
   def tokenize(self, sentences) -> tf.RaggedTensor:
-    """[batch] strings -> int32 RaggedTensor [batch, (tokens)] of wordpiece ids."""
-    return self._tokenizer.tokenize(tf.constant(sentences, tf.string)).merge_dims(-2, -1)
+    """[batch] strings -> int32 RaggedTensor [batch, (words), (wordpieces)], as TF-Hub's
+    preprocessors' `tokenize` returns it."""
+    return self._tokenizer.tokenize(tf.convert_to_tensor(sentences, tf.string))
 
-  def pack(self, segments: list[tf.RaggedTensor], seq_length: int) -> PackedBatch:
-    """BertPackInputs: trims each example round-robin to seq_length, adds [CLS] and [SEP]s, pads."""
-    num_special = len(segments) + 1
-    if seq_length < num_special + 1:
-      raise ValueError(f"seq_length {seq_length} leaves no room for tokens with "
-                       f"{num_special} special tokens")
-    trimmed = text.RoundRobinTrimmer(seq_length - num_special).trim(segments)
-    lost = sum(tf.cast(s.row_lengths() != t.row_lengths(), tf.int32)
-               for s, t in zip(segments, trimmed))
-    combined, segment_ids = text.combine_segments(
-        trimmed, start_of_sequence_id=self.cls_id, end_of_segment_id=self.sep_id)
-    input_ids, input_mask = text.pad_model_inputs(combined, seq_length, pad_value=self.pad_id)
-    segment_ids, _ = text.pad_model_inputs(segment_ids, seq_length, pad_value=0)
-    return PackedBatch(tf.cast(input_ids, tf.int32), tf.cast(input_mask, tf.int32),
-                       tf.cast(segment_ids, tf.int32), int(tf.math.count_nonzero(lost)))
+  def _pack(self, segments, seq_length):
+    return pack_segments(segments, seq_length, self.cls_id, self.sep_id, self.pad_id)
 
-  def encode(self, examples: list, seq_length: int) -> PackedBatch:
-    """Examples are strings or (first, second) pairs; a batch must not mix the two."""
-    if examples and all(isinstance(e, (tuple, list)) for e in examples):
-      segments = [self.tokenize([e[0] for e in examples]), self.tokenize([e[1] for e in examples])]
-    elif all(isinstance(e, str) for e in examples):
-      segments = [self.tokenize(examples)]
-    else:
-      raise ValueError("a batch mixes single sentences and sentence pairs")
-    return self.pack(segments, seq_length)
+
+class HubPreprocessor(_Encoder):
+  """A TF-Hub preprocessing SavedModel (e.g. bert_en_uncased_preprocess/3) used as the tokenizer."""
+
+  def __init__(self, obj, handle: str):
+    for attribute in ("tokenize", "bert_pack_inputs"):
+      if not hasattr(obj, attribute):
+        raise ValueError(f"{handle} has no '{attribute}'; expected a BERT preprocessing model "
+                         "like tensorflow/bert_en_uncased_preprocess/3")
+    self._obj = obj
+
+  def tokenize(self, sentences) -> tf.RaggedTensor:
+    return self._obj.tokenize(tf.convert_to_tensor(sentences, tf.string))
+
+  def _pack(self, segments, seq_length):
+    return self._obj.bert_pack_inputs(segments, seq_length=tf.constant(seq_length, tf.int32))

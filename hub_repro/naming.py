@@ -1,0 +1,122 @@
+"""Variable names of the other BERT exporters, mapped to modeling.py's checkpoint names.
+
+TF Model Garden (`official/nlp/modeling/networks/bert_encoder.py`, exported to TF-Hub by
+`export_tfhub_lib.py` as tensorflow/bert_en_uncased_L-12_H-768_A-12/4) keeps attention weights per
+head: query/key/value kernels [H, N, H/N] with biases [N, H/N], and the attention output kernel
+[N, H/N, H]. modeling.py keeps them as [H, H] and [H]; the bytes are the same in row-major order,
+so mapping is a reshape, never a transpose.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from hub_repro import modeling
+from hub_repro.config import BertConfig
+
+# Model Garden name -> modeling.py name. `{n}` is the layer index.
+MODEL_GARDEN_TO_BERT = {
+    "word_embeddings/embeddings": "bert/embeddings/word_embeddings",
+    "type_embeddings/embeddings": "bert/embeddings/token_type_embeddings",
+    "position_embedding/embeddings": "bert/embeddings/position_embeddings",
+    "embeddings/layer_norm/gamma": "bert/embeddings/LayerNorm/gamma",
+    "embeddings/layer_norm/beta": "bert/embeddings/LayerNorm/beta",
+    "transformer/layer_{n}/self_attention/query/kernel": "bert/encoder/layer_{n}/attention/self/query/kernel",
+    "transformer/layer_{n}/self_attention/query/bias": "bert/encoder/layer_{n}/attention/self/query/bias",
+    "transformer/layer_{n}/self_attention/key/kernel": "bert/encoder/layer_{n}/attention/self/key/kernel",
+    "transformer/layer_{n}/self_attention/key/bias": "bert/encoder/layer_{n}/attention/self/key/bias",
+    "transformer/layer_{n}/self_attention/value/kernel": "bert/encoder/layer_{n}/attention/self/value/kernel",
+    "transformer/layer_{n}/self_attention/value/bias": "bert/encoder/layer_{n}/attention/self/value/bias",
+    "transformer/layer_{n}/self_attention/attention_output/kernel": "bert/encoder/layer_{n}/attention/output/dense/kernel",
+    "transformer/layer_{n}/self_attention/attention_output/bias": "bert/encoder/layer_{n}/attention/output/dense/bias",
+    "transformer/layer_{n}/self_attention_layer_norm/gamma": "bert/encoder/layer_{n}/attention/output/LayerNorm/gamma",
+    "transformer/layer_{n}/self_attention_layer_norm/beta": "bert/encoder/layer_{n}/attention/output/LayerNorm/beta",
+    "transformer/layer_{n}/intermediate/kernel": "bert/encoder/layer_{n}/intermediate/dense/kernel",
+    "transformer/layer_{n}/intermediate/bias": "bert/encoder/layer_{n}/intermediate/dense/bias",
+    "transformer/layer_{n}/output/kernel": "bert/encoder/layer_{n}/output/dense/kernel",
+    "transformer/layer_{n}/output/bias": "bert/encoder/layer_{n}/output/dense/bias",
+    "transformer/layer_{n}/output_layer_norm/gamma": "bert/encoder/layer_{n}/output/LayerNorm/gamma",
+    "transformer/layer_{n}/output_layer_norm/beta": "bert/encoder/layer_{n}/output/LayerNorm/beta",
+    "pooler_transform/kernel": "bert/pooler/dense/kernel",
+    "pooler_transform/bias": "bert/pooler/dense/bias",
+}
+# Model Garden names whose tensors are reshaped per head (see the module docstring).
+MODEL_GARDEN_PER_HEAD = [
+    "self_attention/query/kernel", "self_attention/query/bias",
+    "self_attention/key/kernel", "self_attention/key/bias",
+    "self_attention/value/kernel", "self_attention/value/bias",
+    "self_attention/attention_output/kernel",
+]
+
+
+def model_garden_names(config: BertConfig) -> dict[str, str]:
+  """Every Model Garden name of a BertEncoder with this config -> its modeling.py name."""
+  names = {}
+  for mg, bert in MODEL_GARDEN_TO_BERT.items():
+    layers = range(config.num_hidden_layers) if "{n}" in mg else [None]
+    for n in layers:
+      names[mg.format(n=n)] = bert.format(n=n)
+  return names
+
+
+def model_garden_shape(name: str, config: BertConfig) -> tuple[int, ...]:
+  """The shape Model Garden gives the variable `name` (modeling.py's shape, split per head)."""
+  bert_shape = modeling.variable_shapes(config)[model_garden_names(config)[name]]
+  n, d, h = config.num_attention_heads, config.size_per_head, config.hidden_size
+  if name.endswith("attention_output/kernel"):
+    return (n, d, h)
+  if any(name.endswith(p) for p in MODEL_GARDEN_PER_HEAD):
+    return (h, n, d) if name.endswith("kernel") else (n, d)
+  return bert_shape
+
+
+def is_model_garden(variables) -> bool:
+  return any(re.fullmatch(r"transformer/layer_\d+/self_attention/query/kernel", v)
+             for v in variables)
+
+
+def model_garden_to_bert(variables: dict, config: BertConfig, reshape=np.reshape) -> dict:
+  """Model Garden variables (by name) -> modeling.py params. Keys are compared exactly."""
+  names = model_garden_names(config)
+  present = {k for k in variables if k in names or not _ignored_model_garden(k)}
+  missing, unexpected = sorted(set(names) - present), sorted(present - set(names))
+  if missing or unexpected:
+    raise ValueError(f"Model Garden variables do not match BertConfig: missing {missing}, "
+                     f"unexpected {unexpected}")
+  shapes = modeling.variable_shapes(config)
+  return {names[k]: reshape(variables[k], shapes[names[k]]) for k in names}
+
+
+def bert_to_model_garden(params: dict, config: BertConfig) -> dict[str, np.ndarray]:
+  """modeling.py params -> Model Garden variables with Model Garden's shapes."""
+  return {mg: np.reshape(params[bert], model_garden_shape(mg, config))
+          for mg, bert in model_garden_names(config).items()}
+
+
+def _ignored_model_garden(name: str) -> bool:
+  # The encoder SavedModel also saves `do_lower_case` as an unnamed bool variable ("Variable").
+  return re.fullmatch(r"Variable(_\d+)?", name) is not None
+
+
+def infer_config(variables: dict, num_attention_heads: int, hidden_act: str = "gelu") -> BertConfig:
+  """A BertConfig from variable shapes in either naming. Heads and activation are not in the
+  shapes of modeling.py's naming, so they are arguments."""
+  if is_model_garden(variables):
+    num_attention_heads = variables["transformer/layer_0/self_attention/query/kernel"].shape[1]
+    rename = {mg.format(n=0): bert.format(n=0) for mg, bert in MODEL_GARDEN_TO_BERT.items()}
+    variables = {rename.get(k, k): v for k, v in variables.items()}
+  layers = {int(m.group(1)) for k in variables
+            if (m := re.fullmatch(r"bert/encoder/layer_(\d+)/.*|transformer/layer_(\d+)/.*", k))
+            and m.group(1) is not None}
+  layers |= {int(m.group(1)) for k in variables
+             if (m := re.fullmatch(r"transformer/layer_(\d+)/.*", k))}
+  word = variables["bert/embeddings/word_embeddings"].shape
+  return BertConfig(
+      vocab_size=int(word[0]), hidden_size=int(word[1]), num_hidden_layers=len(layers),
+      num_attention_heads=int(num_attention_heads),
+      intermediate_size=int(variables["bert/encoder/layer_0/intermediate/dense/kernel"].shape[1]),
+      hidden_act=hidden_act,
+      max_position_embeddings=int(variables["bert/embeddings/position_embeddings"].shape[0]),
+      type_vocab_size=int(variables["bert/embeddings/token_type_embeddings"].shape[0]))
