@@ -16,7 +16,6 @@ feed-forward activation set to the module's gelu, so the difference is explained
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 
 import numpy as np
@@ -68,46 +67,7 @@ KERAS_HUB_RESHAPED = {
     "attention/output/dense/kernel": "[H, H] -> [N, H/N, H]",
 }
 
-# TF Model Garden BertEncoder variable name (a TF2 SavedModel such as
-# tensorflow/bert_en_uncased_L-12_H-768_A-12/4) -> modeling.py name. `{n}` is the layer index.
-MODEL_GARDEN_TO_BERT = {
-    "word_embeddings/embeddings": "bert/embeddings/word_embeddings",
-    "type_embeddings/embeddings": "bert/embeddings/token_type_embeddings",
-    "position_embedding/embeddings": "bert/embeddings/position_embeddings",
-    "embeddings/layer_norm/gamma": "bert/embeddings/LayerNorm/gamma",
-    "embeddings/layer_norm/beta": "bert/embeddings/LayerNorm/beta",
-    "transformer/layer_{n}/self_attention/query/kernel": "bert/encoder/layer_{n}/attention/self/query/kernel",
-    "transformer/layer_{n}/self_attention/query/bias": "bert/encoder/layer_{n}/attention/self/query/bias",
-    "transformer/layer_{n}/self_attention/key/kernel": "bert/encoder/layer_{n}/attention/self/key/kernel",
-    "transformer/layer_{n}/self_attention/key/bias": "bert/encoder/layer_{n}/attention/self/key/bias",
-    "transformer/layer_{n}/self_attention/value/kernel": "bert/encoder/layer_{n}/attention/self/value/kernel",
-    "transformer/layer_{n}/self_attention/value/bias": "bert/encoder/layer_{n}/attention/self/value/bias",
-    "transformer/layer_{n}/self_attention/attention_output/kernel": "bert/encoder/layer_{n}/attention/output/dense/kernel",
-    "transformer/layer_{n}/self_attention/attention_output/bias": "bert/encoder/layer_{n}/attention/output/dense/bias",
-    "transformer/layer_{n}/self_attention_layer_norm/gamma": "bert/encoder/layer_{n}/attention/output/LayerNorm/gamma",
-    "transformer/layer_{n}/self_attention_layer_norm/beta": "bert/encoder/layer_{n}/attention/output/LayerNorm/beta",
-    "transformer/layer_{n}/intermediate/kernel": "bert/encoder/layer_{n}/intermediate/dense/kernel",
-    "transformer/layer_{n}/intermediate/bias": "bert/encoder/layer_{n}/intermediate/dense/bias",
-    "transformer/layer_{n}/output/kernel": "bert/encoder/layer_{n}/output/dense/kernel",
-    "transformer/layer_{n}/output/bias": "bert/encoder/layer_{n}/output/dense/bias",
-    "transformer/layer_{n}/output_layer_norm/gamma": "bert/encoder/layer_{n}/output/LayerNorm/gamma",
-    "transformer/layer_{n}/output_layer_norm/beta": "bert/encoder/layer_{n}/output/LayerNorm/beta",
-    "pooler_transform/kernel": "bert/pooler/dense/kernel",
-    "pooler_transform/bias": "bert/pooler/dense/bias",
-}
-# Model Garden's attention weights carry the head axis (as keras-hub's do); flattened to
-# modeling.py's [H, H] and [H]. The query kernel's [H, N, H/N] shape gives the head count.
-MODEL_GARDEN_FLATTENED = {
-    "self_attention/query/kernel": "[H, N, H/N] -> [H, H]",
-    "self_attention/key/kernel": "[H, N, H/N] -> [H, H]",
-    "self_attention/value/kernel": "[H, N, H/N] -> [H, H]",
-    "self_attention/query/bias": "[N, H/N] -> [H]",
-    "self_attention/key/bias": "[N, H/N] -> [H]",
-    "self_attention/value/bias": "[N, H/N] -> [H]",
-    "self_attention/attention_output/kernel": "[N, H/N, H] -> [H, H]",
-}
-# Model Garden SavedModel variables that are not encoder weights (the export's step counter).
-MODEL_GARDEN_IGNORED = [r"Variable"]
+# TF Model Garden names (TF2 SavedModels) are mapped to modeling.py's by hub_repro.naming.
 
 # ----------------------------------------------------------------------------- tolerances
 
@@ -165,82 +125,54 @@ def _check_key_sets(actual, expected, where: str) -> None:
     raise CrosscheckError(f"{where}: missing keys {missing}, unexpected keys {unexpected}")
 
 
-def _num_layers(names, pattern: str) -> int:
-  layers = {int(m.group(1)) for name in names for m in [re.search(pattern, name)] if m}
-  return max(layers) + 1 if layers else 0
-
-
 # ----------------------------------------------------------------------------- module weights
-
-
-def _flatten_heads(value: np.ndarray, suffix: str) -> np.ndarray:
-  """[H, N, H/N] -> [H, H] (query, key, value kernels); [N, H/N, H] -> [H, H] (output kernel);
-  [N, H/N] -> [H] (biases). The head index stays the outer one, as in modeling.py."""
-  if suffix.endswith("attention_output/kernel"):
-    return value.reshape(-1, value.shape[-1])
-  if suffix.endswith("kernel"):
-    return value.reshape(value.shape[0], -1)
-  return value.reshape(-1)
 
 
 def module_params(variables: dict[str, np.ndarray], where: str) -> tuple[dict, str, int | None]:
   """The module's weights under modeling.py's names.
 
-  Returns (params, naming, num_heads): naming is "modeling.py" or "Model Garden";
-  num_heads is read from Model Garden's [H, N, H/N] kernels, None for TF1 (flat [H, H] kernels).
+  Returns (params, naming, num_heads): naming is "modeling.py" or "Model Garden"; num_heads is
+  read from Model Garden's [H, N, H/N] query kernel, None for modeling.py's flat [H, H] kernels.
   """
+  from hub_repro import naming  # noqa: PLC0415
+
   if any(name.startswith("bert/") for name in variables):
     params = {name: np.asarray(value, np.float32) for name, value in variables.items()
               if name.startswith("bert/")}
     return params, "modeling.py", None
-  if "word_embeddings/embeddings" in variables:
-    kept = {name: value for name, value in variables.items()
-            if not any(re.fullmatch(p, name) for p in MODEL_GARDEN_IGNORED)}
-    num_layers = _num_layers(kept, r"^transformer/layer_(\d+)/")
-    table = expand(MODEL_GARDEN_TO_BERT, num_layers)
-    _check_key_sets(kept, table, f"{where}: TF2 Model Garden variables")
-    params, num_heads = {}, None
-    for name, value in kept.items():
-      value = np.asarray(value, np.float32)
-      flattened = [s for s in MODEL_GARDEN_FLATTENED if name.endswith(s)]
-      if flattened:
-        if flattened[0] == "self_attention/query/kernel":
-          num_heads = int(value.shape[1])
-        value = _flatten_heads(value, flattened[0])
-      params[table[name]] = value
-    return params, "Model Garden", num_heads
+  if naming.is_model_garden(variables):
+    num_heads = int(variables["transformer/layer_0/self_attention/query/kernel"].shape[1])
+    try:
+      config = naming.infer_config(variables, num_heads)
+      params = naming.model_garden_to_bert(variables, config)
+    except (KeyError, ValueError) as e:
+      raise CrosscheckError(f"{where}: {e}") from None
+    return {k: np.asarray(v, np.float32) for k, v in params.items()}, "Model Garden", num_heads
   some = sorted(variables)[:5]
   raise CrosscheckError(
       f"{where}: variables are named neither like modeling.py ('bert/embeddings/...') nor like TF "
-      f"Model Garden ('word_embeddings/embeddings', ...); first names: {some}")
+      f"Model Garden ('transformer/layer_0/...'); first names: {some}")
 
 
 def derive_config(params: dict, num_heads: int | None = None, hidden_act: str = "gelu"
                   ) -> tuple[BertConfig, list[str]]:
   """BertConfig from the weights' shapes (a TF1 module stores no config); returns notes that say
-  what was assumed rather than read."""
+  what was guessed rather than read."""
+  from hub_repro import naming  # noqa: PLC0415
+
   notes = []
-  try:
-    vocab_size, hidden_size = params["bert/embeddings/word_embeddings"].shape
-    type_vocab_size = params["bert/embeddings/token_type_embeddings"].shape[0]
-    max_positions = params["bert/embeddings/position_embeddings"].shape[0]
-    intermediate_size = params["bert/encoder/layer_0/intermediate/dense/kernel"].shape[1]
-  except KeyError as e:
-    raise CrosscheckError(f"cannot derive a BertConfig: weight {e.args[0]} is missing") from None
-  num_layers = _num_layers(params, r"^bert/encoder/layer_(\d+)/")
   if num_heads is None:
+    hidden_size = params["bert/embeddings/word_embeddings"].shape[1]
     num_heads = hidden_size // DEFAULT_HEAD_SIZE
     if num_heads < 1 or hidden_size % num_heads:
       num_heads = 1
     notes.append(f"num_attention_heads {num_heads} is a GUESS (hidden_size {hidden_size} at "
                  f"{DEFAULT_HEAD_SIZE} per head, else 1): weight shapes do not tell; pass "
                  "--num-heads if it is wrong")
-  config = BertConfig(vocab_size=int(vocab_size), hidden_size=int(hidden_size),
-                      num_hidden_layers=num_layers, num_attention_heads=int(num_heads),
-                      intermediate_size=int(intermediate_size), hidden_act=hidden_act,
-                      max_position_embeddings=int(max_positions),
-                      type_vocab_size=int(type_vocab_size))
-  return config, notes
+  try:
+    return naming.infer_config(params, num_heads, hidden_act), notes
+  except KeyError as e:
+    raise CrosscheckError(f"cannot derive a BertConfig: weight {e.args[0]} is missing") from None
 
 
 def _check_params(params: dict, config: BertConfig, where: str) -> None:
@@ -455,8 +387,7 @@ def crosscheck(handle: str | None = None, examples: list | None = None, max_seq_
   overrides = {k: v for k, v in [("num_attention_heads", num_heads), ("hidden_act", hidden_act)]
                if v is not None}
   if config is None and handle is None:
-    from hub_repro.weights import read_huggingface  # noqa: PLC0415
-    config = read_huggingface(embedded.model_dir()).config
+    config = embedded.config()
     source = f"config.json of {embedded.PACKAGE}"
   elif config is not None:
     source = "the given config"

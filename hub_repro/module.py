@@ -7,6 +7,7 @@ A handle is what `hub.load` takes: a tfhub.dev URL, any http(s) URL that serves
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -75,6 +76,8 @@ def resolve(handle: str | None, log=print) -> str:
                                                              "saved_model.pbtxt")):
     if _is_url(handle):  # do not keep a bogus download in the hub cache
       shutil.rmtree(path, ignore_errors=True)
+      with contextlib.suppress(FileNotFoundError):
+        os.remove(f"{path}.descriptor.txt")
     raise HandleError(f"{handle} is not a TF-Hub module: {path} contains neither saved_model.pb "
                       "nor saved_model.pbtxt")
   return path

@@ -1,0 +1,243 @@
+"""Tests of hub_repro.crosscheck: keras-hub's BertBackbone (and Hugging Face's BertModel, when torch
+is installed) against the module, on the same weights and inputs. No network."""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+from absl.testing import parameterized
+
+from hub_repro import crosscheck, embedded, modeling, naming
+from hub_repro.config import BertConfig
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+GOOGLE_MODULE = os.path.join(FIXTURES, "google_tf1", "module")
+GOOGLE_CONFIG = os.path.join(FIXTURES, "bert_config.json")
+MODEL_GARDEN_ENCODER = os.path.join(FIXTURES, "model_garden_tf2", "encoder")
+FIXTURE_SEQ_LENGTH = 16  # the fixture has 64 position embeddings; short keeps the tests fast
+EXAMPLES = ["the quick brown fox", "a b c d e f g", ("first segment", "second one")]
+
+
+def _quiet(_):
+  pass
+
+
+def _random_params(config: BertConfig, seed: int = 0) -> dict:
+  """Every modeling.py weight, random (not 0 or 1, so a dropped bias or gamma shows)."""
+  rng = np.random.RandomState(seed)
+  return {name: rng.normal(0.0, 0.5 if len(shape) > 1 else 0.1, shape).astype(np.float32)
+          for name, shape in modeling.variable_shapes(config).items()}
+
+
+def _keras_row(rows, prefix):
+  """The row named `prefix`, else the one row whose name starts with it."""
+  matches = ([row for row in rows if row["implementation"] == prefix]
+             or [row for row in rows if row["implementation"].startswith(prefix)])
+  if len(matches) != 1:
+    raise LookupError(f"expected one row starting with {prefix!r}, got "
+                      f"{[row['implementation'] for row in rows]}")
+  return matches[0]
+
+
+class NameMapTest(tf.test.TestCase, parameterized.TestCase):
+  """The modeling.py -> keras-hub name map on a tiny random BERT (modeling_test.py's sizes)."""
+
+  def setUp(self):
+    super().setUp()
+    self.config = BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2,
+                             num_attention_heads=4, intermediate_size=37,
+                             max_position_embeddings=16, type_vocab_size=2)
+    self.params = _random_params(self.config)
+
+  def test_map_covers_every_modeling_name(self):
+    expanded = crosscheck.expand(crosscheck.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
+    self.assertSetEqual(set(expanded), set(modeling.variable_shapes(self.config)))
+    self.assertLen(set(expanded.values()), len(expanded))  # no two names onto one weight
+
+  def test_backbone_holds_the_params(self):
+    backbone = crosscheck.keras_hub_backbone(self.params, self.config)
+    variables = {v.path: v.numpy() for v in backbone.weights}
+    table = crosscheck.expand(crosscheck.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
+    for name, path in table.items():
+      # A reshape moves no number: the flat values must be identical, bit for bit.
+      self.assertAllEqual(variables[path].reshape(-1), self.params[name].reshape(-1), msg=name)
+
+  def test_backbone_matches_modeling_py(self):
+    """Independent of any module: hub_repro.modeling and keras-hub on the same random weights."""
+    backbone = crosscheck.keras_hub_backbone(self.params, self.config)
+    ids = np.array([[2, 5, 6, 7, 3, 0, 0], [2, 8, 9, 3, 10, 11, 3]], np.int32)
+    mask = np.array([[1, 1, 1, 1, 1, 0, 0], [1] * 7], np.int32)
+    segments = np.array([[0] * 7, [0, 0, 0, 0, 1, 1, 1]], np.int32)
+    expected = modeling.bert_model(self.params, self.config, ids, mask, segments)
+    pooled, sequence = crosscheck.keras_runner(backbone)(ids, mask, segments)
+    self.assertEqual({"sequence_output": sequence.shape, "pooled_output": pooled.shape},
+                     {"sequence_output": (2, 7, 32), "pooled_output": (2, 32)})
+    real = mask == 1
+    # Same float32 math in another order (see crosscheck.FLOAT32_TOLERANCE); these weights are
+    # 25x larger than a trained BERT's, hence atol a little above that tolerance's measurements.
+    self.assertAllClose(sequence[real], expected["sequence_output"].numpy()[real], atol=2e-5,
+                        rtol=0)
+    self.assertAllClose(pooled, expected["pooled_output"], atol=2e-5, rtol=0)
+
+  @parameterized.named_parameters(
+      ("missing", "drop", "bert/encoder/layer_1/output/dense/bias",
+       r"missing keys \['bert/encoder/layer_1/output/dense/bias'\], unexpected keys \[\]"),
+      ("unexpected", "add", "bert/encoder/layer_2/output/dense/bias",
+       r"missing keys \[\], unexpected keys \['bert/encoder/layer_2/output/dense/bias'\]"),
+      ("shape", "transpose", "bert/encoder/layer_0/intermediate/dense/kernel",
+       r"bert/encoder/layer_0/intermediate/dense/kernel has shape \(37, 32\), expected "
+       r"\(32, 37\)"),
+  )
+  def test_bad_params_are_named(self, change, name, message):
+    params = dict(self.params)
+    if change == "drop":
+      del params[name]
+    elif change == "add":
+      params[name] = np.zeros([32], np.float32)
+    else:
+      params[name] = params[name].T
+    with self.assertRaisesRegex(crosscheck.CrosscheckError, message):
+      crosscheck.keras_hub_backbone(params, self.config)
+
+  def test_model_garden_names_map_back(self):
+    """Model Garden's [H, N, H/N] attention weights flatten to modeling.py's [H, H] exactly."""
+    variables = naming.bert_to_model_garden(self.params, self.config)
+    variables["Variable"] = np.array(True)  # the export's do_lower_case, ignored
+    params, naming_name, num_heads = crosscheck.module_params(variables, "test")
+    self.assertEqual((naming_name, num_heads), ("Model Garden", 4))
+    self.assertSetEqual(set(params), set(self.params))
+    for name, value in self.params.items():
+      self.assertAllEqual(params[name], value, msg=name)
+
+  def test_unknown_names_are_refused(self):
+    with self.assertRaisesRegex(crosscheck.CrosscheckError,
+                                r"named neither like modeling.py.*first names: \['encoder/w'\]"):
+      crosscheck.module_params({"encoder/w": np.zeros([2])}, "somewhere")
+
+  def test_config_from_shapes_says_heads_are_guessed(self):
+    config, notes = crosscheck.derive_config(self.params)
+    self.assertEqual(config, BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2,
+                                        num_attention_heads=1, intermediate_size=37,
+                                        max_position_embeddings=16, type_vocab_size=2))
+    self.assertRegex(" ".join(notes), r"num_attention_heads 1 is a GUESS .*--num-heads")
+    config, notes = crosscheck.derive_config(self.params, num_heads=4)
+    self.assertEqual(config, self.config)
+    self.assertEqual(notes, [])
+
+
+class GoogleFixtureTest(tf.test.TestCase):
+  """The TF1 Hub module made with Google's own modeling.py (gelu = tanh approximation)."""
+
+  def test_keras_hub_agrees_with_the_module(self):
+    config = BertConfig.from_json_file(GOOGLE_CONFIG)
+    rows = crosscheck.crosscheck(GOOGLE_MODULE, EXAMPLES, FIXTURE_SEQ_LENGTH,
+                                 num_heads=config.num_attention_heads, log=_quiet)
+    self.assertRegex(rows[0]["gelu"], r"tanh approximation \(ASSUMED")
+    row = _keras_row(rows, "keras-hub BertBackbone")
+    self.assertEqual(row["gelu"], "tanh approximation")
+    # Matching gelu: only float32 rounding remains; measured 1e-6 (FLOAT32_TOLERANCE says why).
+    self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertLessEqual(row["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertTrue(row["agrees"])
+    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_AGREES)
+
+  def test_a_wrong_head_count_is_caught(self):
+    rows = crosscheck.crosscheck(GOOGLE_MODULE, EXAMPLES, FIXTURE_SEQ_LENGTH, num_heads=2,
+                                 log=_quiet)
+    row = _keras_row(rows, "keras-hub BertBackbone")
+    self.assertFalse(row["agrees"])
+    self.assertRegex(row["explanation"], "num_attention_heads")
+    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_DISAGREES)
+
+  def test_main_prints_and_writes_json(self):
+    path = os.path.join(self.get_temp_dir(), "crosscheck.json")
+    code = crosscheck.main(["--handle", GOOGLE_MODULE, "--config", GOOGLE_CONFIG,
+                            "--max-seq-length", "32", "--json", path])
+    self.assertEqual(code, crosscheck.EXIT_AGREES)
+    with open(path, encoding="utf-8") as f:
+      record = json.load(f)
+    self.assertEqual(record["exit_code"], 0)
+    self.assertRegex(record["rows"][0]["gelu"], r"from the given config")
+
+  def test_main_refuses_bad_input(self):
+    self.assertEqual(crosscheck.main(["--handle", os.path.join(self.get_temp_dir(), "nothing")]),
+                     crosscheck.EXIT_BAD_INPUT)
+    self.assertEqual(crosscheck.main(["--handle", GOOGLE_MODULE, "--num-heads", "4"]),
+                     crosscheck.EXIT_BAD_INPUT)  # 128 > the fixture's 64 positions
+
+  def test_model_garden_fixture_agrees(self):
+    rows = crosscheck.crosscheck(MODEL_GARDEN_ENCODER, EXAMPLES, FIXTURE_SEQ_LENGTH, log=_quiet)
+    self.assertRegex(rows[0]["explanation"], r"heads from the Model Garden .*4 heads")
+    row = _keras_row(rows, "keras-hub BertBackbone")
+    # Model Garden's "gelu" is the tanh approximation too: float32 rounding only.
+    self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertLessEqual(row["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+
+
+class EmbeddedModelTest(tf.test.TestCase):
+  """all-MiniLM-L6-v2, trained with Hugging Face's "gelu" (erf); keras-hub uses tanh."""
+
+  rows = None
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.rows = crosscheck.crosscheck(None, EXAMPLES + ["Is the pooled output the hidden state "
+                                                       "of the first token?"], 32, log=_quiet)
+
+  def test_module_gelu_is_read_from_the_config(self):
+    self.assertEqual(self.rows[0]["gelu"], f"erf (exact) (from config.json of {embedded.PACKAGE})")
+    self.assertRegex(self.rows[0]["explanation"], "6 layers, hidden 384, 12 heads")
+
+  def test_gelu_mismatch_is_measured_and_explained(self):
+    shipped = _keras_row(self.rows, "keras-hub BertBackbone")
+    control = _keras_row(self.rows, "keras-hub BertBackbone, activation gelu_exact")
+    # The control (keras-hub with erf gelu) leaves float32 rounding only (measured 2e-6) ...
+    self.assertLessEqual(control["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertLessEqual(control["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    # ... so keras-hub as shipped differs by gelu alone: measured 3e-3 (sequence) and 2e-4
+    # (pooled), within the bound GELU_MISMATCH_TOLERANCE explains.
+    self.assertLessEqual(shipped["sequence_max_abs_diff"], crosscheck.GELU_MISMATCH_TOLERANCE)
+    self.assertLessEqual(shipped["pooled_max_abs_diff"], crosscheck.GELU_MISMATCH_TOLERANCE)
+    self.assertRegex(shipped["explanation"], "gelu differs")
+    # And the difference is real, not rounding: a float32-level comparison would fail on it, so a
+    # silent gelu mix-up (keras-hub switching to erf, or the module to tanh) breaks this test.
+    self.assertGreater(shipped["sequence_max_abs_diff"], 10 * crosscheck.FLOAT32_TOLERANCE)
+    self.assertGreater(shipped["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertGreater(shipped["sequence_max_abs_diff"], 100 * control["sequence_max_abs_diff"])
+    self.assertEqual(crosscheck.exit_code(self.rows), crosscheck.EXIT_AGREES)
+
+  def test_from_preset_agrees_with_the_name_map(self):
+    """keras-hub's own Hugging Face converter and our name map give the same outputs."""
+    preset = _keras_row(self.rows, "keras-hub BertBackbone.from_preset")
+    mapped = _keras_row(self.rows, "keras-hub BertBackbone")
+    # Same code, same weights (the module holds the package's float32 weights): same numbers, up
+    # to nothing at all; 1e-7 only guards against a different kernel choice between two builds.
+    self.assertAllClose(
+        [preset["pooled_max_abs_diff"], preset["sequence_max_abs_diff"]],
+        [mapped["pooled_max_abs_diff"], mapped["sequence_max_abs_diff"]], atol=1e-7, rtol=0)
+
+  def test_from_preset_weights_equal_mapped_weights(self):
+    from hub_repro.weights import read_huggingface  # pylint: disable=g-import-not-at-top
+
+    weights = read_huggingface(embedded.model_dir())
+    ours = {v.path: v.numpy() for v in crosscheck.keras_hub_backbone(weights).weights}
+    theirs = {v.path: v.numpy()
+              for v in crosscheck.keras_hub_from_preset(embedded.model_dir()).weights}
+    self.assertSetEqual(set(ours), set(theirs))
+    for path, value in ours.items():
+      self.assertAllEqual(value, theirs[path], msg=path)  # copies of one file: bit for bit
+
+  def test_transformers_row(self):
+    row = _keras_row(self.rows, "transformers BertModel")
+    self.assertIn("hidden_act='gelu'", row["implementation"])  # HF "gelu" is the erf form
+    if crosscheck.why_no_torch() is None:  # torch and transformers import
+      self.assertTrue(row["agrees"])
+    else:
+      self.assertEqual(row["status"], "skipped")
+      self.assertIn(crosscheck.TORCH_HINT, row["explanation"])
+
+
+if __name__ == "__main__":
+  tf.test.main()
