@@ -20,8 +20,11 @@ class FullReproductionTest(tf.test.TestCase):
     self.assertLessEqual(result.sequence_max_abs_diff, 1e-4)
     self.assertLessEqual(result.pooled_max_abs_diff, 1e-4)
     self.assertTrue(result.reproduced)
-    # Another head split gives other numbers: the detection is not a formality.
-    self.assertGreater(result.variant_errors["heads=1, gelu"], 1e-3)
+    # Another head split gives other numbers: the detection is not a formality. (The fixture's
+    # weights are modeling.py's 0.02-scale init, so attention is nearly uniform and the margin is
+    # ~200x rather than the ~1e6x seen on real weights.)
+    other_heads = [e for k, e in result.variant_errors.items() if not k.startswith("heads=4,")]
+    self.assertGreater(min(other_heads), 50 * result.variant_errors["heads=4, gelu"])
 
   def test_model_garden_tf2_fixture_layer_by_layer(self):
     result = full.reproduce_full(module.load(os.path.join(testutil.MODEL_GARDEN, "encoder")),
