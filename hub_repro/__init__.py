@@ -1,0 +1,5 @@
+"""hub_repro: shows by measurement that BERT's pooled_output on TF-Hub is modeling.py's pooler,
+tanh(dense(sequence_output[:, 0])) with the module's own weights, and not the [CLS] hidden state.
+
+text -> tokenization -> module -> compare (pooler) -> report; see README.md.
+"""

@@ -107,6 +107,7 @@ class Module:
   obj: object
   vocab_file: str | None
   do_lower_case: bool
+  _values: dict | None = dataclasses.field(default=None, repr=False)
 
   def __call__(self, input_ids, input_mask, segment_ids) -> dict:
     """Runs the encoder; returns float32 `pooled_output` [B, H] and `sequence_output` [B, S, H]
@@ -126,7 +127,10 @@ class Module:
     return {v.name.split(":")[0]: v for v in variables}
 
   def variable_values(self) -> dict[str, np.ndarray]:
-    return {name: v.numpy() for name, v in self.variables().items()}
+    """The variables' values by name, read once (the harness, --full and the CLI share them)."""
+    if self._values is None:
+      self._values = {name: v.numpy() for name, v in self.variables().items()}
+    return self._values
 
 
 def load(handle: str | None = None, log=print) -> Module:
