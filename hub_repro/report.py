@@ -26,7 +26,7 @@ def render(result: Result) -> str:
       f"{cls.mean_cosine:>14.6f}",
       f"  {'tanh(sequence_output[:, 0] @ K + b)':<44}{rebuilt.max_abs_diff:>12.3g}"
       f"{rebuilt.mean_cosine:>14.6f}",
-      f"  {'   (modeling.py pooler, module weights)':<44}",
+      "     (modeling.py pooler, module weights)",
       "",
   ]
   if result.reproduced:
@@ -35,8 +35,9 @@ def render(result: Result) -> str:
         f"{result.tolerance:g}).",
         "pooled_output is not the [CLS] hidden state. It is one more layer on top of it, the",
         "pooler of google-research/bert modeling.py: pooled_output = tanh(dense(sequence_output[:, 0]))",
-        "with the module's own pooler weights, trained for next-sentence prediction. Use",
-        "sequence_output[:, 0] (or a mean over tokens) when you want the raw [CLS] state.",
+        "with the module's own pooler weights (in BERT, trained for next-sentence prediction).",
+        "Feed pooled_output to a classifier you fine-tune; take sequence_output[:, 0] when you",
+        "need the [CLS] hidden state itself.",
     ]
   else:
     lines += [
