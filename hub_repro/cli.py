@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
   parser.add_argument("--num-heads", type=int,
                       help="--full: attention heads, if known (else found by the numbers)")
   parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
+  parser.add_argument("--plot", metavar="PATH",
+                      help="also save the comparison figure (as in notebooks/pooled_vs_cls) as a PNG")
   parser.add_argument("--debug", action="store_true", help="show tracebacks")
   return parser
 
@@ -147,6 +149,10 @@ def run(args) -> int:
   result = compare.check(loaded, examples, args.max_seq_length, args.batch_size,
                          tokenizer=preprocessor)
   print(report.render(result))
+  if args.plot:
+    from hub_repro import plots  # noqa: PLC0415
+    plots.save_comparison_plot(result, args.plot, result.sample_pooled_output,
+                               result.sample_sequence_output)
   record = result.to_json()
   reproduced = result.reproduced
   if args.full:

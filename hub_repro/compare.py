@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from hub_repro import pooler as pooler_lib
 from hub_repro.module import Module
@@ -59,6 +59,10 @@ class Result:
   pooled_vs_cls: Stats
   pooled_vs_rebuilt: Stats
   tolerance: float
+  # The first batch's outputs, for plots: pooled_output [B, H] and sequence_output[:, :1] [B, 1, H]
+  # (all the pooler reads). Later batches are not kept, so memory does not grow with the input.
+  sample_pooled_output: np.ndarray | None = dataclasses.field(default=None, repr=False)
+  sample_sequence_output: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
   @property
   def reproduced(self) -> bool:
@@ -143,6 +147,7 @@ def check(module: Module, examples: list, max_seq_length: int = 128, batch_size:
     if found is None:
       hidden_size = int(pooled.shape[-1])
       found = pooler_lib.find_pooler(variables, sequence, pooled, tolerance)
+      sample = (pooled, sequence[:, :1].numpy())
     rebuilt = found(sequence).numpy()
     max_abs, cosine = _row_stats(pooled, sequence[:, 0].numpy())
     cls_diff.extend(max_abs.tolist()), cls_cos.extend(cosine.tolist())
@@ -152,4 +157,5 @@ def check(module: Module, examples: list, max_seq_length: int = 128, batch_size:
       handle=module.handle, format=module.format, path=module.path, hidden_size=hidden_size,
       max_seq_length=max_seq_length, num_examples=len(examples), num_truncated=num_truncated,
       pooler=found, pooled_vs_cls=Stats(cls_diff, cls_cos),
-      pooled_vs_rebuilt=Stats(rebuilt_diff, rebuilt_cos), tolerance=tolerance)
+      pooled_vs_rebuilt=Stats(rebuilt_diff, rebuilt_cos), tolerance=tolerance,
+      sample_pooled_output=sample[0], sample_sequence_output=sample[1])

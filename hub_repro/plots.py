@@ -7,12 +7,12 @@ tolerance line; below it the per-example cosine similarity. Given the module's `
 `sequence_output` of a batch, the lower row shows instead every value of sequence_output[:, 0] and
 of the rebuilt pooler against pooled_output (a rebuild that matches sits on the diagonal).
 
-`layer_error_figure(full_result)`: the max |diff| of the whole-encoder rebuild per layer (TF2 modules
-expose encoder_outputs), and of sequence_output and pooled_output, on a log scale.
+`layer_error_figure(full_result)`: the max |diff| of the whole-encoder rebuild per layer (TF2
+modules expose encoder_outputs), and of sequence_output and pooled_output, on a log scale.
 
 Figures are made with matplotlib's object API on an Agg canvas: no pyplot, no GUI backend, so this
-works without a display and leaves pyplot's global state alone. In a notebook the Figure displays
-inline like any other.
+works without a display and leaves pyplot's global state alone. In a notebook, after
+`%matplotlib inline`, a returned Figure displays as a PNG.
 """
 
 from __future__ import annotations
@@ -109,11 +109,12 @@ def _cosine_panel(ax, result) -> None:
 
 def _values_panel(ax, pooled, other, color, title, ylabel) -> None:
   """Every value of `other` against the same entry of pooled_output, with the diagonal y = x."""
-  ax.scatter(pooled.ravel(), other.ravel(), s=4, alpha=0.4, color=color, linewidths=0)
   low = min(float(pooled.min()), float(other.min()))
   high = max(float(pooled.max()), float(other.max()))
   ax.plot([low, high], [low, high], color=TOLERANCE_COLOR, linestyle="--", linewidth=1,
-          label="y = x (equal)")
+          label="y = x (equal)", zorder=1)
+  ax.scatter(pooled.ravel(), other.ravel(), s=4 if pooled.size > 1000 else 10, alpha=0.5,
+             color=color, linewidths=0, zorder=2)
   max_abs = float(np.max(np.abs(pooled.astype(np.float64) - other.astype(np.float64))))
   ax.text(0.03, 0.97, f"max |diff| {max_abs:.2g}\n{pooled.size} values", transform=ax.transAxes,
           va="top", fontsize=9, bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.8"})
@@ -161,10 +162,10 @@ def comparison_figure(result, pooled_output=None, sequence_output=None) -> Figur
     cls = sequence[:, 0]
     rebuilt = np.asarray(result.pooler(sequence), np.float32)
     _values_panel(figure.add_subplot(grid[1, 0]), pooled, cls, CLS_COLOR,
-                  "sequence_output[:, 0] against pooled_output: off the diagonal",
+                  "The [CLS] state against pooled_output, value by value",
                   "sequence_output[:, 0]  (the [CLS] state)")
     _values_panel(figure.add_subplot(grid[1, 1]), pooled, rebuilt, REBUILT_COLOR,
-                  "rebuilt pooler against pooled_output: on the diagonal",
+                  "The rebuilt pooler against pooled_output, value by value",
                   "tanh(sequence_output[:, 0] @ K + b)")
   figure.suptitle("Is BERT's pooled_output the [CLS] hidden state sequence_output[:, 0]?",
                   fontsize=13)
@@ -236,5 +237,5 @@ def save_figure(figure: Figure, path: str) -> None:
 
 
 def save_comparison_plot(result, path: str, pooled_output=None, sequence_output=None) -> None:
-  """comparison_figure(result, ...) written to `path` as a PNG (atomically); for the CLI's --plot."""
+  """comparison_figure(result, ...) written to `path` as a PNG, atomically (the CLI's --plot)."""
   save_figure(comparison_figure(result, pooled_output, sequence_output), path)

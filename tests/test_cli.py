@@ -115,6 +115,14 @@ class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):
     self.assertEqual(code, cli.EXIT_REPRODUCED)
     self.assertIn("1 truncated", out)
 
+  def test_plot_writes_a_png(self):
+    path = os.path.join(self.get_temp_dir(), "figure.png")
+    code, _, _ = run_cli("--handle", testutil.GOOGLE_MODULE, "--max-seq-length", "16",
+                         "--plot", path)
+    self.assertEqual(code, cli.EXIT_REPRODUCED)
+    with open(path, "rb") as f:
+      self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
   def test_debug_shows_the_traceback(self):
     with self.assertRaises(Exception):
       run_cli("--debug", "--handle", os.path.join(self.get_temp_dir(), "nope"))

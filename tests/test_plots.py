@@ -1,0 +1,140 @@
+"""Tests of hub_repro.plots on real comparisons of the fixtures (no network): the PNG the CLI's
+--plot writes, and the axes, scales and reference lines of each figure."""
+
+import dataclasses
+import os
+
+import numpy as np
+import tensorflow as tf
+from matplotlib import image as mpl_image
+
+from hub_repro import compare, full, module, plots
+from hub_repro.tokenization import Tokenizer
+import testutil
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SEQ_LENGTH = 16  # the fixtures have 64 position embeddings; short keeps the tests fast
+
+
+def _quiet(_):
+  pass
+
+
+def _tolerance_lines(ax, tolerance):
+  """The horizontal lines of `ax` drawn at y = tolerance."""
+  return [line for line in ax.get_lines()
+          if len(set(line.get_ydata())) == 1 and line.get_ydata()[0] == tolerance]
+
+
+class PlotsTest(tf.test.TestCase):
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.google = module.load(testutil.GOOGLE_MODULE, log=_quiet)
+    cls.result = compare.check(cls.google, testutil.SENTENCES, SEQ_LENGTH)
+    sentences = [s for s in testutil.SENTENCES if isinstance(s, str)]
+    packed = Tokenizer(cls.google.vocab_file, cls.google.do_lower_case).encode(sentences,
+                                                                                SEQ_LENGTH)
+    cls.outputs = cls.google(packed.input_ids, packed.input_mask, packed.segment_ids)
+    cls.batch_size = len(sentences)
+
+  def test_save_comparison_plot_writes_a_png(self):
+    path = os.path.join(self.get_temp_dir(), "comparison.png")
+    plots.save_comparison_plot(self.result, path)
+    with open(path, "rb") as f:
+      self.assertEqual(f.read(len(PNG_SIGNATURE)), PNG_SIGNATURE)
+    self.assertGreater(os.path.getsize(path), 10_000)
+    pixels = mpl_image.imread(path)  # decodes the whole file: a truncated PNG fails here
+    self.assertEqual(pixels.ndim, 3)
+    self.assertGreater(pixels.shape[0], 400)
+    self.assertGreater(pixels.shape[1], 400)
+    self.assertEqual(os.listdir(os.path.dirname(path)), ["comparison.png"])  # no temp file left
+
+  def test_save_comparison_plot_replaces_an_existing_file(self):
+    path = os.path.join(self.get_temp_dir(), "replaced.png")
+    with open(path, "wb") as f:
+      f.write(b"old")
+    plots.save_comparison_plot(self.result, path, self.outputs["pooled_output"],
+                               self.outputs["sequence_output"])
+    with open(path, "rb") as f:
+      self.assertEqual(f.read(len(PNG_SIGNATURE)), PNG_SIGNATURE)
+
+  def test_save_into_a_missing_folder_names_it(self):
+    missing = os.path.join(self.get_temp_dir(), "no_such_folder")
+    with self.assertRaisesRegex(FileNotFoundError, "folder .*no_such_folder does not exist"):
+      plots.save_comparison_plot(self.result, os.path.join(missing, "x.png"))
+
+  def test_comparison_figure_from_result_alone(self):
+    figure = plots.comparison_figure(self.result)
+    top, bottom = figure.axes
+    self.assertEqual(top.get_yscale(), "log")
+    self.assertEqual(bottom.get_yscale(), "linear")
+    self.assertLen(_tolerance_lines(top, self.result.tolerance), 1)
+    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    self.assertTrue(any("sequence_output[:, 0]" in label for label in labels), labels)
+    self.assertTrue(any("rebuilt pooler" in label for label in labels), labels)
+    self.assertTrue(any("tolerance" in label for label in labels), labels)
+    self.assertIn("REPRODUCED", top.get_title())
+    # One point per example in each comparison, on both panels.
+    for ax in (top, bottom):
+      data_lines = [line for line in ax.get_lines() if line.get_marker() not in (None, "None")]
+      self.assertLen(data_lines, 2)
+      for line in data_lines:
+        self.assertLen(line.get_xdata(), len(testutil.SENTENCES))
+
+  def test_comparison_figure_with_outputs_has_the_value_scatters(self):
+    figure = plots.comparison_figure(self.result, self.outputs["pooled_output"],
+                                     self.outputs["sequence_output"])
+    top, cls_panel, rebuilt_panel = figure.axes
+    self.assertEqual(top.get_yscale(), "log")
+    hidden_size = self.result.hidden_size
+    for panel in (cls_panel, rebuilt_panel):
+      (points,) = panel.collections
+      self.assertEqual(points.get_offsets().shape, (self.batch_size * hidden_size, 2))
+      self.assertIn("pooled_output", panel.get_xlabel())
+    self.assertIn("[CLS]", cls_panel.get_ylabel())
+    # The rebuilt pooler's points sit on the diagonal (float32 rounding, see compare.TOLERANCE).
+    offsets = rebuilt_panel.collections[0].get_offsets()
+    self.assertAllClose(offsets[:, 0], offsets[:, 1], atol=self.result.tolerance, rtol=0)
+    offsets = cls_panel.collections[0].get_offsets()
+    self.assertGreater(np.max(np.abs(offsets[:, 0] - offsets[:, 1])), 0.1)
+
+  def test_comparison_figure_wants_both_outputs(self):
+    with self.assertRaisesRegex(ValueError, "both pooled_output and sequence_output"):
+      plots.comparison_figure(self.result, pooled_output=self.outputs["pooled_output"])
+    with self.assertRaisesRegex(ValueError, r"expected pooled_output \[B, H\]"):
+      plots.comparison_figure(self.result, self.outputs["sequence_output"],
+                              self.outputs["pooled_output"])
+
+  def test_layer_error_figure_of_a_tf2_module(self):
+    encoder = module.load(os.path.join(testutil.MODEL_GARDEN, "encoder"), log=_quiet)
+    full_result = full.reproduce_full(encoder, testutil.SENTENCES, SEQ_LENGTH)
+    num_layers = full_result.config.num_hidden_layers
+    self.assertLen(full_result.layer_max_abs_diff, num_layers)
+    figure = plots.layer_error_figure(full_result)
+    (ax,) = figure.axes
+    self.assertEqual(ax.get_yscale(), "log")
+    self.assertLen(ax.patches, num_layers + 3)  # layers, sequence (real, padded), pooled
+    self.assertLen(_tolerance_lines(ax, full_result.tolerance), 1)
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    self.assertEqual(ticks[0], "encoder_outputs[0]")
+    self.assertIn("pooled_output", ticks[-1])
+    heights = [bar.get_height() for bar in ax.patches]
+    self.assertAllClose(heights[:num_layers], full_result.layer_max_abs_diff, rtol=1e-12, atol=0)
+    path = os.path.join(self.get_temp_dir(), "layers.png")
+    plots.save_figure(figure, path)
+    self.assertGreater(os.path.getsize(path), 0)
+
+  def test_layer_error_figure_draws_an_exact_zero_at_the_floor(self):
+    encoder = module.load(os.path.join(testutil.MODEL_GARDEN, "encoder"), log=_quiet)
+    full_result = full.reproduce_full(encoder, testutil.SENTENCES[:2], SEQ_LENGTH)
+    exact = dataclasses.replace(full_result, pooled_max_abs_diff=0.0, layer_max_abs_diff=[])
+    (ax,) = plots.layer_error_figure(exact).axes
+    self.assertLen(ax.patches, 3)
+    self.assertEqual(ax.patches[-1].get_height(), plots.LOG_FLOOR)
+    self.assertEqual(ax.get_yscale(), "log")
+
+
+if __name__ == "__main__":
+  tf.test.main()
