@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import tempfile
 
-from hub_repro import naming
+from hub_repro import files, naming
 from hub_repro.weights import BertWeights, check_params, read_google_checkpoint, read_huggingface
 
 SOURCES = ("google-checkpoint", "huggingface", "hub")
@@ -70,22 +68,12 @@ def export(weights: BertWeights, fmt: str, out_dir: str, overwrite: bool = False
     raise ValueError(f"--format {fmt!r} is not one of {FORMATS}")
   from hub_repro.export_tf2 import export_preprocessing, export_tf2  # noqa: PLC0415
 
-  out_dir = os.path.abspath(out_dir)
-  if os.path.exists(out_dir) and not overwrite:
-    raise FileExistsError(f"{out_dir} exists; choose another --out or remove it")
-  os.makedirs(os.path.dirname(out_dir), exist_ok=True)
-  staging = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-",
-                             dir=os.path.dirname(out_dir))
-  try:
+  with files.atomic_folder(out_dir, overwrite) as staging:
     export_tf2(weights, os.path.join(staging, "encoder"))
     export_preprocessing(weights.vocab_file, weights.do_lower_case,
                          os.path.join(staging, "preprocess"),
                          default_seq_length=min(128, weights.config.max_position_embeddings))
-    if os.path.exists(out_dir):
-      shutil.rmtree(out_dir)
-    os.rename(staging, out_dir)
-  finally:
-    shutil.rmtree(staging, ignore_errors=True)
+  out_dir = os.path.abspath(out_dir)
   return [os.path.join(out_dir, "encoder"), os.path.join(out_dir, "preprocess")]
 
 

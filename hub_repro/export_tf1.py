@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from hub_repro import modeling
+from hub_repro import files, modeling
 from hub_repro.weights import BertWeights
 
 TOKENS_SIGNATURE = "tokens"
@@ -93,17 +92,10 @@ def export_tf1_hub(weights: BertWeights, out_dir: str, overwrite: bool = False,
   leaves no half module behind. `finalize(path)`, if given, runs on the staged module just before
   the rename (the embedded cache writes its manifest there).
   """
-  out_dir = os.path.abspath(out_dir)
-  if os.path.exists(out_dir) and not overwrite:
-    raise FileExistsError(f"{out_dir} exists; choose another --out or remove it")
-  parent = os.path.dirname(out_dir)
-  os.makedirs(parent, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
-  try:
-    # The asset keeps its basename in assets/, so stage the vocab as vocab.txt.
-    vocab_path = os.path.join(staging, VOCAB_ASSET)
+  with files.atomic_folder(out_dir, overwrite) as module_dir:
+    # The asset keeps its basename in assets/, so stage the vocab as vocab.txt beside the module.
+    vocab_path = os.path.join(os.path.dirname(module_dir), VOCAB_ASSET)
     shutil.copyfile(weights.vocab_file, vocab_path)
-    module_dir = os.path.join(staging, "module")
     builder = tf.compat.v1.saved_model.Builder(module_dir)
     for i, (tags, training) in enumerate(TAGS_AND_TRAINING):
       graph, params, signatures = _build_graph(weights, vocab_path, training)
@@ -124,9 +116,4 @@ def export_tf1_hub(weights: BertWeights, out_dir: str, overwrite: bool = False,
       f.write(MODULE_DEF_V3)
     if finalize is not None:
       finalize(module_dir)
-    if os.path.exists(out_dir):
-      shutil.rmtree(out_dir)
-    os.rename(module_dir, out_dir)
-  finally:
-    shutil.rmtree(staging, ignore_errors=True)
-  return out_dir
+  return os.path.abspath(out_dir)

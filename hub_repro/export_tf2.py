@@ -13,13 +13,11 @@ pass is modeling.py's (`modeling.bert_model`).
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 
 import tensorflow as tf
 import tensorflow_text as text
 
-from hub_repro import modeling, naming, tokenization
+from hub_repro import files, modeling, naming, tokenization
 from hub_repro.weights import BertWeights
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
@@ -58,13 +56,7 @@ class BertEncoder(tf.Module):
 def export_tf2(weights: BertWeights, out_dir: str, overwrite: bool = False,
                encoder_class=BertEncoder) -> str:
   """Writes `weights` as a TF2 BERT encoder SavedModel to `out_dir` (atomically) and returns it."""
-  out_dir = os.path.abspath(out_dir)
-  if os.path.exists(out_dir) and not overwrite:
-    raise FileExistsError(f"{out_dir} exists; choose another --out or remove it")
-  parent = os.path.dirname(out_dir)
-  os.makedirs(parent, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
-  try:
+  with files.atomic_folder(out_dir, overwrite) as module_dir:
     encoder = encoder_class(weights)
     spec = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES}
     call = tf.function(encoder.call)
@@ -86,14 +78,8 @@ def export_tf2(weights: BertWeights, out_dir: str, overwrite: bool = False,
     root.regularization_losses = []
     root.vocab_file = tf.saved_model.Asset(weights.vocab_file)
     root.do_lower_case = tf.Variable(weights.do_lower_case, trainable=False, name="do_lower_case")
-    module_dir = os.path.join(staging, "module")
     tf.saved_model.save(root, module_dir, signatures={"serving_default": serving_default})
-    if os.path.exists(out_dir):
-      shutil.rmtree(out_dir)
-    os.rename(module_dir, out_dir)
-  finally:
-    shutil.rmtree(staging, ignore_errors=True)
-  return out_dir
+  return os.path.abspath(out_dir)
 
 
 class BertPreprocess(tf.Module):
@@ -126,13 +112,7 @@ class BertPreprocess(tf.Module):
 def export_preprocessing(vocab_file: str, do_lower_case: bool, out_dir: str,
                          default_seq_length: int = 128, overwrite: bool = False) -> str:
   """Writes the preprocessing SavedModel for an encoder with this vocab (atomically)."""
-  out_dir = os.path.abspath(out_dir)
-  if os.path.exists(out_dir) and not overwrite:
-    raise FileExistsError(f"{out_dir} exists; choose another --out or remove it")
-  parent = os.path.dirname(out_dir)
-  os.makedirs(parent, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
-  try:
+  with files.atomic_folder(out_dir, overwrite) as module_dir:
     model = BertPreprocess(vocab_file, do_lower_case, default_seq_length)
     strings = tf.TensorSpec([None], tf.string)
     call = tf.function(model.__call__, input_signature=[strings])
@@ -150,11 +130,5 @@ def export_preprocessing(vocab_file: str, do_lower_case: bool, out_dir: str,
     root.bert_pack_inputs = pack
     root.vocab_file = model.vocab_file
     root.do_lower_case = model.do_lower_case
-    module_dir = os.path.join(staging, "module")
     tf.saved_model.save(root, module_dir, signatures={"serving_default": call})
-    if os.path.exists(out_dir):
-      shutil.rmtree(out_dir)
-    os.rename(module_dir, out_dir)
-  finally:
-    shutil.rmtree(staging, ignore_errors=True)
-  return out_dir
+  return os.path.abspath(out_dir)

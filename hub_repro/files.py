@@ -1,0 +1,31 @@
+"""Atomic writes: a folder or file appears whole under its name, or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_folder(out_dir: str, overwrite: bool = False):
+  """Yields a path to write a folder at; on success it is renamed to `out_dir`.
+
+  The path lies in a temporary folder beside `out_dir` (same filesystem, so the rename is atomic);
+  whatever happens, the temporary folder is removed, so a crash leaves no half-written folder.
+  """
+  out_dir = os.path.abspath(out_dir)
+  if os.path.exists(out_dir) and not overwrite:
+    raise FileExistsError(f"{out_dir} exists; choose another --out or remove it")
+  parent = os.path.dirname(out_dir)
+  os.makedirs(parent, exist_ok=True)
+  staging = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
+  try:
+    path = os.path.join(staging, "out")
+    yield path
+    if os.path.exists(out_dir):
+      shutil.rmtree(out_dir)
+    os.rename(path, out_dir)
+  finally:
+    shutil.rmtree(staging, ignore_errors=True)
