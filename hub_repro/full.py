@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from hub_repro import modeling, naming
-from hub_repro.compare import make_batches
+from hub_repro.compare import ENCODE_BATCHES, make_batches, packed_batches
 from hub_repro.config import BertConfig
 from hub_repro.module import Module
 from hub_repro.tokenization import Tokenizer
@@ -117,8 +117,8 @@ def reproduce_full(module: Module, examples: list, max_seq_length: int = 128,
     base = naming.infer_config(variables, 0)
   else:
     base = naming.infer_config(variables, 1)
-  batches = make_batches(examples, batch_size)
-  first = tokenizer.encode(batches[0], max_seq_length)
+  chunks = make_batches(examples, batch_size * ENCODE_BATCHES)
+  first = next(packed_batches(tokenizer, chunks, batch_size, max_seq_length))
   first_out = module(first.input_ids, first.input_mask, first.segment_ids)
 
   errors = {}
@@ -148,8 +148,7 @@ def reproduce_full(module: Module, examples: list, max_seq_length: int = 128,
             "small), so its gelu variant is not determined by these numbers")
 
   seq_diff, seq_diff_all, pooled_diff, layer_diff = 0.0, 0.0, 0.0, []
-  for batch in batches:
-    packed = tokenizer.encode(batch, max_seq_length)
+  for packed in packed_batches(tokenizer, chunks, batch_size, max_seq_length):
     out = module(packed.input_ids, packed.input_mask, packed.segment_ids)
     rebuilt = _rebuild(variables, params, naming_name, config, packed)
     seq_diff = max(seq_diff, _masked_max_abs(rebuilt["sequence_output"], out["sequence_output"],

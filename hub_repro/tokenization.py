@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_text as text
 
@@ -24,7 +25,15 @@ class PackedBatch:
   input_ids: tf.Tensor  # int32 [batch_size, seq_length]
   input_mask: tf.Tensor  # int32 [batch_size, seq_length], 1 for real tokens
   segment_ids: tf.Tensor  # int32 [batch_size, seq_length], 0 for the first segment, 1 for the second
-  num_truncated: int  # examples that lost tokens to the sequence length
+  truncated: np.ndarray  # bool [batch_size]: the example lost tokens to the sequence length
+
+  @property
+  def num_truncated(self) -> int:
+    return int(np.count_nonzero(self.truncated))
+
+  def __getitem__(self, rows: slice) -> "PackedBatch":
+    return PackedBatch(self.input_ids[rows], self.input_mask[rows], self.segment_ids[rows],
+                       self.truncated[rows])
 
 
 def _flat(tokens: tf.RaggedTensor) -> tf.RaggedTensor:
@@ -74,7 +83,7 @@ class _Encoder:
     return PackedBatch(tf.cast(packed["input_word_ids"], tf.int32),
                        tf.cast(packed["input_mask"], tf.int32),
                        tf.cast(packed["input_type_ids"], tf.int32),
-                       int(tf.math.count_nonzero(total > seq_length)))
+                       (total > seq_length).numpy())
 
   def encode(self, examples: list, seq_length: int) -> PackedBatch:
     """Examples are strings or (first, second) pairs; a batch must not mix the two."""
