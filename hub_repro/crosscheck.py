@@ -137,22 +137,11 @@ def module_params(variables: dict[str, np.ndarray], where: str) -> tuple[dict, s
   """
   from hub_repro import naming  # noqa: PLC0415
 
-  if any(name.startswith("bert/") for name in variables):
-    params = {name: np.asarray(value, np.float32) for name, value in variables.items()
-              if name.startswith("bert/")}
-    return params, "modeling.py", None
-  if naming.is_model_garden(variables):
-    num_heads = int(variables["transformer/layer_0/self_attention/query/kernel"].shape[1])
-    try:
-      config = naming.infer_config(variables, num_heads)
-      params = naming.model_garden_to_bert(variables, config)
-    except (KeyError, ValueError) as e:
-      raise CrosscheckError(f"{where}: {e}") from None
-    return {k: np.asarray(v, np.float32) for k, v in params.items()}, "Model Garden", num_heads
-  some = sorted(variables)[:5]
-  raise CrosscheckError(
-      f"{where}: variables are named neither like modeling.py ('bert/embeddings/...') nor like TF "
-      f"Model Garden ('transformer/layer_0/...'); first names: {some}")
+  try:
+    params, naming_name, num_heads = naming.to_bert_params(variables)
+  except ValueError as e:
+    raise CrosscheckError(f"{where}: {e}") from None
+  return {k: np.asarray(v, np.float32) for k, v in params.items()}, naming_name, num_heads
 
 
 def derive_config(params: dict, num_heads: int | None = None, hidden_act: str = "gelu"
@@ -177,14 +166,12 @@ def derive_config(params: dict, num_heads: int | None = None, hidden_act: str = 
 
 
 def _check_params(params: dict, config: BertConfig, where: str) -> None:
-  from hub_repro import modeling  # noqa: PLC0415
+  from hub_repro.weights import WeightsError, check_params  # noqa: PLC0415
 
-  expected = modeling.variable_shapes(config)
-  _check_key_sets(params, expected, f"{where}: weights vs modeling.py names")
-  for name, shape in expected.items():
-    if tuple(params[name].shape) != shape:
-      raise CrosscheckError(f"{where}: {name} has shape {tuple(params[name].shape)}, "
-                            f"expected {shape} from the config")
+  try:
+    check_params(params, config, where)
+  except WeightsError as e:
+    raise CrosscheckError(str(e)) from None
 
 
 # ----------------------------------------------------------------------------- keras-hub

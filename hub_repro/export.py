@@ -30,18 +30,13 @@ def read_hub(handle: str, num_attention_heads: int | None, hidden_act: str,
   from hub_repro import module as module_lib  # noqa: PLC0415
 
   loaded = module_lib.load(handle, log=log)
-  variables = loaded.variable_values()
-  if naming.is_model_garden(variables):
-    config = naming.infer_config(variables, 0, hidden_act)
-    params = naming.model_garden_to_bert(variables, config)
-  else:
-    hidden = variables["bert/embeddings/word_embeddings"].shape[1]
-    if num_attention_heads is None:
-      num_attention_heads = max(1, hidden // 64)
-      log(f"hub_repro: assuming {num_attention_heads} attention heads (hidden size {hidden} / 64); "
-          "pass --num-heads if the module differs")
-    config = naming.infer_config(variables, num_attention_heads, hidden_act)
-    params = {k: v for k, v in variables.items() if k.startswith("bert/")}
+  params, _, num_heads = naming.to_bert_params(loaded.variable_values())
+  hidden = params["bert/embeddings/word_embeddings"].shape[1]
+  if num_heads is None and num_attention_heads is None:
+    num_attention_heads = max(1, hidden // 64)
+    log(f"hub_repro: assuming {num_attention_heads} attention heads (hidden size {hidden} / 64); "
+        "pass --num-heads if the module differs")
+  config = naming.infer_config(params, num_heads or num_attention_heads, hidden_act)
   check_params(params, config, handle)
   if loaded.vocab_file is None:
     raise ValueError(f"{handle} has no vocab file among its assets")

@@ -70,15 +70,6 @@ class FullResult:
     }
 
 
-def module_params(module: Module) -> tuple[dict, str, dict]:
-  """(variables by name, naming, variables as modeling.py-shaped arrays keyed by bert/ names)."""
-  variables = module.variable_values()
-  if naming.is_model_garden(variables):
-    return variables, "Model Garden", None
-  params = {k: v for k, v in variables.items() if k.startswith("bert/")}
-  return variables, "modeling.py", params
-
-
 def _candidates(hidden_size: int, known: BertConfig | None, num_heads: int | None,
                 hidden_act: str | None) -> list[tuple[int, str]]:
   """(heads, activation) pairs to try, the likeliest first."""
@@ -112,22 +103,20 @@ def reproduce_full(module: Module, examples: list, max_seq_length: int = 128,
                    tokenizer=None, max_candidates: int = 40) -> FullResult:
   """Rebuilds the whole encoder from `module`'s variables and compares every output."""
   tokenizer = tokenizer or Tokenizer(module.vocab_file, module.do_lower_case)
-  variables, naming_name, params = module_params(module)
-  if naming_name == "Model Garden":
-    base = naming.infer_config(variables, 0)
-  else:
-    base = naming.infer_config(variables, 1)
+  params, naming_name, known_heads = naming.to_bert_params(module.variable_values())
+  tensors = {k: tf.constant(v) for k, v in params.items()}
+  base = naming.infer_config(params, known_heads or 1)
   chunks = make_batches(examples, batch_size * ENCODE_BATCHES)
   first = next(packed_batches(tokenizer, chunks, batch_size, max_seq_length))
   first_out = module(first.input_ids, first.input_mask, first.segment_ids)
 
   errors = {}
   candidates = _candidates(base.hidden_size, known_config, num_heads, hidden_act)
-  if naming_name == "Model Garden":  # Model Garden stores the heads in its kernel shapes
-    candidates = [(h, a) for h, a in candidates if h == base.num_attention_heads]
+  if known_heads is not None:  # Model Garden stores the heads in its kernel shapes
+    candidates = [(h, a) for h, a in candidates if h == known_heads]
   for heads, act in candidates[:max_candidates]:
     candidate = dataclasses.replace(base, num_attention_heads=heads, hidden_act=act)
-    out = _rebuild(variables, params, naming_name, candidate, first)
+    out = _rebuild(tensors, candidate, first)
     errors[(heads, act)] = _masked_max_abs(out["sequence_output"], first_out["sequence_output"],
                                            first.input_mask)
   ranked = sorted(errors, key=errors.get)
@@ -150,7 +139,7 @@ def reproduce_full(module: Module, examples: list, max_seq_length: int = 128,
   seq_diff, seq_diff_all, pooled_diff, layer_diff = 0.0, 0.0, 0.0, []
   for packed in packed_batches(tokenizer, chunks, batch_size, max_seq_length):
     out = module(packed.input_ids, packed.input_mask, packed.segment_ids)
-    rebuilt = _rebuild(variables, params, naming_name, config, packed)
+    rebuilt = _rebuild(tensors, config, packed)
     seq_diff = max(seq_diff, _masked_max_abs(rebuilt["sequence_output"], out["sequence_output"],
                                              packed.input_mask))
     seq_diff_all = max(seq_diff_all, _max_abs(rebuilt["sequence_output"],
@@ -165,9 +154,6 @@ def reproduce_full(module: Module, examples: list, max_seq_length: int = 128,
                     seq_diff_all, pooled_diff, layer_diff)
 
 
-def _rebuild(variables, params, naming_name, config, packed) -> dict:
-  if naming_name == "Model Garden":
-    params = naming.model_garden_to_bert(variables, config)
-  tensors = {k: tf.constant(v) for k, v in params.items()}
+def _rebuild(tensors: dict, config: BertConfig, packed) -> dict:
   return modeling.bert_model(tensors, config, packed.input_ids, packed.input_mask,
                              packed.segment_ids)

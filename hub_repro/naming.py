@@ -100,6 +100,24 @@ def _ignored_model_garden(name: str) -> bool:
   return re.fullmatch(r"Variable(_\d+)?", name) is not None
 
 
+def to_bert_params(variables: dict) -> tuple[dict, str, int | None]:
+  """A module's variables under modeling.py's names and shapes.
+
+  Returns (params, naming, num_heads): naming is "modeling.py" or "Model Garden"; num_heads is read
+  from Model Garden's [H, N, H/N] query kernels, and None for modeling.py's names, whose [H, H]
+  kernels do not tell.
+  """
+  if is_model_garden(variables):
+    config = infer_config(variables, 0)
+    return model_garden_to_bert(variables, config), "Model Garden", config.num_attention_heads
+  params = {k: v for k, v in variables.items() if k.startswith("bert/")}
+  if not params:
+    raise ValueError("variables are named neither like modeling.py ('bert/embeddings/...') nor "
+                     "like TF Model Garden ('transformer/layer_0/...'); first names: "
+                     f"{sorted(variables)[:5]}")
+  return params, "modeling.py", None
+
+
 def infer_config(variables: dict, num_attention_heads: int, hidden_act: str = "gelu") -> BertConfig:
   """A BertConfig from variable shapes in either naming. Heads and activation are not in the
   shapes of modeling.py's naming, so they are arguments."""

@@ -156,6 +156,20 @@ class ExportCommandTest(tf.test.TestCase):
       code, report, _ = run_cli(*args, "--max-seq-length", "16")
       self.assertEqual(code, cli.EXIT_REPRODUCED, msg=report)
 
+  def test_model_garden_module_to_tf1_and_hugging_face_folder_to_tf2(self):
+    from test_weights import save_hf_folder  # noqa: PLC0415
+    hf = save_hf_folder(testutil.random_weights(seed=8), os.path.join(self.get_temp_dir(), "hf"))
+    sources = [("hub", os.path.join(testutil.MODEL_GARDEN, "encoder"), "tf1-hub"),
+               ("huggingface", hf, "tf2")]
+    for source, path, fmt in sources:
+      out = os.path.join(self.get_temp_dir(), f"{source}-{fmt}")
+      self.assertEqual(run_cli("export", "--from", source, path, "--format", fmt,
+                               "--out", out)[0], 0)
+      handle = out if fmt == "tf1-hub" else os.path.join(out, "encoder")
+      code, report, _ = run_cli("--handle", handle, "--max-seq-length", "16", "--full")
+      self.assertEqual(code, cli.EXIT_REPRODUCED, msg=report)
+      self.assertIn("Full verdict: REPRODUCED", report)
+
   def test_existing_out_is_refused(self):
     code, _, err = run_cli("export", "--from", "google-checkpoint", testutil.GOOGLE_CHECKPOINT,
                            "--format", "tf1-hub", "--out", self.get_temp_dir())
