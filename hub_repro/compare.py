@@ -151,27 +151,27 @@ def check(module: Module, examples: list, max_seq_length: int = 128, batch_size:
   if progress is None:
     progress = num_batches > PROGRESS_MIN_BATCHES
   found, hidden_size, num_truncated = None, None, 0
-  cls_diff, cls_cos, rebuilt_diff, rebuilt_cos = [], [], [], []
-  bar = tqdm(total=num_batches, desc="batches", unit="batch", disable=not progress, leave=False)
-  for packed in packed_batches(tokenizer, chunks, batch_size, max_seq_length):
-    bar.update()
-    num_truncated += packed.num_truncated
-    outputs = module(packed.input_ids, packed.input_mask, packed.segment_ids)
-    pooled = outputs["pooled_output"].numpy()
-    sequence = outputs["sequence_output"]
-    if found is None:
-      hidden_size = int(pooled.shape[-1])
-      found = pooler_lib.find_pooler(variables, sequence, pooled, tolerance)
-      sample = (pooled, sequence[:, :1].numpy())
-    rebuilt = found(sequence).numpy()
-    max_abs, cosine = _row_stats(pooled, sequence[:, 0].numpy())
-    cls_diff.extend(max_abs.tolist()), cls_cos.extend(cosine.tolist())
-    max_abs, cosine = _row_stats(pooled, rebuilt)
-    rebuilt_diff.extend(max_abs.tolist()), rebuilt_cos.extend(cosine.tolist())
-  bar.close()
+  cls, by_rebuilt = ([], []), ([], [])  # (per-example max |diff|, cosine) against pooled_output
+  with tqdm(total=num_batches, desc="batches", unit="batch", disable=not progress,
+            leave=False) as bar:
+    for packed in packed_batches(tokenizer, chunks, batch_size, max_seq_length):
+      num_truncated += packed.num_truncated
+      outputs = module(packed.input_ids, packed.input_mask, packed.segment_ids)
+      pooled = outputs["pooled_output"].numpy()
+      sequence = outputs["sequence_output"]
+      if found is None:
+        hidden_size = int(pooled.shape[-1])
+        found = pooler_lib.find_pooler(variables, sequence, pooled, tolerance)
+        sample = (pooled, sequence[:, :1].numpy())
+      rebuilt = found(sequence).numpy()
+      for (diffs, cosines), other in ((cls, sequence[:, 0].numpy()), (by_rebuilt, rebuilt)):
+        max_abs, cosine = _row_stats(pooled, other)
+        diffs.extend(max_abs.tolist())
+        cosines.extend(cosine.tolist())
+      bar.update()
   return Result(
       handle=module.handle, format=module.format, path=module.path, hidden_size=hidden_size,
       max_seq_length=max_seq_length, num_examples=len(examples), num_truncated=num_truncated,
-      pooler=found, pooled_vs_cls=Stats(cls_diff, cls_cos),
-      pooled_vs_rebuilt=Stats(rebuilt_diff, rebuilt_cos), tolerance=tolerance,
+      pooler=found, pooled_vs_cls=Stats(*cls), pooled_vs_rebuilt=Stats(*by_rebuilt),
+      tolerance=tolerance,
       sample_pooled_output=sample[0], sample_sequence_output=sample[1])
