@@ -383,16 +383,27 @@ def crosscheck(handle: str | None = None, examples: list | None = None, max_seq_
     config = BertConfig.from_dict({**config.to_dict(), **overrides})
     notes = [f"config from {source}"]
     act_source = "given" if hidden_act else f"from {source}"
-  else:
-    config, notes = derive_config(params, num_heads or found_heads, hidden_act or "gelu")
-    notes.insert(0, "config derived from weight shapes" + (
-        f" (heads from the {naming} [H, N, H/N] kernels)" if found_heads and not num_heads else ""))
-    act_source = "given" if hidden_act else f"ASSUMED: a {loaded.format} module does not store it"
+  positions = params["bert/embeddings/position_embeddings"].shape[0]
+  if max_seq_length > positions:
+    raise ValueError(f"--max-seq-length {max_seq_length} is above the module's {positions} "
+                     f"position embeddings; use at most {positions}")
+  if config is None and (num_heads or found_heads) and hidden_act:
+    config, notes = derive_config(params, num_heads or found_heads, hidden_act)
+    notes.insert(0, "config derived from weight shapes")
+    act_source = "given"
+  elif config is None:
+    # The module does not store its heads (TF1) or gelu variant: --full's search finds them.
+    from hub_repro import full  # noqa: PLC0415
+    detected = full.reproduce_full(loaded, examples, max_seq_length, batch_size,
+                                   num_heads=num_heads or found_heads, hidden_act=hidden_act)
+    config = detected.config
+    heads_from = ("given" if num_heads else f"from the {naming} [H, N, H/N] kernels"
+                  if found_heads else "found by the numbers")
+    notes = [f"config derived from weight shapes; {config.num_attention_heads} heads "
+             f"{heads_from}; --full's search: {detected.how_config}"]
+    act_source = ("given" if hidden_act else "found by the numbers" if detected.gelu_determined
+                  else "NOT DETERMINED: both forms fit this module; the closer was taken")
   _check_params(params, config, where)
-  if max_seq_length > config.max_position_embeddings:
-    raise ValueError(f"--max-seq-length {max_seq_length} is above the module's "
-                     f"{config.max_position_embeddings} position embeddings; use at most "
-                     f"{config.max_position_embeddings}")
   if loaded.vocab_file is None:
     raise ValueError(f"{where} has no vocab file among its assets; cannot tokenize text")
 

@@ -46,6 +46,7 @@ class FullResult:
   sequence_max_abs_diff_all_positions: float  # padding included
   pooled_max_abs_diff: float
   layer_max_abs_diff: list  # per layer, [] if the module does not expose encoder_outputs
+  gelu_determined: bool = True  # False if both gelu forms reproduce the module within tolerance
   tolerance: float = FULL_TOLERANCE
 
   @property
@@ -59,6 +60,7 @@ class FullResult:
         "naming": self.naming,
         "config": self.config.to_dict(),
         "how_config": self.how_config,
+        "gelu_determined": self.gelu_determined,
         "variant_errors": self.variant_errors,
         "sequence_vs_rebuilt": {
             "max_abs_diff": self.sequence_max_abs_diff,
@@ -73,12 +75,13 @@ class FullResult:
 def _candidates(hidden_size: int, known: BertConfig | None, num_heads: int | None,
                 hidden_act: str | None) -> list[tuple[int, str]]:
   """(heads, activation) pairs to try, the likeliest first."""
-  heads = [num_heads] if num_heads else []
-  if known is not None:
-    heads.append(known.num_attention_heads)
-  heads += [hidden_size // 64, 12, 16, 8, 4, 2, 1]
-  heads += [h for h in range(1, hidden_size + 1) if hidden_size % h == 0]
-  acts = ([hidden_act] if hidden_act else list(GELU_VARIANTS))
+  if num_heads:  # given: known, not searched
+    heads = [num_heads]
+  else:
+    heads = [known.num_attention_heads] if known is not None else []
+    heads += [hidden_size // 64, 12, 16, 8, 4, 2, 1]
+    heads += [h for h in range(1, hidden_size + 1) if hidden_size % h == 0]
+  acts = [hidden_act] if hidden_act else list(GELU_VARIANTS)
   pairs = []
   for h in heads:
     for act in acts:
@@ -132,7 +135,9 @@ def reproduce_full(module: Module, examples: list, max_seq_length: int = 128,
          + ("the model's config, confirmed by the numbers" if matches_known else
             f"closest of {len(errors)} candidate(s) tried on the first batch")
          + f" (max |diff| {errors[ranked[0]]:.2g}{runner_up})")
-  if len(ranked) > 1 and ranked[1][0] == heads and errors[ranked[1]] <= FULL_TOLERANCE:
+  gelu_determined = not (len(ranked) > 1 and ranked[1][0] == heads
+                         and errors[ranked[1]] <= FULL_TOLERANCE)
+  if not gelu_determined:
     how += ("; both gelu forms reproduce this module within tolerance (its pre-activations are "
             "small), so its gelu variant is not determined by these numbers")
 
@@ -151,7 +156,7 @@ def reproduce_full(module: Module, examples: list, max_seq_length: int = 128,
       layer_diff = [max(a, b) for a, b in zip(layer_diff, diffs)] if layer_diff else diffs
   return FullResult(module.handle, naming_name, config, how,
                     {f"heads={h}, {a}": e for (h, a), e in errors.items()}, seq_diff,
-                    seq_diff_all, pooled_diff, layer_diff)
+                    seq_diff_all, pooled_diff, layer_diff, gelu_determined)
 
 
 def _rebuild(tensors: dict, config: BertConfig, packed) -> dict:

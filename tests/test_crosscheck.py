@@ -133,7 +133,8 @@ class GoogleFixtureTest(tf.test.TestCase):
     config = BertConfig.from_json_file(GOOGLE_CONFIG)
     rows = crosscheck.crosscheck(GOOGLE_MODULE, EXAMPLES, FIXTURE_SEQ_LENGTH,
                                  num_heads=config.num_attention_heads, log=_quiet)
-    self.assertRegex(rows[0]["gelu"], r"tanh approximation \(ASSUMED")
+    # The fixture's 0.02-scale weights keep gelu's inputs small: both forms fit, and it says so.
+    self.assertRegex(rows[0]["gelu"], r"\(NOT DETERMINED: both forms fit")
     row = _keras_row(rows, "keras-hub BertBackbone")
     self.assertEqual(row["gelu"], "tanh approximation")
     # Matching gelu: only float32 rounding remains; measured 1e-6 (FLOAT32_TOLERANCE says why).
@@ -168,7 +169,7 @@ class GoogleFixtureTest(tf.test.TestCase):
 
   def test_model_garden_fixture_agrees(self):
     rows = crosscheck.crosscheck(MODEL_GARDEN_ENCODER, EXAMPLES, FIXTURE_SEQ_LENGTH, log=_quiet)
-    self.assertRegex(rows[0]["explanation"], r"heads from the Model Garden .*4 heads")
+    self.assertRegex(rows[0]["explanation"], r"4 heads from the Model Garden \[H, N, H/N\] kernels")
     row = _keras_row(rows, "keras-hub BertBackbone")
     # Model Garden's "gelu" is the tanh approximation too: float32 rounding only.
     self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
