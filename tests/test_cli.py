@@ -124,7 +124,8 @@ class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):
       self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
   def test_debug_shows_the_traceback(self):
-    with self.assertRaises(Exception):
+    from hub_repro.module import HandleError  # noqa: PLC0415
+    with self.assertRaisesRegex(HandleError, "does not exist"):
       run_cli("--debug", "--handle", os.path.join(self.get_temp_dir(), "nope"))
 
 
