@@ -191,12 +191,9 @@ def main(argv: list[str] | None = None) -> int:
 
   try:
     return command(args)
-  except NoPoolerError as e:
-    code, message = EXIT_NO_POOLER, str(e)
-  except (UsageError, HandleError, WeightsError, EmbeddedModelError, FileNotFoundError,
-          FileExistsError, ValueError, KeyError) as e:
-    code, message = EXIT_BAD_INPUT, str(e)
-  if args.debug:
-    raise
-  print(f"hub_repro: error: {message}", file=sys.stderr)
-  return code
+  except (NoPoolerError, UsageError, HandleError, WeightsError, EmbeddedModelError,
+          FileNotFoundError, FileExistsError, ValueError, KeyError) as e:
+    if args.debug:
+      raise
+    print(f"hub_repro: error: {e}", file=sys.stderr)
+    return EXIT_NO_POOLER if isinstance(e, NoPoolerError) else EXIT_BAD_INPUT
