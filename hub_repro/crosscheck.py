@@ -107,18 +107,6 @@ def describe_activation(name: str) -> str:
   return GELU_NAMES.get(name, name)
 
 
-def expand(table: dict[str, str], num_layers: int) -> dict[str, str]:
-  """A name table with `{n}` templates, written out for layers 0 .. num_layers - 1."""
-  out = {}
-  for source, target in table.items():
-    if "{n}" in source:
-      for n in range(num_layers):
-        out[source.format(n=n)] = target.format(n=n)
-    else:
-      out[source] = target
-  return out
-
-
 def _check_key_sets(actual, expected, where: str) -> None:
   missing = sorted(set(expected) - set(actual))
   unexpected = sorted(set(actual) - set(expected))
@@ -214,7 +202,9 @@ def keras_hub_backbone(weights_or_params, config: BertConfig | None = None,
       max_sequence_length=config.max_position_embeddings, num_segments=config.type_vocab_size,
       dtype="float32")
   variables = {v.path: v for v in backbone.weights}
-  table = expand(BERT_TO_KERAS_HUB, config.num_hidden_layers)
+  from hub_repro.naming import expand_layers  # noqa: PLC0415
+
+  table = expand_layers(BERT_TO_KERAS_HUB, config.num_hidden_layers)
   _check_key_sets(params, table, "modeling.py names vs the keras-hub name map")
   _check_key_sets(variables, set(table.values()), "keras-hub BertBackbone weights vs the name map")
   for name, path in table.items():
@@ -263,6 +253,7 @@ def hf_bert_model(params: dict, config: BertConfig):
   import transformers  # noqa: PLC0415
 
   from hub_repro import modeling  # noqa: PLC0415
+  from hub_repro.naming import expand_layers  # noqa: PLC0415
   from hub_repro.weights import HF_TO_BERT, HF_TRANSPOSED  # noqa: PLC0415
 
   if config.hidden_act not in TO_HF_ACTIVATION:
@@ -275,7 +266,7 @@ def hf_bert_model(params: dict, config: BertConfig):
       max_position_embeddings=config.max_position_embeddings,
       type_vocab_size=config.type_vocab_size, layer_norm_eps=modeling.LAYER_NORM_EPSILON)
   model = transformers.BertModel(hf_config, add_pooling_layer=True).eval()
-  bert_to_hf = {bert: hf for hf, bert in expand(HF_TO_BERT, config.num_hidden_layers).items()}
+  bert_to_hf = {bert: hf for hf, bert in expand_layers(HF_TO_BERT, config.num_hidden_layers).items()}
   state = {}
   for name, value in params.items():
     hf_name = bert_to_hf[name]

@@ -51,14 +51,18 @@ MODEL_GARDEN_PER_HEAD = [
 ]
 
 
+def expand_layers(table: dict[str, str], num_layers: int) -> dict[str, str]:
+  """A name table with `{n}` templates on both sides, written out for layers 0 .. num_layers - 1."""
+  out = {}
+  for source, target in table.items():
+    for n in (range(num_layers) if "{n}" in source else [None]):
+      out[source.format(n=n)] = target.format(n=n)
+  return out
+
+
 def model_garden_names(config: BertConfig) -> dict[str, str]:
   """Every Model Garden name of a BertEncoder with this config -> its modeling.py name."""
-  names = {}
-  for mg, bert in MODEL_GARDEN_TO_BERT.items():
-    layers = range(config.num_hidden_layers) if "{n}" in mg else [None]
-    for n in layers:
-      names[mg.format(n=n)] = bert.format(n=n)
-  return names
+  return expand_layers(MODEL_GARDEN_TO_BERT, config.num_hidden_layers)
 
 
 def model_garden_shape(name: str, config: BertConfig) -> tuple[int, ...]:

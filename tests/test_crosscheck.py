@@ -51,14 +51,14 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
     self.params = _random_params(self.config)
 
   def test_map_covers_every_modeling_name(self):
-    expanded = crosscheck.expand(crosscheck.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
+    expanded = naming.expand_layers(crosscheck.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
     self.assertSetEqual(set(expanded), set(modeling.variable_shapes(self.config)))
     self.assertLen(set(expanded.values()), len(expanded))  # no two names onto one weight
 
   def test_backbone_holds_the_params(self):
     backbone = crosscheck.keras_hub_backbone(self.params, self.config)
     variables = {v.path: v.numpy() for v in backbone.weights}
-    table = crosscheck.expand(crosscheck.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
+    table = naming.expand_layers(crosscheck.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
     for name, path in table.items():
       # A reshape moves no number: the flat values must be identical, bit for bit.
       self.assertAllEqual(variables[path].reshape(-1), self.params[name].reshape(-1), msg=name)

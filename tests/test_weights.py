@@ -8,6 +8,7 @@ from absl.testing import parameterized
 from safetensors.numpy import save_file
 
 from hub_repro import weights as weights_lib
+from hub_repro.naming import expand_layers
 import testutil
 
 
@@ -15,9 +16,10 @@ def save_hf_folder(weights, folder, hidden_act="gelu_new", extra=None):
   """Writes BertWeights as a Hugging Face BertModel folder, inverting the reader's name map."""
   os.makedirs(folder, exist_ok=True)
   tensors = {}
+  bert_to_hf = {bert: hf for hf, bert in
+                expand_layers(weights_lib.HF_TO_BERT, weights.config.num_hidden_layers).items()}
   for name, value in weights.params.items():
-    hf_name = next(hf for hf in _all_hf_names(weights.config) if
-                   weights_lib.hf_to_bert_name(hf) == name)
+    hf_name = bert_to_hf[name]
     if any(hf_name.endswith(t) for t in weights_lib.HF_TRANSPOSED):
       value = value.T
     tensors[hf_name] = np.ascontiguousarray(value)
@@ -30,15 +32,6 @@ def save_hf_folder(weights, folder, hidden_act="gelu_new", extra=None):
     json.dump(config, f)
   shutil.copy(weights.vocab_file, os.path.join(folder, "vocab.txt"))
   return folder
-
-
-def _all_hf_names(config):
-  for template in weights_lib.HF_TO_BERT:
-    if "{n}" in template:
-      for n in range(config.num_hidden_layers):
-        yield template.format(n=n)
-    else:
-      yield template
 
 
 class HuggingFaceReaderTest(tf.test.TestCase):
