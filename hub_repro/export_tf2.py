@@ -88,8 +88,7 @@ class BertPreprocess(tf.Module):
 
   def __init__(self, vocab_file: str, do_lower_case: bool, default_seq_length: int = 128):
     super().__init__()
-    vocab = tokenization.read_vocab(vocab_file)
-    ids = {token: i for i, token in enumerate(vocab)}
+    ids = tokenization.special_ids(tokenization.read_vocab(vocab_file), vocab_file)
     self._special = (ids["[CLS]"], ids["[SEP]"], ids["[PAD]"])
     self._default_seq_length = default_seq_length
     self.vocab_file = tf.saved_model.Asset(vocab_file)

@@ -20,6 +20,15 @@ def read_vocab(vocab_file: str) -> list[str]:
     return [line.rstrip("\n") for line in f]
 
 
+def special_ids(vocab: list[str], vocab_file: str) -> dict[str, int]:
+  """Ids of [CLS], [SEP], [PAD] and [UNK] in `vocab`; an error names any that are missing."""
+  ids = {token: i for i, token in enumerate(vocab) if token in SPECIAL_TOKENS}
+  missing = [t for t in SPECIAL_TOKENS if t not in ids]
+  if missing:
+    raise ValueError(f"{vocab_file} lacks the special tokens {missing}; expected a BERT vocab")
+  return ids
+
+
 @dataclasses.dataclass
 class PackedBatch:
   input_ids: tf.Tensor  # int32 [batch_size, seq_length]
@@ -101,10 +110,7 @@ class Tokenizer(_Encoder):
 
   def __init__(self, vocab_file: str, do_lower_case: bool = True):
     vocab = read_vocab(vocab_file)
-    ids = {token: i for i, token in enumerate(vocab)}
-    missing = [t for t in SPECIAL_TOKENS if t not in ids]
-    if missing:
-      raise ValueError(f"{vocab_file} lacks the special tokens {missing}; expected a BERT vocab")
+    ids = special_ids(vocab, vocab_file)
     self.vocab_file = vocab_file
     self.vocab_size = len(vocab)
     self.cls_id, self.sep_id, self.pad_id = ids["[CLS]"], ids["[SEP]"], ids["[PAD]"]
