@@ -3,3 +3,5 @@ tanh(dense(sequence_output[:, 0])) with the module's own weights, and not the [C
 
 text -> tokenization -> module -> compare (pooler) -> report; see README.md.
 """
+
+__version__ = "0.1.0"

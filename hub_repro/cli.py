@@ -1,17 +1,72 @@
-"""Command line: python -m hub_repro [SENTENCE ...] [--handle H] [--text-file F] ...
+"""Command line: hub_repro [check] [SENTENCE ...] [--handle H] ..., hub_repro export ...,
+hub_repro crosscheck ...
 
-Exit codes: 0 reproduced; 1 computed but not reproduced within tolerance; 2 bad input (handle,
-file, argument); 3 no pooler found in the module. Errors are one line on stderr (--debug: traceback).
+Two tables make the command line: COMMANDS (subcommand -> the module that runs it) and EXIT_CODES
+(exception class -> exit code). Nothing here imports TensorFlow before a command runs, so --help
+answers at once. Library code raises; only main() turns an exception into one line on stderr and
+an exit code (--debug adds the traceback and keeps the code).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
+import importlib
 import os
+import re
+import signal
 import sys
 import tempfile
+import textwrap
+import threading
+import traceback
 
-EXIT_REPRODUCED, EXIT_NOT_REPRODUCED, EXIT_BAD_INPUT, EXIT_NO_POOLER = 0, 1, 2, 3
+EXIT_REPRODUCED, EXIT_NOT_REPRODUCED, EXIT_BAD_INPUT, EXIT_NO_POOLER, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM  # 130, 143, as shells report
+
+EXIT_CODE_TABLE = """\
+exit codes:
+  0    reproduced (crosscheck: every implementation agrees; export: written)
+  1    computed, and not reproduced within tolerance (crosscheck: an implementation
+       disagrees); only ever from a finished comparison, never from an error
+  2    bad input (handle, file, argument): one line says what was wrong and what was expected
+  3    no dense layer of the module explains pooled_output (no pooler)
+  4    internal error: one line names the exception; rerun with --debug for the traceback
+  130  interrupted (SIGINT), 143 terminated (SIGTERM); no partial output is left behind"""
+
+# Subcommands: name -> the module that runs it and its one-line help. The module gives
+# add_arguments(parser) (or build_parser(parser)) and run(args) -> int, and imports no TensorFlow at
+# import time (it is imported to build its own --help). `inputs`: the command reads text, so it takes
+# the shared input arguments (input_arguments()). A command is one line here.
+Command = collections.namedtuple("Command", ["module", "help", "inputs"])
+COMMANDS = {
+    "check": Command("hub_repro.cli", "(default) run a module, rebuild its pooler from its own "
+                     "weights and compare with pooled_output", inputs=True),
+    "export": Command("hub_repro.export", "write a TF-Hub BERT module (TF1 Hub or TF2 SavedModel) "
+                      "from a Google checkpoint, a Hugging Face folder or a module", inputs=False),
+    "crosscheck": Command("hub_repro.crosscheck", "run the module, keras-hub and Hugging Face on "
+                          "the same weights and inputs and compare their outputs", inputs=True),
+}
+DEFAULT_COMMAND = "check"
+
+# Exceptions -> exit codes: the first match wins, anything else is EXIT_INTERNAL. A class is named
+# by its module, and looked up only if that module is imported (an exception of a module never
+# imported cannot have been raised), so matching imports nothing. ValueError is the library's
+# bad-input error (module.HandleError, weights.WeightsError, crosscheck.CrosscheckError and
+# UsageError below are ValueErrors).
+EXIT_CODES = (
+    ("hub_repro.pooler", "NoPoolerError", EXIT_NO_POOLER),
+    ("hub_repro.embedded", "EmbeddedModelError", EXIT_BAD_INPUT),
+    ("builtins", "ValueError", EXIT_BAD_INPUT),
+    ("builtins", "FileNotFoundError", EXIT_BAD_INPUT),
+    ("builtins", "FileExistsError", EXIT_BAD_INPUT),
+    ("builtins", "IsADirectoryError", EXIT_BAD_INPUT),
+    ("builtins", "NotADirectoryError", EXIT_BAD_INPUT),
+    ("builtins", "PermissionError", EXIT_BAD_INPUT),
+)
+# An error message longer than this (TensorFlow's can run to dozens of lines) is cut on its one line.
+MAX_MESSAGE_CHARS = 600
 
 DEFAULT_SENTENCES = [
     "Is the pooled output the hidden state of the first token?",
@@ -20,6 +75,58 @@ DEFAULT_SENTENCES = [
     ("What does the pooler do?", "It applies a dense layer with tanh to the [CLS] state."),
     ("The cat sat on the mat.", "Stock prices fell sharply on Monday."),
 ]
+
+
+class UsageError(ValueError):
+  """A bad argument or input file (exit 2)."""
+
+
+class Terminated(KeyboardInterrupt):
+  """SIGTERM, raised in the main thread like SIGINT's KeyboardInterrupt, so that `finally` blocks
+  and the atomic writes' cleanup run before the process ends."""
+
+
+def exit_code(error: BaseException) -> int:
+  """The exit code for an exception that ended a command (the EXIT_CODES table)."""
+  for module_name, class_name, code in EXIT_CODES:
+    cls = getattr(sys.modules.get(module_name), class_name, None)
+    if cls is not None and isinstance(error, cls):
+      return code
+  return EXIT_INTERNAL
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+  """`text` with its lines joined and runs of whitespace collapsed, cut to `limit` characters."""
+  text = re.sub(r"\s+", " ", text).strip()
+  return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def error_line(prog: str, error: BaseException, code: int, debug: bool) -> str:
+  if code == EXIT_INTERNAL:
+    line = f"{prog}: internal error: {type(error).__name__}: {one_line(str(error))}"
+    return line if debug else line + " (rerun with --debug for the traceback)"
+  return f"{prog}: error: {one_line(str(error)) or type(error).__name__}"
+
+
+@contextlib.contextmanager
+def sigterm_raises():
+  """While active, SIGTERM raises Terminated in the main thread (a second SIGTERM ends the process
+  at once). Left alone if SIGTERM is ignored or handled already, or off the main thread."""
+  if (threading.current_thread() is not threading.main_thread()
+      or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+    yield
+    return
+
+  def raise_terminated(signum, frame):
+    del frame
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Terminated(f"terminated by signal {signum}")
+
+  signal.signal(signal.SIGTERM, raise_terminated)
+  try:
+    yield
+  finally:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def quiet_tensorflow() -> None:
@@ -55,8 +162,23 @@ def quiet_tensorflow() -> None:
       os.close(saved)
 
 
-class UsageError(ValueError):
-  """A bad argument or input file (exit 2)."""
+# ----------------------------------------------------------------------------- input arguments
+
+
+def input_arguments() -> argparse.ArgumentParser:
+  """The parent parser of every command that reads text (check, crosscheck, diff)."""
+  parser = argparse.ArgumentParser(add_help=False)
+  group = parser.add_argument_group("input")
+  group.add_argument("sentences", nargs="*", metavar="SENTENCE",
+                     help="sentences to run (default: a few built-in ones; 'a|||b' is a pair)")
+  group.add_argument("--text-file", help="UTF-8 file, one sentence per line (a tab separates "
+                     "a sentence pair)")
+  group.add_argument("--preprocessor", help="a TF-Hub preprocessing model for a TF2 encoder "
+                     "(default: tokenize with the module's own vocab_file)")
+  group.add_argument("--max-seq-length", type=int, default=128,
+                     help="sequence length to pack to (default 128)")
+  group.add_argument("--batch-size", type=int, default=32, help="examples per batch (default 32)")
+  return parser
 
 
 def read_text_file(path: str) -> list:
@@ -88,23 +210,34 @@ def read_text_file(path: str) -> list:
   return examples
 
 
-def build_parser() -> argparse.ArgumentParser:
-  parser = argparse.ArgumentParser(
-      prog="python -m hub_repro",
-      description="Show, by measurement, that BERT's pooled_output is tanh(dense(sequence_output"
-                  "[:, 0])) with the module's own pooler weights, and not the [CLS] hidden state.")
-  parser.add_argument("sentences", nargs="*", metavar="SENTENCE",
-                      help="sentences to run (default: a few built-in ones; 'a|||b' is a pair)")
+def read_examples(args, default=DEFAULT_SENTENCES) -> list | None:
+  """The examples the input arguments name (`default` if none), after checking --max-seq-length
+  and --batch-size."""
+  if args.max_seq_length < 3:
+    raise UsageError(f"--max-seq-length {args.max_seq_length} is below 3, the minimum for "
+                     "[CLS] token [SEP]")
+  if args.batch_size < 1:
+    raise UsageError(f"--batch-size {args.batch_size} must be at least 1")
+  if args.text_file and args.sentences:
+    raise UsageError("give sentences or --text-file, not both")
+  if args.text_file:
+    return read_text_file(args.text_file)
+  if args.sentences:
+    return [tuple(s.split("|||", 1)) if "|||" in s else s for s in args.sentences]
+  return None if default is None else list(default)
+
+
+# ----------------------------------------------------------------------------- check
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+  """check's own arguments (the input arguments come from input_arguments())."""
+  parser.description = ("Show, by measurement, that BERT's pooled_output is tanh(dense("
+                        "sequence_output[:, 0])) with the module's own pooler weights, and not "
+                        "the [CLS] hidden state.")
   parser.add_argument("--handle", help="a TF-Hub handle: a tfhub.dev URL, an http(s) URL serving "
                       "?tf-hub-format=compressed, or a local module folder (default: the "
                       "embedded all-MiniLM-L6-v2, offline)")
-  parser.add_argument("--preprocessor", help="a TF-Hub preprocessing model for a TF2 encoder "
-                      "(default: tokenize with the module's own vocab_file)")
-  parser.add_argument("--text-file", help="UTF-8 file, one sentence per line (a tab separates "
-                      "a sentence pair)")
-  parser.add_argument("--max-seq-length", type=int, default=128,
-                      help="sequence length to pack to (default 128)")
-  parser.add_argument("--batch-size", type=int, default=32, help="examples per batch (default 32)")
   parser.add_argument("--full", action="store_true",
                       help="also rebuild the whole encoder from the module's variables and compare "
                            "sequence_output (and each layer a TF2 module exposes)")
@@ -113,29 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
   parser.add_argument("--json", metavar="PATH", help="also write the numbers as JSON to PATH")
   parser.add_argument("--plot", metavar="PATH",
                       help="also save the comparison figure (as in notebooks/pooled_vs_cls) as a PNG")
-  parser.add_argument("--debug", action="store_true", help="show tracebacks")
-  return parser
-
-
-def _examples(args) -> list:
-  if args.text_file and args.sentences:
-    raise UsageError("give sentences or --text-file, not both")
-  if args.text_file:
-    return read_text_file(args.text_file)
-  if args.sentences:
-    return [tuple(s.split("|||", 1)) if "|||" in s else s for s in args.sentences]
-  return list(DEFAULT_SENTENCES)
 
 
 def run(args) -> int:
+  """The check command: the report on stdout, then one 'wrote PATH' line per file written."""
   from hub_repro import compare, module, report, tokenization  # noqa: PLC0415
 
-  if args.max_seq_length < 3:
-    raise UsageError(f"--max-seq-length {args.max_seq_length} is below 3, the minimum for "
-                     "[CLS] token [SEP]")
-  if args.batch_size < 1:
-    raise UsageError(f"--batch-size {args.batch_size} must be at least 1")
-  examples = _examples(args)
+  examples = read_examples(args)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
   loaded = module.load(args.handle, log=log)
   limit = compare.position_limit(loaded.variable_values())
@@ -149,10 +266,12 @@ def run(args) -> int:
   result = compare.check(loaded, examples, args.max_seq_length, args.batch_size,
                          tokenizer=preprocessor)
   print(report.render(result))
+  written = []
   if args.plot:
     from hub_repro import plots  # noqa: PLC0415
     plots.save_comparison_plot(result, args.plot, result.sample_pooled_output,
                                result.sample_sequence_output)
+    written.append(args.plot)
   record = result.to_json()
   reproduced = result.reproduced
   if args.full:
@@ -168,32 +287,88 @@ def run(args) -> int:
     reproduced = reproduced and full_result.reproduced
   if args.json:
     report.write_json(record, args.json)
+    written.append(args.json)
+  print_written(written)
   return EXIT_REPRODUCED if reproduced else EXIT_NOT_REPRODUCED
 
 
-def main(argv: list[str] | None = None) -> int:
-  argv = sys.argv[1:] if argv is None else list(argv)
-  quiet_tensorflow()
-  if argv and argv[0] == "export":
-    from hub_repro import export  # noqa: PLC0415
-    parser, command = export.build_parser(), export.run
-    argv = argv[1:]
-  elif argv and argv[0] == "crosscheck":
-    from hub_repro import crosscheck  # noqa: PLC0415
-    return crosscheck.main(argv[1:])
-  else:
-    parser, command = build_parser(), run
-  args = parser.parse_args(argv)
-  from hub_repro.embedded import EmbeddedModelError  # noqa: PLC0415
-  from hub_repro.module import HandleError  # noqa: PLC0415
-  from hub_repro.pooler import NoPoolerError  # noqa: PLC0415
-  from hub_repro.weights import WeightsError  # noqa: PLC0415
+def print_written(paths) -> None:
+  """One 'wrote PATH' line on stdout per file a command wrote (--json, --plot)."""
+  for path in paths:
+    print(f"wrote {os.path.abspath(path)}")
 
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def _version() -> str:
   try:
-    return command(args)
-  except (NoPoolerError, UsageError, HandleError, WeightsError, EmbeddedModelError,
-          FileNotFoundError, FileExistsError, ValueError, KeyError) as e:
-    if args.debug:
-      raise
-    print(f"hub_repro: error: {e}", file=sys.stderr)
-    return EXIT_NO_POOLER if isinstance(e, NoPoolerError) else EXIT_BAD_INPUT
+    from importlib import metadata  # noqa: PLC0415
+    return metadata.version("hub-repro")
+  except Exception:  # noqa: BLE001 (run from a source tree that is not installed)
+    from hub_repro import __version__  # noqa: PLC0415
+    return __version__
+
+
+def _fill(text: str) -> str:
+  """A description wrapped for RawDescriptionHelpFormatter (needed for the exit-code table), unless
+  it is laid out already (export's docstring)."""
+  return text if "\n" in text.strip("\n") else textwrap.fill(text, 88)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+  """The whole command line. Only `command`'s module is imported, to add its arguments; the other
+  subcommands show their name and help, so building the parser imports no TensorFlow."""
+  formatter = argparse.RawDescriptionHelpFormatter
+  parser = argparse.ArgumentParser(
+      prog="hub_repro", formatter_class=formatter,
+      description=_fill("Show, by measurement, that BERT's pooled_output is tanh(dense("
+                        "sequence_output[:, 0])) with the module's own pooler weights, and not "
+                        "the [CLS] hidden state.") +
+      "\n\n" + _fill(f"Without a command name the command is '{DEFAULT_COMMAND}': 'hub_repro "
+                     "\"a sentence\"' and 'hub_repro --handle H' run it."),
+      epilog=EXIT_CODE_TABLE)
+  parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+  common = argparse.ArgumentParser(add_help=False)
+  common.add_argument("--debug", action="store_true",
+                      help="on an error, also print the traceback (the exit code is the same)")
+  subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+  for name, spec in COMMANDS.items():
+    parents = [input_arguments(), common] if spec.inputs else [common]
+    sub = subparsers.add_parser(name, help=spec.help, description=spec.help, parents=parents,
+                                formatter_class=formatter, epilog=EXIT_CODE_TABLE)
+    if name == command:
+      module = importlib.import_module(spec.module)
+      add = getattr(module, "add_arguments", None) or module.build_parser
+      add(sub)
+      sub.description = _fill(sub.description)
+      sub.set_defaults(run=module.run)
+  return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+  """Runs one command and returns its exit code (see EXIT_CODE_TABLE)."""
+  argv = sys.argv[1:] if argv is None else list(argv)
+  if not argv or argv[0] not in (*COMMANDS, "-h", "--help", "--version"):
+    argv.insert(0, DEFAULT_COMMAND)
+  parser = build_parser(argv[0] if argv[0] in COMMANDS else None)
+  try:
+    args = parser.parse_args(argv)
+  except SystemExit as e:  # --help, --version (0) or a usage error argparse has printed (2)
+    return e.code if isinstance(e.code, int) else EXIT_BAD_INPUT if e.code else 0
+  prog = parser.prog if args.command == DEFAULT_COMMAND else f"{parser.prog} {args.command}"
+  with sigterm_raises():
+    try:
+      quiet_tensorflow()
+      return args.run(args)
+    except KeyboardInterrupt as e:
+      code = EXIT_SIGTERM if isinstance(e, Terminated) else EXIT_SIGINT
+      what = "terminated (SIGTERM)" if code == EXIT_SIGTERM else "interrupted (SIGINT)"
+      print(f"{prog}: {what}; no partial output was left", file=sys.stderr)
+      return code
+    except Exception as e:  # noqa: BLE001 (the one place errors become exit codes)
+      code = exit_code(e)
+      if args.debug:
+        traceback.print_exc()
+      print(error_line(prog, e, code, args.debug), file=sys.stderr)
+      return code

@@ -485,14 +485,13 @@ def exit_code(rows: list[dict]) -> int:
   return EXIT_AGREES if all(row["agrees"] for row in ran) else EXIT_DISAGREES
 
 
-def build_parser() -> argparse.ArgumentParser:
-  parser = argparse.ArgumentParser(
-      prog="python -m hub_repro crosscheck",
-      description="Run the module, keras-hub's BertBackbone and (if torch is installed) Hugging "
-                  "Face's BertModel on the same weights and inputs, and compare their outputs.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+  """crosscheck's own arguments, on the subparser hub_repro.cli makes (which adds the shared input
+  arguments: sentences, --text-file, --preprocessor, --max-seq-length, --batch-size; and --debug)."""
+  parser.description = ("Run the module, keras-hub's BertBackbone and (if torch is installed) "
+                        "Hugging Face's BertModel on the same weights and inputs, and compare "
+                        "their outputs.")
   parser.add_argument("--handle", help="a TF-Hub handle (default: the embedded all-MiniLM-L6-v2)")
-  parser.add_argument("--max-seq-length", type=int, default=128,
-                      help="sequence length to pack to (default 128)")
   parser.add_argument("--num-heads", type=int, help="attention heads of the module (TF1 modules "
                       "do not store it; default: the config, else hidden_size // 64)")
   parser.add_argument("--hidden-act", choices=["gelu", "gelu_exact"],
@@ -500,43 +499,38 @@ def build_parser() -> argparse.ArgumentParser:
                       "'gelu_exact' = erf (Hugging Face 'gelu'); default: the config, else 'gelu'")
   parser.add_argument("--config", metavar="PATH", help="the module's bert_config.json, if known")
   parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
-  parser.add_argument("--debug", action="store_true", help="show tracebacks")
-  return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-  args = build_parser().parse_args(argv)
-  from hub_repro import cli  # noqa: PLC0415
+def run(args) -> int:
+  """The crosscheck command: the table on stdout, 0 if every implementation agrees, else 1."""
+  from hub_repro import cli, report  # noqa: PLC0415
 
-  cli.quiet_tensorflow()
-  from hub_repro import report  # noqa: PLC0415
-  from hub_repro.embedded import EmbeddedModelError  # noqa: PLC0415
-  from hub_repro.module import HandleError  # noqa: PLC0415
-  from hub_repro.weights import WeightsError  # noqa: PLC0415
-
-  try:
-    if args.max_seq_length < 3:
-      raise ValueError(f"--max-seq-length {args.max_seq_length} is below 3, the minimum for "
-                       "[CLS] token [SEP]")
-    if args.num_heads is not None and args.num_heads < 1:
-      raise ValueError(f"--num-heads {args.num_heads} must be at least 1")
-    config = BertConfig.from_json_file(args.config) if args.config else None
-    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-    rows = crosscheck(args.handle, max_seq_length=args.max_seq_length, num_heads=args.num_heads,
-                      hidden_act=args.hidden_act, config=config, log=log)
-  except (CrosscheckError, HandleError, WeightsError, EmbeddedModelError, FileNotFoundError,
-          ValueError) as e:
-    if args.debug:
-      raise
-    print(f"hub_repro crosscheck: error: {e}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+  examples = cli.read_examples(args, default=None)
+  if args.preprocessor:
+    raise cli.UsageError(f"crosscheck does not take --preprocessor yet ({args.preprocessor}): it "
+                         "tokenizes with the module's own vocab file; leave --preprocessor out")
+  if args.num_heads is not None and args.num_heads < 1:
+    raise cli.UsageError(f"--num-heads {args.num_heads} must be at least 1")
+  config = BertConfig.from_json_file(args.config) if args.config else None
+  log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+  rows = crosscheck(args.handle, examples=examples, max_seq_length=args.max_seq_length,
+                    num_heads=args.num_heads, hidden_act=args.hidden_act, config=config,
+                    batch_size=args.batch_size, log=log)
   print(render(rows))
   code = exit_code(rows)
   print("\nVerdict: " + ("every implementation agrees within its tolerance" if code == EXIT_AGREES
                          else "an implementation DISAGREES beyond its tolerance"))
   if args.json:
     report.write_json({"rows": rows, "exit_code": code}, args.json)
+    cli.print_written([args.json])
   return code
+
+
+def main(argv: list[str] | None = None) -> int:
+  """`hub_repro crosscheck ARGS`: exit codes and errors as in hub_repro.cli."""
+  from hub_repro import cli  # noqa: PLC0415
+
+  return cli.main(["crosscheck", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

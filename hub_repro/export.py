@@ -15,9 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import typing
 
-from hub_repro import files, naming
-from hub_repro.weights import BertWeights, check_params, read_google_checkpoint, read_huggingface
+from hub_repro import files
+
+if typing.TYPE_CHECKING:
+  from hub_repro.weights import BertWeights
+
+# hub_repro.naming and hub_repro.weights import TensorFlow: they are imported inside the functions,
+# so that `hub_repro export --help` answers before TensorFlow loads.
 
 SOURCES = ("google-checkpoint", "huggingface", "hub")
 FORMATS = ("tf1-hub", "tf2")
@@ -27,7 +33,8 @@ def read_hub(handle: str, num_attention_heads: int | None, hidden_act: str,
              log=print) -> BertWeights:
   """Weights of a loaded BERT module, under modeling.py names (heads are not in a TF1 module's
   shapes: pass them, or hidden_size // 64 is assumed, as in every released BERT)."""
-  from hub_repro import module as module_lib  # noqa: PLC0415
+  from hub_repro import module as module_lib, naming  # noqa: PLC0415
+  from hub_repro.weights import BertWeights, check_params  # noqa: PLC0415
 
   loaded = module_lib.load(handle, log=log)
   params, _, num_heads = naming.to_bert_params(loaded.variable_values())
@@ -45,6 +52,8 @@ def read_hub(handle: str, num_attention_heads: int | None, hidden_act: str,
 
 def read_weights(source: str, path: str, num_attention_heads=None, hidden_act="gelu",
                  log=print) -> BertWeights:
+  from hub_repro.weights import read_google_checkpoint, read_huggingface  # noqa: PLC0415
+
   if source == "google-checkpoint":
     return read_google_checkpoint(path)
   if source == "huggingface":
@@ -72,9 +81,9 @@ def export(weights: BertWeights, fmt: str, out_dir: str, overwrite: bool = False
   return [os.path.join(out_dir, "encoder"), os.path.join(out_dir, "preprocess")]
 
 
-def build_parser() -> argparse.ArgumentParser:
-  parser = argparse.ArgumentParser(prog="python -m hub_repro export", description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+  """export's arguments, on the subparser hub_repro.cli makes (which adds --debug)."""
+  parser.description = __doc__
   parser.add_argument("--from", dest="source", required=True, choices=SOURCES)
   parser.add_argument("path", help="the folder (or, with --from hub, the handle) to read")
   parser.add_argument("--format", required=True, choices=FORMATS)
@@ -83,8 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
   parser.add_argument("--num-heads", type=int, help="attention heads (--from hub, TF1 modules)")
   parser.add_argument("--hidden-act", default="gelu", choices=("gelu", "gelu_exact"),
                       help="activation (--from hub): gelu = modeling.py's tanh approximation")
-  parser.add_argument("--debug", action="store_true", help="show tracebacks")
-  return parser
 
 
 def run(args, log=print) -> int:

@@ -4,6 +4,9 @@ import contextlib
 import io
 import json
 import os
+import subprocess
+import sys
+from unittest import mock
 
 import tensorflow as tf
 from absl.testing import parameterized
@@ -11,6 +14,8 @@ from absl.testing import parameterized
 from hub_repro import cli
 import fake_modules
 import testutil
+
+REPO = os.path.dirname(testutil.TESTS)
 
 
 def run_cli(*argv):
@@ -123,10 +128,193 @@ class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):
     with open(path, "rb") as f:
       self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
-  def test_debug_shows_the_traceback(self):
-    from hub_repro.module import HandleError  # noqa: PLC0415
-    with self.assertRaisesRegex(HandleError, "does not exist"):
-      run_cli("--debug", "--handle", os.path.join(self.get_temp_dir(), "nope"))
+  def test_debug_shows_the_traceback_and_keeps_exit_2(self):
+    code, _, err = run_cli("--debug", "--handle", os.path.join(self.get_temp_dir(), "nope"))
+    self.assertEqual(code, cli.EXIT_BAD_INPUT)
+    self.assertIn("Traceback (most recent call last)", err)
+    self.assertRegex(err, r"hub_repro\.module\.HandleError: .*does not exist")
+    self.assertRegex(err.splitlines()[-1], "^hub_repro: error: .*does not exist")
+
+  def test_json_and_plot_paths_are_printed(self):
+    json_path = os.path.join(self.get_temp_dir(), "printed.json")
+    png_path = os.path.join(self.get_temp_dir(), "printed.png")
+    code, out, _ = run_cli("--handle", testutil.GOOGLE_MODULE, "--max-seq-length", "16",
+                           "--json", json_path, "--plot", png_path)
+    self.assertEqual(code, cli.EXIT_REPRODUCED)
+    self.assertEqual(out.splitlines()[-2:], [f"wrote {png_path}", f"wrote {json_path}"])
+
+
+def _boom(*args, **kwargs):
+  raise RuntimeError("boom: an unexpected failure")
+
+
+class InternalErrorTest(parameterized.TestCase, tf.test.TestCase):
+  """An unexpected exception is exit 4 with one line, in every command; never 1."""
+
+  def _args(self, command):
+    return {
+        "check": ["--handle", testutil.GOOGLE_MODULE, "--max-seq-length", "16"],
+        "export": ["export", "--from", "google-checkpoint", testutil.GOOGLE_CHECKPOINT,
+                   "--format", "tf1-hub", "--out", os.path.join(self.get_temp_dir(), "out")],
+        "crosscheck": ["crosscheck", "--handle", testutil.GOOGLE_MODULE, "--max-seq-length", "16"],
+    }[command]
+
+  def _patch(self, command, side_effect):
+    from hub_repro import compare, crosscheck, export  # noqa: PLC0415
+    target = {"check": (compare, "check"), "export": (export, "read_weights"),
+              "crosscheck": (crosscheck, "crosscheck")}[command]
+    return mock.patch.object(*target, side_effect=side_effect)
+
+  @parameterized.named_parameters(
+      ("check", "check", "hub_repro"), ("export", "export", "hub_repro export"),
+      ("crosscheck", "crosscheck", "hub_repro crosscheck"))
+  def test_unexpected_exception_is_4_with_one_line(self, command, prog):
+    with self._patch(command, _boom):
+      code, _, err = run_cli(*self._args(command))
+    self.assertEqual(code, cli.EXIT_INTERNAL)
+    self.assertEqual(err.strip().splitlines(),
+                     [f"{prog}: internal error: RuntimeError: boom: an unexpected failure "
+                      "(rerun with --debug for the traceback)"])
+
+  @parameterized.named_parameters(("check", "check"), ("export", "export"),
+                                  ("crosscheck", "crosscheck"))
+  def test_debug_prints_the_traceback_and_keeps_4(self, command):
+    with self._patch(command, _boom):
+      code, _, err = run_cli(*self._args(command), "--debug")
+    self.assertEqual(code, cli.EXIT_INTERNAL)
+    self.assertIn("Traceback (most recent call last)", err)
+    self.assertIn("RuntimeError: boom", err)
+
+  @parameterized.named_parameters(("check", "check"), ("export", "export"),
+                                  ("crosscheck", "crosscheck"))
+  def test_bad_input_with_debug_stays_2(self, command):
+    with self._patch(command, ValueError("bad input: expected something else")):
+      code, _, err = run_cli(*self._args(command), "--debug")
+    self.assertEqual(code, cli.EXIT_BAD_INPUT)
+    self.assertIn("Traceback (most recent call last)", err)
+    self.assertRegex(err.splitlines()[-1], "error: bad input: expected something else$")
+
+  def test_key_error_is_internal_not_bad_input(self):
+    with self._patch("check", KeyError("pooled_output")):
+      code, _, err = run_cli(*self._args("check"))
+    self.assertEqual(code, cli.EXIT_INTERNAL)
+    self.assertIn("internal error: KeyError: 'pooled_output'", err)
+
+  def test_multi_line_message_is_one_line(self):
+    with self._patch("check", TypeError("first line\n  second line\n\nthird")):
+      code, _, err = run_cli(*self._args("check"))
+    self.assertEqual(code, cli.EXIT_INTERNAL)
+    self.assertEqual(len(err.strip().splitlines()), 1, msg=err)
+    self.assertIn("TypeError: first line second line third", err)
+
+  def test_keyboard_interrupt_is_130_not_1(self):
+    with self._patch("check", KeyboardInterrupt()):
+      code, _, err = run_cli(*self._args("check"))
+    self.assertEqual(code, cli.EXIT_SIGINT)
+    self.assertIn("interrupted (SIGINT)", err)
+
+  @parameterized.named_parameters(
+      ("value_error", ValueError("x"), cli.EXIT_BAD_INPUT),
+      ("usage_error", cli.UsageError("x"), cli.EXIT_BAD_INPUT),
+      ("file_not_found", FileNotFoundError("x"), cli.EXIT_BAD_INPUT),
+      ("permission", PermissionError("x"), cli.EXIT_BAD_INPUT),
+      ("key_error", KeyError("x"), cli.EXIT_INTERNAL),
+      ("type_error", TypeError("x"), cli.EXIT_INTERNAL),
+      ("runtime_error", RuntimeError("x"), cli.EXIT_INTERNAL),
+      ("os_error", OSError(28, "No space left on device"), cli.EXIT_INTERNAL))
+  def test_exit_code_table(self, error, expected):
+    self.assertEqual(cli.exit_code(error), expected)
+
+  def test_exit_code_table_knows_the_library_errors(self):
+    from hub_repro import embedded, module, pooler, weights  # noqa: PLC0415
+    self.assertEqual(cli.exit_code(pooler.NoPoolerError("x")), cli.EXIT_NO_POOLER)
+    self.assertEqual(cli.exit_code(module.HandleError("x")), cli.EXIT_BAD_INPUT)
+    self.assertEqual(cli.exit_code(weights.WeightsError("x")), cli.EXIT_BAD_INPUT)
+    self.assertEqual(cli.exit_code(embedded.EmbeddedModelError("x")), cli.EXIT_BAD_INPUT)
+
+
+HELP_WITHOUT_TENSORFLOW = """\
+import contextlib, io, sys
+from hub_repro import cli
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+  code = cli.main(sys.argv[1:])
+print(code, "tensorflow" in sys.modules)
+print(out.getvalue())
+"""
+
+
+class SubcommandTest(parameterized.TestCase, tf.test.TestCase):
+
+  def _help(self, *argv):
+    """Runs `hub_repro ARGV` in a fresh process; returns (exit code, TF imported?, stdout)."""
+    result = subprocess.run([sys.executable, "-c", HELP_WITHOUT_TENSORFLOW, *argv],
+                            capture_output=True, text=True, timeout=120, cwd=REPO)
+    self.assertEqual(result.returncode, 0, msg=result.stderr)
+    status, _, out = result.stdout.partition("\n")
+    code, imported = status.split()
+    return int(code), imported == "True", out
+
+  def test_help_lists_the_commands_and_exit_codes_before_tensorflow(self):
+    code, imported, out = self._help("--help")
+    self.assertEqual(code, 0)
+    self.assertFalse(imported, "--help imported TensorFlow")
+    for name in cli.COMMANDS:
+      self.assertRegex(out, rf"\n    {name}\b")
+    for code_line in ("0 ", "1 ", "2 ", "3 ", "4 "):
+      self.assertRegex(out, rf"\n  {code_line}")
+    self.assertIn("rerun with --debug", out)
+
+  def test_each_command_help_before_tensorflow(self):
+    for name in cli.COMMANDS:
+      code, imported, out = self._help(name, "--help")
+      self.assertEqual(code, 0, msg=name)
+      self.assertFalse(imported, f"{name} --help imported TensorFlow")
+      self.assertIn(f"usage: hub_repro {name}", out)
+      self.assertIn("exit codes:", out)
+
+  @parameterized.named_parameters(("check", "check"), ("crosscheck", "crosscheck"))
+  def test_commands_that_read_text_share_the_input_arguments(self, name):
+    parser = cli.build_parser(name)
+    args = parser.parse_args([name, "a", "b|||c", "--text-file", "f", "--preprocessor", "p",
+                              "--max-seq-length", "16", "--batch-size", "3"])
+    self.assertEqual((args.sentences, args.text_file, args.preprocessor, args.max_seq_length,
+                      args.batch_size), (["a", "b|||c"], "f", "p", 16, 3))
+
+  def test_check_is_the_default_command(self):
+    code, out, _ = run_cli("the first token", "--handle", testutil.GOOGLE_MODULE,
+                           "--max-seq-length", "16")
+    self.assertEqual(code, cli.EXIT_REPRODUCED)
+    self.assertIn("1 examples", out)
+    code, explicit, _ = run_cli("check", "the first token", "--handle", testutil.GOOGLE_MODULE,
+                                "--max-seq-length", "16")
+    self.assertEqual(code, cli.EXIT_REPRODUCED)
+    self.assertEqual(out, explicit)
+
+  def test_usage_error_is_2(self):
+    code, _, err = run_cli("--handle", testutil.GOOGLE_MODULE, "--max-seq-length", "many")
+    self.assertEqual(code, cli.EXIT_BAD_INPUT)
+    self.assertIn("invalid int value: 'many'", err)
+
+  def test_crosscheck_runs_on_the_shared_inputs(self):
+    from hub_repro import crosscheck  # noqa: PLC0415
+    path = os.path.join(self.get_temp_dir(), "pairs.txt")
+    with open(path, "w", encoding="utf-8") as f:
+      f.write("hello world\tthis is a test\nthe first token\n")
+    config = os.path.join(testutil.GOOGLE, "checkpoint", "bert_config.json")
+    with mock.patch.object(crosscheck, "crosscheck", wraps=crosscheck.crosscheck) as spy:
+      code, out, _ = run_cli("crosscheck", "--handle", testutil.GOOGLE_MODULE, "--config", config,
+                             "--text-file", path, "--max-seq-length", "16", "--batch-size", "1")
+    self.assertEqual(code, 0, msg=out)
+    kwargs = spy.call_args.kwargs
+    self.assertEqual(kwargs["examples"], [("hello world", "this is a test"), "the first token"])
+    self.assertEqual((kwargs["max_seq_length"], kwargs["batch_size"]), (16, 1))
+
+  def test_crosscheck_refuses_a_preprocessor_with_one_line(self):
+    code, _, err = run_cli("crosscheck", "--preprocessor", "/nowhere")
+    self.assertEqual(code, cli.EXIT_BAD_INPUT)
+    self.assertRegex(err.strip(), "^hub_repro crosscheck: error: crosscheck does not take "
+                                  "--preprocessor yet")
 
 
 class DeterminismTest(tf.test.TestCase):
