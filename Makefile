@@ -1,23 +1,31 @@
 # The two commands of the README: `make repro` and `make test`. Each creates or updates .venv when
-# a requirements file changed (and only then), then runs.
+# a requirements file or pyproject.toml changed (and only then), then runs. `make test` also installs
+# requirements-test.txt (torch, transformers, hypothesis) under a stamp of its own, so `make repro`
+# never installs torch.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: repro test clean-venv
 
-$(STAMP): requirements.txt requirements-embedded.txt
+$(STAMP): requirements.txt requirements-embedded.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-embedded.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt -c requirements.txt
+	touch $(TEST_STAMP)
 
 repro: $(STAMP)
 	$(PY) -m hub_repro $(ARGS)
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 clean-venv:
