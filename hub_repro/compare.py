@@ -13,8 +13,8 @@ import numpy as np
 from tqdm import tqdm
 
 from hub_repro import pooler as pooler_lib
-from hub_repro.module import Module
-from hub_repro.tokenization import Tokenizer
+from hub_repro.sources import Source
+from hub_repro.tokenization import PackedBatch
 
 # float32 has a 2^-24 ~ 6e-8 relative rounding step. The module and the rebuild compute the same
 # tanh(x K + b), but possibly with a different summation order in the H-term dot product (a
@@ -30,6 +30,9 @@ PROGRESS_MIN_BATCHES = 4
 # tokenizing 8 batches at once makes that <1% (benchmarks: overhead_ratio). Packing is per example,
 # so the ids are the same.
 ENCODE_BATCHES = 8
+# With length bucketing, a batch is padded to its longest example rounded up to this: few distinct
+# shapes (each compiled function is traced once per shape) and matmul-friendly widths.
+BUCKET_MULTIPLE = 16
 
 
 @dataclasses.dataclass
@@ -64,6 +67,7 @@ class Result:
   pooled_vs_cls: Stats
   pooled_vs_rebuilt: Stats
   tolerance: float
+  framework: str = ""
   # The first batch's outputs, for plots: pooled_output [B, H] and sequence_output[:, :1] [B, 1, H]
   # (all the pooler reads). Later batches are not kept, so memory does not grow with the input.
   sample_pooled_output: np.ndarray | None = dataclasses.field(default=None, repr=False)
@@ -77,6 +81,7 @@ class Result:
     return {
         "handle": self.handle,
         "format": self.format,
+        "framework": self.framework,
         "hidden_size": self.hidden_size,
         "max_seq_length": self.max_seq_length,
         "num_examples": self.num_examples,
@@ -99,79 +104,113 @@ def _row_stats(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
   return max_abs, cosine
 
 
-def position_limit(variables: dict) -> int | None:
-  """Rows of the position embedding table: the longest sequence the module accepts."""
-  for name, value in sorted(variables.items()):
-    if "position_emb" in name and len(value.shape) == 2:
-      return int(value.shape[0])
+def position_limit(source: Source) -> int | None:
+  """Rows of the position embedding table: the longest sequence the model accepts."""
+  try:
+    return int(source.params()["bert/embeddings/position_embeddings"].shape[0])
+  except (ValueError, KeyError):  # names no source maps: look for the table by name
+    for name, value in sorted(source.variable_values().items()):
+      if "position_emb" in name and len(value.shape) == 2:
+        return int(value.shape[0])
   return None
 
 
-def make_batches(examples: list, batch_size: int) -> list[list]:
-  """Consecutive batches of at most batch_size; single sentences and pairs never share a batch
-  (they pack differently), and the order of examples is kept."""
-  batches = []
-  for example in examples:
-    if (batches and len(batches[-1]) < batch_size
-        and isinstance(batches[-1][0], str) == isinstance(example, str)):
-      batches[-1].append(example)
-    else:
-      batches.append([example])
-  return batches
+def round_up(length: int, multiple: int = BUCKET_MULTIPLE) -> int:
+  return -(-length // multiple) * multiple
 
 
-def packed_batches(tokenizer, chunks: list[list], batch_size: int, max_seq_length: int):
-  """Yields a PackedBatch of at most batch_size examples at a time, tokenizing a chunk at once."""
-  for chunk in chunks:
-    packed = tokenizer.encode(chunk, max_seq_length)
-    for start in range(0, len(chunk), batch_size):
-      yield packed[start:start + batch_size]
+@dataclasses.dataclass
+class Batch:
+  """One batch on its way through the checks: which examples, their packed ids, the outputs."""
+  indices: np.ndarray  # [B] positions of the examples in the input, for the report's order
+  packed: PackedBatch  # numpy-convertible int32 ids, [B, S]
+  outputs: dict | None = None  # what the source returned for it
 
 
-def check(module: Module, examples: list, max_seq_length: int = 128, batch_size: int = 32,
-          tolerance: float = TOLERANCE, progress: bool | None = None,
-          tokenizer=None) -> Result:
+def batches(tokenizer, examples: list, max_seq_length: int, batch_size: int,
+            bucket: bool = True):
+  """Yields Batches of at most batch_size examples, each tokenized once.
+
+  Examples are tokenized ENCODE_BATCHES batches at a time, single sentences and pairs apart (they
+  pack differently), and packed to max_seq_length. With `bucket`, the examples of a chunk are
+  sorted by length and each batch is cut to its longest example, rounded up to BUCKET_MULTIPLE:
+  padding sits at the end, so this drops only padding columns. Without it every batch keeps
+  max_seq_length, exactly as a TF-Hub preprocessor pads.
+  """
+  chunk_size = batch_size * ENCODE_BATCHES
+  for start in range(0, len(examples), chunk_size):
+    chunk = examples[start:start + chunk_size]
+    for is_pair in (False, True):
+      rows = [i for i, e in enumerate(chunk) if isinstance(e, str) != is_pair]
+      if not rows:
+        continue
+      packed = tokenizer.encode([chunk[i] for i in rows], max_seq_length)
+      lengths = np.asarray(packed.input_mask).sum(axis=1)
+      order = np.argsort(lengths, kind="stable") if bucket else np.arange(len(rows))
+      for first in range(0, len(rows), batch_size):
+        take = order[first:first + batch_size]
+        width = (min(max_seq_length, round_up(int(lengths[take].max()))) if bucket
+                 else max_seq_length)
+        yield Batch(np.asarray(rows)[take] + start, packed.take(take, width))
+
+
+def check(source: Source, examples: list, max_seq_length: int = 128, batch_size: int = 32,
+          tolerance: float = TOLERANCE, progress: bool | None = None, tokenizer=None,
+          bucket: bool = True, also=()) -> Result:
   """Runs the reproduction on `examples` (strings or (first, second) pairs) and returns the numbers.
 
-  `tokenizer` (a tokenization.HubPreprocessor, say) defaults to tensorflow_text's BertTokenizer over
-  the module's own vocab. Raises pooler.NoPoolerError if the module has no dense layer that
+  One pass: each batch is tokenized once and run once; `also` are further checks (full.FullCheck)
+  whose `observe(batch)` reads the same outputs. `tokenizer` (a tokenization.HubPreprocessor, say)
+  defaults to the source's own. Raises pooler.NoPoolerError if no dense layer of the model
   explains pooled_output.
   """
   if not examples:
     raise ValueError("no examples to run")
   if batch_size < 1:
     raise ValueError(f"batch size must be at least 1, got {batch_size}")
-  if tokenizer is None:
-    if module.vocab_file is None:
-      raise ValueError(f"{module.handle} has no vocab file among its assets; pass a preprocessor")
-    tokenizer = Tokenizer(module.vocab_file, module.do_lower_case)
-  variables = module.variable_values()
-  chunks = make_batches(examples, batch_size * ENCODE_BATCHES)
-  num_batches = sum(-(-len(chunk) // batch_size) for chunk in chunks)
+  tokenizer = tokenizer or source.tokenizer()
+  num_batches = _count_batches(examples, batch_size)
   if progress is None:
     progress = num_batches > PROGRESS_MIN_BATCHES
-  found, hidden_size, num_truncated = None, None, 0
-  cls, by_rebuilt = ([], []), ([], [])  # (per-example max |diff|, cosine) against pooled_output
+  want_layers = any(getattr(c, "wants_layers", False) for c in also)
+  found, hidden_size, num_truncated, sample = None, None, 0, None
+  n = len(examples)
+  cls = (np.zeros(n), np.zeros(n))  # (per-example max |diff|, cosine) against pooled_output
+  by_rebuilt = (np.zeros(n), np.zeros(n))
   with tqdm(total=num_batches, desc="batches", unit="batch", disable=not progress,
             leave=False) as bar:
-    for packed in packed_batches(tokenizer, chunks, batch_size, max_seq_length):
+    for batch in batches(tokenizer, examples, max_seq_length, batch_size, bucket):
+      packed = batch.packed
       num_truncated += packed.num_truncated
-      outputs = module(packed.input_ids, packed.input_mask, packed.segment_ids)
-      pooled = outputs["pooled_output"].numpy()
-      sequence = outputs["sequence_output"]
+      batch.outputs = source.run(packed.input_ids, packed.input_mask, packed.segment_ids,
+                                 layers=want_layers)
+      pooled, sequence = batch.outputs["pooled_output"], batch.outputs["sequence_output"]
       if found is None:
         hidden_size = int(pooled.shape[-1])
-        found = pooler_lib.find_pooler(variables, sequence, pooled, tolerance)
-        sample = (pooled, sequence[:, :1].numpy())
-      rebuilt = found(sequence).numpy()
-      for (diffs, cosines), other in ((cls, sequence[:, 0].numpy()), (by_rebuilt, rebuilt)):
-        max_abs, cosine = _row_stats(pooled, other)
-        diffs.extend(max_abs.tolist())
-        cosines.extend(cosine.tolist())
+        found = pooler_lib.find_pooler(source.variable_values(), sequence, pooled, tolerance,
+                                       named=source.named_pooler())
+        sample = (pooled, sequence[:, :1])
+      rebuilt = np.asarray(found(sequence))
+      for (diffs, cosines), other in ((cls, sequence[:, 0]), (by_rebuilt, rebuilt)):
+        diffs[batch.indices], cosines[batch.indices] = _row_stats(pooled, other)
+      for consumer in also:
+        consumer.observe(batch)
+      batch.outputs = None  # let the outputs go before the next batch
       bar.update()
   return Result(
-      handle=module.handle, format=module.format, path=module.path, hidden_size=hidden_size,
-      max_seq_length=max_seq_length, num_examples=len(examples), num_truncated=num_truncated,
-      pooler=found, pooled_vs_cls=Stats(*cls), pooled_vs_rebuilt=Stats(*by_rebuilt),
-      tolerance=tolerance,
+      handle=source.handle, format=source.format, path=source.path, hidden_size=hidden_size,
+      max_seq_length=max_seq_length, num_examples=n, num_truncated=num_truncated,
+      pooler=found, pooled_vs_cls=Stats(*(a.tolist() for a in cls)),
+      pooled_vs_rebuilt=Stats(*(a.tolist() for a in by_rebuilt)), tolerance=tolerance,
+      framework=source.framework,
       sample_pooled_output=sample[0], sample_sequence_output=sample[1])
+
+
+def _count_batches(examples: list, batch_size: int) -> int:
+  chunk_size = batch_size * ENCODE_BATCHES
+  count = 0
+  for start in range(0, len(examples), chunk_size):
+    pairs = sum(1 for e in examples[start:start + chunk_size] if not isinstance(e, str))
+    singles = min(chunk_size, len(examples) - start) - pairs
+    count += -(-pairs // batch_size) + -(-singles // batch_size)
+  return count

@@ -3,9 +3,10 @@ variables with the modeling.py rebuild, run it on the same inputs, and compare e
 module returns: sequence_output, each layer where the module exposes encoder_outputs, pooled_output.
 
 A TF1 module does not store its number of heads or its gelu variant. Both are found by the numbers:
-every candidate (the config's, the usual ones, then other divisors of H, at most `max_candidates`)
-is run on the first batch, and the one closest to sequence_output is kept. The report says which,
-and with what margin over the runner-up.
+every candidate (the config's, the usual ones, then every other divisor of H) is run on a few
+examples of the first batch, and the one closest to sequence_output is kept and confirmed on every
+batch. The report says which, and with what margin over the runner-up. Formats that store their
+config (keras-hub, Hugging Face, Google checkpoints, Model Garden's heads) are not searched.
 
 sequence_output is compared on real tokens (input_mask == 1). Padding positions are computed too,
 but nothing uses them, and there LayerNorm divides by a small variance: float32 rounding reaches
@@ -20,11 +21,10 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from hub_repro import modeling, naming
-from hub_repro.compare import ENCODE_BATCHES, make_batches, packed_batches
+from hub_repro import compare, modeling
 from hub_repro.config import BertConfig
-from hub_repro.module import Module
-from hub_repro.tokenization import Tokenizer
+from hub_repro.sources import Source
+from hub_repro.sources.google_checkpoint import ModelingSource
 
 # A full forward pass adds rounding at every layer: matmuls with a different summation order than
 # the module's graph (einsum vs matmul, oneDNN blocking) move each value by a few ulps per layer,
@@ -33,6 +33,12 @@ from hub_repro.tokenization import Tokenizer
 # wrong gelu variant (0.1 on the embedded model) or a wrong head split (5.7) gives.
 FULL_TOLERANCE = 1e-4
 GELU_VARIANTS = ("gelu", "gelu_exact")
+GELU_NAMES = {"gelu": "gelu tanh approximation", "gelu_exact": "gelu erf form"}
+# The heads/gelu search runs on this many examples cut to this many tokens: enough positions that
+# a wrong head split or gelu form shows (0.1 to 5 on trained models, >1e-4 on the tiny fixtures),
+# few enough that trying every divisor of H=768 costs about one forward pass of a batch of 32 x 128.
+SEARCH_EXAMPLES = 2
+SEARCH_LENGTH = 64
 
 
 @dataclasses.dataclass
@@ -73,92 +79,140 @@ class FullResult:
 
 
 def _candidates(hidden_size: int, known: BertConfig | None, num_heads: int | None,
-                hidden_act: str | None) -> list[tuple[int, str]]:
-  """(heads, activation) pairs to try, the likeliest first."""
-  if num_heads:  # given: known, not searched
+                hidden_act: str | None) -> tuple[list[int], list[str]]:
+  """Head counts and activations to try, the likeliest first."""
+  if num_heads:  # given or stored: known, not searched
     heads = [num_heads]
   else:
     heads = [known.num_attention_heads] if known is not None else []
     heads += [hidden_size // 64, 12, 16, 8, 4, 2, 1]
     heads += [h for h in range(1, hidden_size + 1) if hidden_size % h == 0]
-  acts = [hidden_act] if hidden_act else list(GELU_VARIANTS)
-  pairs = []
-  for h in heads:
-    for act in acts:
-      if h >= 1 and hidden_size % h == 0 and (h, act) not in pairs:
-        pairs.append((h, act))
-  return pairs
+  heads = list(dict.fromkeys(h for h in heads if h >= 1 and hidden_size % h == 0))
+  if hidden_act:
+    acts = [hidden_act]
+  else:
+    first = known.hidden_act if known is not None and known.hidden_act in GELU_VARIANTS else "gelu"
+    acts = [first] + [a for a in GELU_VARIANTS if a != first]
+  return heads, acts
 
 
 def _masked_max_abs(a, b, mask) -> float:
   """max |a - b| over the positions where mask == 1; a, b: [B, S, H], mask: [B, S]."""
-  d = np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))
-  return float(np.max(d[np.asarray(mask).astype(bool)]))
+  real = np.asarray(mask).astype(bool)
+  return float(np.max(np.abs(np.asarray(a, np.float64)[real] - np.asarray(b, np.float64)[real])))
 
 
 def _max_abs(a, b) -> float:
   return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))))
 
 
-def reproduce_full(module: Module, examples: list, max_seq_length: int = 128,
-                   batch_size: int = 32, num_heads: int | None = None,
-                   hidden_act: str | None = None, known_config: BertConfig | None = None,
-                   tokenizer=None, max_candidates: int = 40) -> FullResult:
-  """Rebuilds the whole encoder from `module`'s variables and compares every output."""
-  tokenizer = tokenizer or Tokenizer(module.vocab_file, module.do_lower_case)
-  params, naming_name, known_heads = naming.to_bert_params(module.variable_values())
-  tensors = {k: tf.constant(v) for k, v in params.items()}
-  base = naming.infer_config(params, known_heads or 1)
-  chunks = make_batches(examples, batch_size * ENCODE_BATCHES)
-  first = next(packed_batches(tokenizer, chunks, batch_size, max_seq_length))
-  first_out = module(first.input_ids, first.input_mask, first.segment_ids)
+class FullCheck:
+  """The whole encoder rebuilt with modeling.py from `source`'s own weights, compared with every
+  output the source returns, batch by batch, as compare.check's pass hands the batches over
+  (`observe`). Only maxima are kept; each batch's outputs are dropped once compared."""
 
-  errors = {}
-  candidates = _candidates(base.hidden_size, known_config, num_heads, hidden_act)
-  if known_heads is not None:  # Model Garden stores the heads in its kernel shapes
-    candidates = [(h, a) for h, a in candidates if h == known_heads]
-  for heads, act in candidates[:max_candidates]:
-    candidate = dataclasses.replace(base, num_attention_heads=heads, hidden_act=act)
-    out = _rebuild(tensors, candidate, first)
-    errors[(heads, act)] = _masked_max_abs(out["sequence_output"], first_out["sequence_output"],
-                                           first.input_mask)
-  ranked = sorted(errors, key=errors.get)
-  heads, act = ranked[0]
-  config = dataclasses.replace(base, num_attention_heads=heads, hidden_act=act)
-  variant = "gelu tanh approximation" if act == "gelu" else (
-      "gelu erf form" if act == "gelu_exact" else act)
-  runner_up = (f"; next best {ranked[1][0]} heads, {ranked[1][1]}: {errors[ranked[1]]:.2g}"
-               if len(ranked) > 1 else "")
-  matches_known = known_config is not None and (heads, act) == (
-      known_config.num_attention_heads, known_config.hidden_act)
-  how = (f"{heads} heads, {act} ({variant}): "
-         + ("the model's config, confirmed by the numbers" if matches_known else
-            f"closest of {len(errors)} candidate(s) tried on the first batch")
-         + f" (max |diff| {errors[ranked[0]]:.2g}{runner_up})")
-  gelu_determined = not (len(ranked) > 1 and ranked[1][0] == heads
-                         and errors[ranked[1]] <= FULL_TOLERANCE)
-  if not gelu_determined:
-    how += ("; both gelu forms reproduce this module within tolerance (its pre-activations are "
-            "small), so its gelu variant is not determined by these numbers")
+  def __init__(self, source: Source, num_heads: int | None = None, hidden_act: str | None = None,
+               known_config: BertConfig | None = None, search_examples: int = SEARCH_EXAMPLES,
+               search_length: int = SEARCH_LENGTH):
+    self.source = source
+    self.params = source.params()
+    self.base = source.config()
+    stored = source.config_stored
+    self.num_heads = num_heads or (self.base.num_attention_heads
+                                   if "num_attention_heads" in stored else None)
+    self.hidden_act = hidden_act or (self.base.hidden_act if "hidden_act" in stored else None)
+    self.known_config = known_config
+    self.search_examples, self.search_length = search_examples, search_length
+    self.wants_layers = True
+    self.config = None
+    self.rebuild = None
+    self.errors: dict = {}
+    self.seq, self.seq_all, self.pooled, self.layers = 0.0, 0.0, 0.0, []
 
-  seq_diff, seq_diff_all, pooled_diff, layer_diff = 0.0, 0.0, 0.0, []
-  for packed in packed_batches(tokenizer, chunks, batch_size, max_seq_length):
-    out = module(packed.input_ids, packed.input_mask, packed.segment_ids)
-    rebuilt = _rebuild(tensors, config, packed)
-    seq_diff = max(seq_diff, _masked_max_abs(rebuilt["sequence_output"], out["sequence_output"],
+  def decide_config(self, batch) -> None:
+    """Heads and gelu, where the source does not store them: every candidate runs eagerly on the
+    first `search_examples` examples cut to `search_length` tokens, against the source's own
+    outputs on those ids; head counts are ranked with one gelu form, then both forms are tried on
+    the two best. The chosen config is then confirmed on every batch."""
+    heads, acts = _candidates(self.base.hidden_size, self.known_config, self.num_heads,
+                              self.hidden_act)
+    if len(heads) == 1 and len(acts) == 1:
+      self.config = dataclasses.replace(self.base, num_attention_heads=heads[0],
+                                        hidden_act=acts[0])
+      return
+    longest = np.argsort(batch.packed.input_mask.sum(axis=1), kind="stable")
+    small = batch.packed.take(np.sort(longest[-self.search_examples:]), self.search_length)
+    ids = (small.input_ids, small.input_mask, small.segment_ids)
+    target = self.source.run(*ids)["sequence_output"]
+    tensors = {k: tf.constant(v) for k, v in self.params.items()}
+
+    def error(h, act):
+      candidate = dataclasses.replace(self.base, num_attention_heads=h, hidden_act=act)
+      out = modeling.bert_model(tensors, candidate, *ids)["sequence_output"]
+      self.errors[(h, act)] = _masked_max_abs(out, target, small.input_mask)
+      return self.errors[(h, act)]
+
+    ranked_heads = sorted(heads, key=lambda h: error(h, acts[0]))
+    for h in ranked_heads[:2]:
+      for act in acts[1:]:
+        error(h, act)
+    best = min(self.errors, key=self.errors.get)
+    self.config = dataclasses.replace(self.base, num_attention_heads=best[0], hidden_act=best[1])
+
+  def observe(self, batch) -> None:
+    if self.config is None:
+      self.decide_config(batch)
+      self.rebuild = ModelingSource.from_params(self.params, self.config)
+    packed, out = batch.packed, batch.outputs
+    rebuilt = self.rebuild.run(packed.input_ids, packed.input_mask, packed.segment_ids,
+                               layers="encoder_outputs" in out)
+    self.seq = max(self.seq, _masked_max_abs(rebuilt["sequence_output"], out["sequence_output"],
                                              packed.input_mask))
-    seq_diff_all = max(seq_diff_all, _max_abs(rebuilt["sequence_output"],
-                                              out["sequence_output"]))
-    pooled_diff = max(pooled_diff, _max_abs(rebuilt["pooled_output"], out["pooled_output"]))
+    self.seq_all = max(self.seq_all, _max_abs(rebuilt["sequence_output"], out["sequence_output"]))
+    self.pooled = max(self.pooled, _max_abs(rebuilt["pooled_output"], out["pooled_output"]))
     if "encoder_outputs" in out:
       diffs = [_masked_max_abs(r, m, packed.input_mask)
                for r, m in zip(rebuilt["encoder_outputs"], out["encoder_outputs"])]
-      layer_diff = [max(a, b) for a, b in zip(layer_diff, diffs)] if layer_diff else diffs
-  return FullResult(module.handle, naming_name, config, how,
-                    {f"heads={h}, {a}": e for (h, a), e in errors.items()}, seq_diff,
-                    seq_diff_all, pooled_diff, layer_diff, gelu_determined)
+      self.layers = [max(a, b) for a, b in zip(self.layers, diffs)] if self.layers else diffs
+
+  def how(self) -> tuple[str, bool]:
+    """How heads and gelu were decided, and whether the gelu form is determined."""
+    heads, act = self.config.num_attention_heads, self.config.hidden_act
+    variant = GELU_NAMES.get(act, act)
+    if not self.errors:
+      given = [what for what, v in (("heads", self.num_heads), ("gelu", self.hidden_act)) if v]
+      return (f"{heads} heads, {act} ({variant}): stored by the {self.source.format} copy or "
+              f"given ({', '.join(given)})", True)
+    ranked = sorted(self.errors, key=self.errors.get)
+    runner_up = (f"; next best {ranked[1][0]} heads, {ranked[1][1]}: {self.errors[ranked[1]]:.2g}"
+                 if len(ranked) > 1 else "")
+    matches_known = self.known_config is not None and (heads, act) == (
+        self.known_config.num_attention_heads, self.known_config.hidden_act)
+    how = (f"{heads} heads, {act} ({variant}): "
+           + ("the model's config, confirmed by the numbers" if matches_known else
+              f"closest of {len(self.errors)} candidate(s) tried on the first "
+              f"{self.search_examples} examples")
+           + f" (max |diff| {self.errors[ranked[0]]:.2g}{runner_up})")
+    determined = not any(h == heads and a != act and e <= FULL_TOLERANCE
+                         for (h, a), e in self.errors.items())
+    if not determined:
+      how += ("; both gelu forms reproduce this model within tolerance (its pre-activations are "
+              "small), so its gelu variant is not determined by these numbers")
+    return how, determined
+
+  def result(self) -> "FullResult":
+    how, determined = self.how()
+    return FullResult(self.source.handle, self.source.naming, self.config, how,
+                      {f"heads={h}, {a}": e for (h, a), e in self.errors.items()}, self.seq,
+                      self.seq_all, self.pooled, self.layers, determined)
 
 
-def _rebuild(tensors: dict, config: BertConfig, packed) -> dict:
-  return modeling.bert_model(tensors, config, packed.input_ids, packed.input_mask,
-                             packed.segment_ids)
+def reproduce_full(source: Source, examples: list, max_seq_length: int = 128,
+                   batch_size: int = 32, num_heads: int | None = None,
+                   hidden_act: str | None = None, known_config: BertConfig | None = None,
+                   tokenizer=None, bucket: bool = True, progress: bool | None = None):
+  """The pooler check and the whole-encoder rebuild in one pass; returns (Result, FullResult)."""
+  full = FullCheck(source, num_heads, hidden_act, known_config)
+  result = compare.check(source, examples, max_seq_length, batch_size, tokenizer=tokenizer,
+                         bucket=bucket, progress=progress, also=[full])
+  return result, full.result()

@@ -76,6 +76,19 @@ def model_garden_shape(name: str, config: BertConfig) -> tuple[int, ...]:
   return bert_shape
 
 
+def check_key_sets(actual, expected, where: str) -> None:
+  """Raises ValueError naming every missing and unexpected key of `actual` against `expected`."""
+  missing = sorted(set(expected) - set(actual))
+  unexpected = sorted(set(actual) - set(expected))
+  if missing or unexpected:
+    raise ValueError(f"{where}: missing keys {missing}, unexpected keys {unexpected}")
+
+
+def naming_of(variables) -> str:
+  """"Model Garden" or "modeling.py": whose names a TF-Hub module's variables carry."""
+  return "Model Garden" if is_model_garden(variables) else "modeling.py"
+
+
 def is_model_garden(variables) -> bool:
   return any(re.fullmatch(r"transformer/layer_\d+/self_attention/query/kernel", v)
              for v in variables)

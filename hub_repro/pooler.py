@@ -77,15 +77,16 @@ def max_error(candidate: PoolerWeights, sequence_output, pooled_output) -> float
 
 
 def find_pooler(variables: dict[str, np.ndarray], sequence_output, pooled_output,
-                tolerance: float) -> PoolerWeights:
+                tolerance: float, named: list[PoolerWeights] | None = None) -> PoolerWeights:
   """The pooler's weights, by name if the module names them, else by their numbers.
 
+  `named` are candidates a source names itself (a format whose names no pattern here fits).
   A named pooler is returned even if it does not reproduce pooled_output: that is the finding
   ("not reproduced"), and the comparison reports it. Without a named pooler, the [H, H] + [H] pair
   that reproduces pooled_output within `tolerance` is returned; if none does, NoPoolerError.
   """
   hidden_size = int(np.shape(pooled_output)[-1])
-  named = named_candidates(variables, hidden_size)
+  named = named or named_candidates(variables, hidden_size)
   if named:
     return min(named, key=lambda c: max_error(c, sequence_output, pooled_output))
   candidates = dense_candidates(variables, hidden_size)

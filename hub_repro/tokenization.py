@@ -31,17 +31,19 @@ def special_ids(vocab: list[str], vocab_file: str) -> dict[str, int]:
 
 @dataclasses.dataclass
 class PackedBatch:
-  input_ids: tf.Tensor  # int32 [batch_size, seq_length]
-  input_mask: tf.Tensor  # int32 [batch_size, seq_length], 1 for real tokens
-  segment_ids: tf.Tensor  # int32 [batch_size, seq_length], 0 for the first segment, 1 for the second
+  input_ids: np.ndarray  # int32 [batch_size, seq_length]
+  input_mask: np.ndarray  # int32 [batch_size, seq_length], 1 for real tokens
+  segment_ids: np.ndarray  # int32 [batch_size, seq_length], 0 for the first segment, 1 for the second
   truncated: np.ndarray  # bool [batch_size]: the example lost tokens to the sequence length
 
   @property
   def num_truncated(self) -> int:
     return int(np.count_nonzero(self.truncated))
 
-  def __getitem__(self, rows: slice) -> "PackedBatch":
-    return PackedBatch(self.input_ids[rows], self.input_mask[rows], self.segment_ids[rows],
+  def take(self, rows, width: int | None = None) -> "PackedBatch":
+    """These rows, cut to the first `width` positions (padding sits at the end)."""
+    cut = lambda t: t[rows, :width]  # noqa: E731
+    return PackedBatch(cut(self.input_ids), cut(self.input_mask), cut(self.segment_ids),
                        self.truncated[rows])
 
 
@@ -89,9 +91,8 @@ class _Encoder:
                        f"{len(segments) + 1} special tokens")
     packed = self._pack(segments, seq_length)
     total = sum(_flat(s).row_lengths() for s in segments) + len(segments) + 1
-    return PackedBatch(tf.cast(packed["input_word_ids"], tf.int32),
-                       tf.cast(packed["input_mask"], tf.int32),
-                       tf.cast(packed["input_type_ids"], tf.int32),
+    return PackedBatch(*(np.asarray(packed[k], np.int32)
+                         for k in ("input_word_ids", "input_mask", "input_type_ids")),
                        (total > seq_length).numpy())
 
   def encode(self, examples: list, seq_length: int) -> PackedBatch:

@@ -1,0 +1,356 @@
+"""`python -m hub_repro diff A B`: are two copies of a BERT model the same function, and if not,
+where do they part?
+
+Both handles are opened as `hub_repro.sources` (any format, each computed by its own framework)
+and compared stage by stage on the same text:
+
+  1. tokenization: A's ids and B's for every example; the first example and tokens that differ;
+  2. config: layers, hidden, intermediate, heads, gelu form, positions, type vocab; as stored, or
+     found by the numbers where the format does not store them (--full's search);
+  3. weights under modeling.py's names: names only in A or B, shapes, per tensor max |diff|, and
+     a tensor that equals the other's transposed or reshaped;
+  4. outputs on the same ids (A's): pooled_output, sequence_output (real tokens) and each layer
+     (as the framework exposes it, else rebuilt with modeling.py from that side's own weights and
+     config), and the first layer that diverges;
+  5. the verdict: SAME FUNCTION (exit 0) or DIFFERENT (exit 1) with the best explanation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import numpy as np
+
+# Two copies of one model compute the same float32 arithmetic in another order (another framework,
+# kernel or graph): crosscheck.FLOAT32_TOLERANCE covers that, with its derivation. Anything above
+# it is a different function: a wrong head split moves outputs by ~1, the other gelu form by
+# 5e-4 on the tiny fixtures and 2e-3 on all-MiniLM-L6-v2, a transposed kernel by ~1.
+WEIGHT_TOLERANCE = 0.0  # copies of float32 weights are bit-exact: any difference is named
+EXIT_SAME, EXIT_DIFFERENT = 0, 1
+CONFIG_FIELDS = ("num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads",
+                 "hidden_act", "max_position_embeddings", "type_vocab_size", "vocab_size")
+
+
+@dataclasses.dataclass
+class Side:
+  """One model of the comparison and what was found about it."""
+  label: str  # "A" or "B"
+  source: object  # hub_repro.sources.Source
+  config: object = None  # BertConfig as stored or found
+  how: str = ""  # where heads and gelu came from
+  undetermined: tuple = ()  # config fields the numbers could not decide
+
+
+def _tokens(vocab: list[str], ids) -> list[str]:
+  return [vocab[i] if 0 <= i < len(vocab) else f"<id {i}>" for i in ids]
+
+
+def compare_tokenization(a: Side, b: Side, packed_a, packed_b, examples) -> dict:
+  """Same ids for every example? Else the first example and the first tokens that differ."""
+  from hub_repro.tokenization import read_vocab  # noqa: PLC0415
+
+  tok_a, tok_b = (s.source.tokenizer() for s in (a, b))
+  info = {"same": True, "vocab_size": [tok_a.vocab_size, tok_b.vocab_size],
+          "do_lower_case": [a.source.do_lower_case, b.source.do_lower_case],
+          "differing_examples": 0}
+  first = None
+  for index, (ids_a, ids_b, mask_a, mask_b) in enumerate(zip(
+      packed_a.input_ids, packed_b.input_ids, packed_a.input_mask, packed_b.input_mask)):
+    ids_a, ids_b = list(ids_a[mask_a == 1]), list(ids_b[mask_b == 1])
+    if ids_a != ids_b:
+      info["differing_examples"] += 1
+      if first is None:
+        first = (index, ids_a, ids_b)
+  if first is not None:
+    index, ids_a, ids_b = first
+    at = next((i for i, (x, y) in enumerate(zip(ids_a, ids_b)) if x != y),
+              min(len(ids_a), len(ids_b)))
+    vocab_a, vocab_b = read_vocab(tok_a.vocab_file), read_vocab(tok_b.vocab_file)
+    info.update(same=False, first_differing_example=index, example=examples[index],
+                position=at, tokens_a=_tokens(vocab_a, ids_a[at:at + 5]),
+                tokens_b=_tokens(vocab_b, ids_b[at:at + 5]))
+  return info
+
+
+def decide_config(side: Side, batch, num_heads=None, hidden_act=None) -> None:
+  """The side's config: stored fields as stored, heads and gelu found by the numbers if not."""
+  from hub_repro import full  # noqa: PLC0415
+
+  search = full.FullCheck(side.source, num_heads, hidden_act)
+  search.decide_config(batch)
+  side.config = search.config
+  side.how, determined = search.how()
+  side.undetermined = () if determined else ("hidden_act",)
+
+
+def compare_config(a: Side, b: Side) -> dict:
+  differences = {}
+  for field in CONFIG_FIELDS:
+    va, vb = getattr(a.config, field), getattr(b.config, field)
+    if va != vb and not (field in a.undetermined or field in b.undetermined):
+      differences[field] = [va, vb]
+  return {"same": not differences, "differences": differences,
+          "a": {f: getattr(a.config, f) for f in CONFIG_FIELDS},
+          "b": {f: getattr(b.config, f) for f in CONFIG_FIELDS},
+          "how_a": a.how, "how_b": b.how,
+          "undetermined": sorted(set(a.undetermined) | set(b.undetermined))}
+
+
+def _relation(x: np.ndarray, y: np.ndarray) -> str | None:
+  """How y relates to x when not equal: "transposed" or "reshaped", else None."""
+  if x.ndim == 2 and y.shape == x.T.shape and np.array_equal(x.T, y) and not np.array_equal(x, y):
+    return "transposed"
+  if x.shape != y.shape and x.size == y.size and np.array_equal(x.reshape(y.shape), y):
+    return "reshaped"
+  return None
+
+
+def compare_weights(params_a: dict, params_b: dict) -> dict:
+  """Names only in A or B, shape differences and per tensor max |diff| (modeling.py names)."""
+  only_a, only_b = sorted(set(params_a) - set(params_b)), sorted(set(params_b) - set(params_a))
+  per_tensor, shapes, related = {}, {}, {}
+  for name in sorted(set(params_a) & set(params_b)):
+    x, y = np.asarray(params_a[name]), np.asarray(params_b[name])
+    relation = _relation(x, y)
+    if relation:
+      related[name] = relation
+    if x.shape != y.shape:
+      shapes[name] = [list(x.shape), list(y.shape)]
+      continue
+    per_tensor[name] = float(np.max(np.abs(x.astype(np.float64) - y.astype(np.float64)),
+                                    initial=0.0))
+  differing = {k: v for k, v in per_tensor.items() if v > WEIGHT_TOLERANCE}
+  return {"same": not (only_a or only_b or shapes or differing),
+          "max_abs_diff": max(per_tensor.values(), default=0.0),
+          "only_in_a": only_a, "only_in_b": only_b, "shape_differences": shapes,
+          "differing": dict(sorted(differing.items(), key=lambda kv: -kv[1])),
+          "transposed_or_reshaped": related, "tensors_compared": len(per_tensor)}
+
+
+def _layers(side: Side, packed, out: dict) -> tuple[list, str]:
+  """Each layer's output of `side` on `packed`: the framework's own, else rebuilt."""
+  if "encoder_outputs" in out:
+    return out["encoder_outputs"], "exposed by the format"
+  from hub_repro.sources.google_checkpoint import ModelingSource  # noqa: PLC0415
+
+  rebuilt = ModelingSource.from_params(side.source.params(), side.config).run(
+      packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
+  return rebuilt["encoder_outputs"], "rebuilt with modeling.py from its own weights and config"
+
+
+def _masked_max(x, y, mask) -> float:
+  real = np.asarray(mask) == 1
+  return float(np.max(np.abs(np.asarray(x, np.float64)[real] - np.asarray(y, np.float64)[real]),
+                      initial=0.0))
+
+
+def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int = 128,
+         batch_size: int = 32, log=print) -> dict:
+  """Compares two models stage by stage; returns the JSON record (see the module docstring)."""
+  from hub_repro import compare, crosscheck, module  # noqa: PLC0415
+
+  a = Side("A", module.load(handle_a, log=log))
+  b = Side("B", module.load(handle_b, log=log))
+  limit = min(x for x in (compare.position_limit(a.source), compare.position_limit(b.source),
+                          max_seq_length) if x is not None)
+  if max_seq_length > limit:
+    raise ValueError(f"--max-seq-length {max_seq_length} is above a model's {limit} position "
+                     f"embeddings; use at most {limit}")
+  tolerance = crosscheck.FLOAT32_TOLERANCE
+  tok_a, tok_b = a.source.tokenizer(), b.source.tokenizer()
+  tokenization, outputs_max = None, {"pooled_output": 0.0, "sequence_output": 0.0}
+  layer_max: list = []
+  layers_how = {}
+  stream_a = compare.batches(tok_a, examples, max_seq_length, batch_size, bucket=False)
+  stream_b = compare.batches(tok_b, examples, max_seq_length, batch_size, bucket=False)
+  tokenization_parts, runnable = [], True
+  for number, (batch_a, batch_b) in enumerate(zip(stream_a, stream_b)):
+    batch_examples = [examples[i] for i in batch_a.indices]
+    tokenization_parts.append((batch_a.indices, compare_tokenization(
+        a, b, batch_a.packed, batch_b.packed, batch_examples)))
+    packed = batch_a.packed  # both models run on A's ids: the same input, whatever B's tokenizer
+    if number == 0:
+      for side in (a, b):
+        decide_config(side, batch_a)
+      runnable = int(packed.input_ids.max()) < b.config.vocab_size
+    if not runnable:
+      continue
+    out = [s.source.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
+           for s in (a, b)]
+    outputs_max["pooled_output"] = max(outputs_max["pooled_output"], float(np.max(np.abs(
+        out[0]["pooled_output"].astype(np.float64) - out[1]["pooled_output"]))))
+    outputs_max["sequence_output"] = max(outputs_max["sequence_output"], _masked_max(
+        out[0]["sequence_output"], out[1]["sequence_output"], packed.input_mask))
+    if a.config.num_hidden_layers == b.config.num_hidden_layers:
+      (layers_a, how_a), (layers_b, how_b) = (_layers(s, packed, o) for s, o in zip((a, b), out))
+      layers_how = {"a": how_a, "b": how_b}
+      diffs = [_masked_max(x, y, packed.input_mask) for x, y in zip(layers_a, layers_b)]
+      layer_max = [max(p, q) for p, q in zip(layer_max, diffs)] if layer_max else diffs
+
+  tokenization = _merge_tokenization(tokenization_parts, examples)
+  config = compare_config(a, b)
+  try:
+    weights = compare_weights(a.source.params(), b.source.params())
+  except ValueError as e:  # a side whose names no map knows
+    weights = {"same": False, "error": str(e), "max_abs_diff": None}
+  first_divergent = next((i for i, d in enumerate(layer_max) if d > tolerance), None)
+  outputs = {
+      "pooled_output": {"max_abs_diff": outputs_max["pooled_output"] if runnable else None},
+      "sequence_output": {"max_abs_diff": outputs_max["sequence_output"] if runnable else None},
+      "layers": [{"layer": i, "max_abs_diff": d} for i, d in enumerate(layer_max)],
+      "layers_from": layers_how, "first_divergent_layer": first_divergent,
+      "on": "A's token ids", "tolerance": tolerance,
+      "same": runnable and all(v <= tolerance for v in outputs_max.values())
+              and first_divergent is None}
+  same = bool(tokenization["same"] and outputs["same"])
+  record = {
+      "same": same,
+      "a": {"handle": a.source.handle, "format": a.source.format,
+            "framework": a.source.framework},
+      "b": {"handle": b.source.handle, "format": b.source.format,
+            "framework": b.source.framework},
+      "num_examples": len(examples), "max_seq_length": max_seq_length,
+      "tokenization": tokenization, "config": config, "weights": weights, "outputs": outputs}
+  if not runnable:
+    outputs["not_run"] = (f"A's ids reach {int(packed.input_ids.max())}, beyond B's "
+                          f"{b.config.vocab_size}-token embedding table")
+  record["explanation"] = explain(record)
+  return record
+
+
+def _merge_tokenization(parts: list, examples: list) -> dict:
+  merged = {"same": all(p["same"] for _, p in parts),
+            "differing_examples": sum(p["differing_examples"] for _, p in parts)}
+  merged.update({k: v for k, v in parts[0][1].items() if k in ("vocab_size", "do_lower_case")})
+  for indices, part in parts:
+    if not part["same"]:
+      merged.update({k: v for k, v in part.items() if k not in merged})
+      merged["first_differing_example"] = int(indices[part["first_differing_example"]])
+      break
+  return merged
+
+
+def explain(record: dict) -> str:
+  """One paragraph: the verdict's cause, from the earliest stage that shows a difference."""
+  tokenization, config, weights, outputs = (record[k] for k in
+                                            ("tokenization", "config", "weights", "outputs"))
+  causes = []
+  if not tokenization["same"]:
+    vocab, lower = tokenization["vocab_size"], tokenization["do_lower_case"]
+    extra = []
+    if vocab[0] != vocab[1]:
+      extra.append(f"vocab sizes {vocab[0]} vs {vocab[1]}")
+    if lower[0] != lower[1]:
+      extra.append(f"A {'lowercases' if lower[0] else 'keeps case'}, B "
+                   f"{'lowercases' if lower[1] else 'keeps case'} (cased vs uncased)")
+    causes.append(
+        f"tokenization differs on {tokenization['differing_examples']} example(s), first "
+        f"#{tokenization['first_differing_example']} at token {tokenization['position']}: A "
+        f"{tokenization['tokens_a']} vs B {tokenization['tokens_b']}"
+        + (f" ({'; '.join(extra)})" if extra else ""))
+  for field, (va, vb) in config["differences"].items():
+    if field == "num_attention_heads":
+      causes.append(f"A computes {va} attention heads, B {vb}")
+    elif field == "hidden_act":
+      causes.append(f"A uses gelu '{va}', B '{vb}' ({_gelu(va)} vs {_gelu(vb)})")
+    else:
+      causes.append(f"{field}: A {va}, B {vb}")
+  if weights.get("error"):
+    causes.append(f"weights cannot be compared: {weights['error']}")
+  elif not weights["same"]:
+    parts = []
+    if weights["only_in_a"] or weights["only_in_b"]:
+      parts.append(f"names only in A {weights['only_in_a'][:3]}, only in B "
+                   f"{weights['only_in_b'][:3]}")
+    for name, relation in list(weights["transposed_or_reshaped"].items())[:3]:
+      parts.append(f"{name} of B is A's {relation}")
+    others = [n for n in weights["differing"] if n not in weights["transposed_or_reshaped"]]
+    if others:
+      parts.append(f"{len(others)} tensor(s) differ, largest {others[0]} "
+                   f"(max |diff| {weights['differing'][others[0]]:.3g})")
+    causes.append("weights differ: " + "; ".join(parts))
+  weights_note = ("weights identical" if weights.get("same") else None)
+  if record["same"]:
+    return (f"SAME FUNCTION: outputs agree within {outputs['tolerance']:g} (pooled "
+            f"{outputs['pooled_output']['max_abs_diff']:.2g}, sequence "
+            f"{outputs['sequence_output']['max_abs_diff']:.2g})"
+            + ("; " + weights_note if weights_note else "")
+            + (f"; config differs only where it does not matter: {causes}" if causes else ""))
+  where = ""
+  if outputs["first_divergent_layer"] is not None:
+    layer = outputs["first_divergent_layer"]
+    where = (f"outputs part at layer {layer} (max |diff| "
+             f"{outputs['layers'][layer]['max_abs_diff']:.3g})")
+  elif outputs.get("not_run"):
+    where = f"outputs not compared: {outputs['not_run']}"
+  elif not outputs["same"]:
+    where = (f"outputs differ (pooled {outputs['pooled_output']['max_abs_diff']:.3g}, sequence "
+             f"{outputs['sequence_output']['max_abs_diff']:.3g})")
+  else:
+    where = "outputs on the same ids agree"
+  lead = [weights_note] if weights_note and causes else []
+  return "DIFFERENT: " + "; ".join(lead + causes + [where] if causes else [where, "no cause found "
+                                   "in tokenization, config or weights"])
+
+
+def _gelu(name: str) -> str:
+  return {"gelu": "tanh approximation", "gelu_exact": "erf form"}.get(name, name)
+
+
+def render(record: dict) -> str:
+  t, c, w, o = (record[k] for k in ("tokenization", "config", "weights", "outputs"))
+  fmt = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
+  lines = [
+      "Are A and B the same function?",
+      "",
+      f"  A  {record['a']['handle']}  ({record['a']['format']}, computed by "
+      f"{record['a']['framework']})",
+      f"  B  {record['b']['handle']}  ({record['b']['format']}, computed by "
+      f"{record['b']['framework']})",
+      f"  on {record['num_examples']} examples, max_seq_length {record['max_seq_length']}",
+      "",
+      f"  1 tokenization  {'same ids' if t['same'] else 'DIFFERENT ids'}"
+      f" (vocab {t['vocab_size'][0]} / {t['vocab_size'][1]}, lowercase "
+      f"{t['do_lower_case'][0]} / {t['do_lower_case'][1]})",
+      f"  2 config        {'same' if c['same'] else 'DIFFERENT: ' + ', '.join(f'{k} {v[0]} vs {v[1]}' for k, v in c['differences'].items())}",
+      f"                  A: {c['how_a']}",
+      f"                  B: {c['how_b']}",
+      f"  3 weights       {'identical' if w.get('same') else 'DIFFERENT'} ("
+      f"{w.get('tensors_compared', 0)} tensors, max |diff| {fmt(w.get('max_abs_diff'))})",
+      f"  4 outputs       pooled {fmt(o['pooled_output']['max_abs_diff'])}, sequence "
+      f"{fmt(o['sequence_output']['max_abs_diff'])} (tolerance {o['tolerance']:g}, on A's ids)",
+  ]
+  for layer in o["layers"]:
+    mark = "  <- first divergence" if layer["layer"] == o["first_divergent_layer"] else ""
+    lines.append(f"                  layer {layer['layer']:>2}  {fmt(layer['max_abs_diff']):>9}{mark}")
+  lines += ["", ("Verdict: SAME FUNCTION" if record["same"] else "Verdict: DIFFERENT"),
+            record["explanation"]]
+  return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def add_arguments(parser) -> None:
+  """diff's own arguments; the input arguments (sentences, --text-file, --max-seq-length,
+  --batch-size) come from hub_repro.cli."""
+  parser.description = ("Are two copies of a BERT model the same function? Compares tokenization, "
+                        "config, weights and every layer's output, and names the first point "
+                        "where they part.")
+  parser.add_argument("--json", metavar="PATH", help="also write the comparison as JSON to PATH")
+
+
+def run(args) -> int:
+  from hub_repro import cli, report  # noqa: PLC0415
+
+  if args.preprocessor:
+    raise cli.UsageError("diff tokenizes each model with its own vocab; leave --preprocessor out")
+  examples = cli.read_examples(args)
+  log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+  record = diff(args.a, args.b, examples, args.max_seq_length, args.batch_size, log=log)
+  print(render(record))
+  if args.json:
+    report.write_json(record, args.json)
+    cli.print_written([args.json])
+  return EXIT_SAME if record["same"] else EXIT_DIFFERENT

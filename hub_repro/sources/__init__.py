@@ -1,0 +1,165 @@
+"""Model sources: every BERT a user holds, behind one interface, each computed by its own framework.
+
+| format            | a folder with                                         | computed by                      |
+| ----------------- | ----------------------------------------------------- | -------------------------------- |
+| tf1-hub           | saved_model.pb + tfhub_module.pb                      | TensorFlow (hub.load, "tokens")  |
+| tf2-savedmodel    | saved_model.pb                                        | TensorFlow (hub.load, __call__)  |
+| keras-hub         | config.json + metadata.json + model.weights.h5        | keras-hub BertBackbone           |
+| huggingface       | config.json (model_type bert) + model.safetensors     | transformers BertModel (PyTorch) |
+| google-checkpoint | bert_config.json + bert_model.ckpt.index + vocab.txt  | hub_repro.modeling (modeling.py) |
+
+A `Source` gives (a) a callable on packed ids returning pooled_output, sequence_output and, on
+request, every layer's output; (b) its variables under modeling.py's names (`params`); (c) its
+config as far as the format stores it (`config`, `config_stored`); (d) its tokenizer. The checks
+(compare, full, crosscheck, diff) use only this interface. A format is one module of this package
+with a `Source` subclass, `recognizes(path)` and `load(handle, path)`, listed in `FORMATS`.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import os
+
+import numpy as np
+
+from hub_repro.config import BertConfig
+
+# Fields every format's weights tell by their shapes; heads and activation only some formats store.
+SHAPE_FIELDS = frozenset({"vocab_size", "hidden_size", "num_hidden_layers", "intermediate_size",
+                          "max_position_embeddings", "type_vocab_size"})
+ALL_FIELDS = SHAPE_FIELDS | {"num_attention_heads", "hidden_act"}
+
+# Recognised in this order: the first module whose recognizes(path) is true opens the folder.
+FORMATS = ("tf1_hub", "keras_hub", "huggingface", "google_checkpoint", "tf2_savedmodel")
+
+
+class HandleError(ValueError):
+  """The handle does not name a loadable model (bad path, URL, archive or folder)."""
+
+
+class Source(abc.ABC):
+  """One copy of a BERT model. Subclasses set `format` and `framework` and fill in the rest."""
+
+  format: str = ""  # the JSON `format`: "tf1-hub", "keras-hub", ...
+  framework: str = ""  # who computes the outputs, for the report
+  naming: str = ""  # whose variable names the format uses
+
+  def __init__(self, handle: str, path: str):
+    self.handle = handle
+    self.path = path
+    self._values: dict | None = None
+    self._params: dict | None = None
+
+  # -- (a) the model ------------------------------------------------------------------------
+
+  @abc.abstractmethod
+  def run(self, input_ids, input_mask, segment_ids, layers: bool = False) -> dict:
+    """The model on int32 [B, S] inputs. Returns float32 numpy arrays: `pooled_output` [B, H],
+    `sequence_output` [B, S, H] and, if `layers` and the framework exposes them,
+    `encoder_outputs`, a list of L arrays [B, S, H]."""
+
+  def __call__(self, input_ids, input_mask, segment_ids, layers: bool = False) -> dict:
+    return self.run(input_ids, input_mask, segment_ids, layers=layers)
+
+  # -- (b) the weights ----------------------------------------------------------------------
+
+  @abc.abstractmethod
+  def read_variables(self) -> dict[str, np.ndarray]:
+    """Every weight under the format's own names (what a user sees in the files)."""
+
+  def variable_values(self) -> dict[str, np.ndarray]:
+    """The format's variables by name, read once."""
+    if self._values is None:
+      self._values = self.read_variables()
+    return self._values
+
+  @abc.abstractmethod
+  def to_params(self, variables: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`variables` under modeling.py's names and shapes; ValueError if they cannot be mapped."""
+
+  def params(self) -> dict[str, np.ndarray]:
+    """The weights under modeling.py's checkpoint names and shapes (float32), read once."""
+    if self._params is None:
+      self._params = {k: np.asarray(v, np.float32)
+                      for k, v in self.to_params(self.variable_values()).items()}
+    return self._params
+
+  def named_pooler(self) -> list | None:
+    """The pooler's weights as pooler.PoolerWeights, where the format's names are not among
+    pooler.KNOWN_NAMES (None: search `variable_values` by name, then by the numbers)."""
+    return None
+
+  # -- (c) the config -----------------------------------------------------------------------
+
+  @property
+  def config_stored(self) -> frozenset[str]:
+    """The BertConfig fields this copy stores; the others of `config` are guesses."""
+    return ALL_FIELDS
+
+  @abc.abstractmethod
+  def config(self) -> BertConfig:
+    """The config: stored fields as stored; the rest derived from weight shapes, or guessed
+    (heads: hidden_size // 64; activation: modeling.py's tanh gelu) if not in `config_stored`."""
+
+  # -- (d) the tokenizer --------------------------------------------------------------------
+
+  vocab_file: str | None = None  # the vocab (or tokenizer.json) the tokenizer reads
+  do_lower_case: bool = True
+
+  def tokenizer(self):
+    """tensorflow_text's BertTokenizer over this copy's own vocab, with TF-Hub style packing."""
+    from hub_repro.tokenization import Tokenizer  # noqa: PLC0415
+
+    if self.vocab_file is None:
+      raise HandleError(f"{self.handle} has no vocab file; expected one beside the weights, or "
+                        "pass --preprocessor")
+    return Tokenizer(self.vocab_file, self.do_lower_case)
+
+  def describe(self) -> str:
+    return f"{self.format}, computed by {self.framework}"
+
+
+def guessed_heads(hidden_size: int) -> int:
+  """Every released BERT (and MiniLM) has 64 values per head."""
+  heads = hidden_size // 64
+  return heads if heads >= 1 and hidden_size % heads == 0 else 1
+
+
+def config_from_params(params: dict, num_attention_heads: int | None = None,
+                       hidden_act: str = "gelu") -> BertConfig:
+  """A BertConfig from modeling.py-named weights' shapes (heads guessed if not given)."""
+  word = params["bert/embeddings/word_embeddings"].shape
+  layers = sum(1 for k in params if k.endswith("/attention/self/query/kernel"))
+  return BertConfig(
+      vocab_size=int(word[0]), hidden_size=int(word[1]), num_hidden_layers=layers,
+      num_attention_heads=int(num_attention_heads or guessed_heads(int(word[1]))),
+      intermediate_size=int(params["bert/encoder/layer_0/intermediate/dense/kernel"].shape[1]),
+      hidden_act=hidden_act,
+      max_position_embeddings=int(params["bert/embeddings/position_embeddings"].shape[0]),
+      type_vocab_size=int(params["bert/embeddings/token_type_embeddings"].shape[0]))
+
+
+def format_module(name: str):
+  return importlib.import_module(f"hub_repro.sources.{name}")
+
+
+def detect(path: str) -> str | None:
+  """The format module name whose files `path` holds, or None."""
+  for name in FORMATS:
+    if format_module(name).recognizes(path):
+      return name
+  return None
+
+
+def open_folder(handle: str, path: str) -> Source:
+  """The Source for a local folder, by the files in it; HandleError if no format fits."""
+  name = detect(path)
+  if name is None:
+    listing = sorted(os.listdir(path))[:8]
+    raise HandleError(
+        f"{handle} is not a BERT model folder of any known format (it holds {listing}); expected "
+        "a TF-Hub module (saved_model.pb), a keras-hub preset (config.json, metadata.json, "
+        "model.weights.h5), a Hugging Face folder (config.json, model.safetensors) or a "
+        "google-research checkpoint (bert_config.json, bert_model.ckpt.*, vocab.txt)")
+  return format_module(name).load(handle, path)

@@ -1,0 +1,94 @@
+"""google-research/bert checkpoint folder (bert_config.json, bert_model.ckpt.*, vocab.txt), computed
+by hub_repro's modeling.py rebuild: the reference implementation of that format, since Google's
+own modeling.py needs TensorFlow 1.
+
+`ModelingSource.from_params` runs the same rebuild on any weights; `--full` compares a model with
+it. The forward pass is one `tf.function` per input shape, its weights captured as constants.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from hub_repro.config import BertConfig
+from hub_repro.sources import HandleError, Source
+
+FILES = ("bert_config.json", "bert_model.ckpt.index")
+
+
+def recognizes(path: str) -> bool:
+  return all(os.path.exists(os.path.join(path, f)) for f in FILES)
+
+
+class ModelingSource(Source):
+  format = "google-checkpoint"
+  framework = "hub_repro.modeling (google-research/bert modeling.py rebuilt for TF2)"
+  naming = "modeling.py"
+
+  def __init__(self, handle: str, path: str | None, params: dict, config: BertConfig,
+               vocab_file: str | None = None, do_lower_case: bool = True):
+    super().__init__(handle, path)
+    self._params = {k: np.asarray(v, np.float32) for k, v in params.items()}
+    self._config = config
+    self.vocab_file = vocab_file
+    self.do_lower_case = do_lower_case
+    self._forward = None
+
+  @classmethod
+  def from_params(cls, params: dict, config: BertConfig, handle: str = "modeling.py rebuild",
+                  vocab_file=None, do_lower_case=True):
+    """The modeling.py rebuild on these weights (what --full compares a model with)."""
+    source = cls(handle, None, params, config, vocab_file, do_lower_case)
+    source.format = "modeling.py rebuild"
+    return source
+
+  def forward(self):
+    """The compiled forward pass: inputs -> (pooled, sequence, [layers])."""
+    if self._forward is None:
+      import tensorflow as tf  # noqa: PLC0415
+
+      from hub_repro import modeling  # noqa: PLC0415
+
+      tensors = {k: tf.constant(v) for k, v in self._params.items()}
+      config = self._config
+
+      @tf.function(reduce_retracing=True)
+      def forward(input_ids, input_mask, segment_ids):
+        out = modeling.bert_model(tensors, config, input_ids, input_mask, segment_ids)
+        return out["pooled_output"], out["sequence_output"], out["encoder_outputs"]
+
+      self._forward = forward
+    return self._forward
+
+  def run(self, input_ids, input_mask, segment_ids, layers=False):
+    import tensorflow as tf  # noqa: PLC0415
+
+    ids = [tf.convert_to_tensor(np.asarray(t), tf.int32)
+           for t in (input_ids, input_mask, segment_ids)]
+    pooled, sequence, encoder = self.forward()(*ids)
+    result = {"pooled_output": pooled.numpy(), "sequence_output": sequence.numpy()}
+    if layers:
+      result["encoder_outputs"] = [t.numpy() for t in encoder]
+    return result
+
+  def read_variables(self):
+    return self._params
+
+  def to_params(self, variables):
+    return variables
+
+  def config(self):
+    return self._config
+
+
+def load(handle: str, path: str) -> Source:
+  from hub_repro.weights import WeightsError, read_google_checkpoint  # noqa: PLC0415
+
+  try:
+    weights = read_google_checkpoint(path)
+  except (WeightsError, FileNotFoundError, ValueError) as e:
+    raise HandleError(f"{handle}: {e}") from None
+  return ModelingSource(handle, path, weights.params, weights.config, weights.vocab_file,
+                        weights.do_lower_case)

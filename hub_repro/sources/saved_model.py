@@ -1,0 +1,51 @@
+"""What the two TF-Hub formats share: loading a SavedModel through tensorflow_hub, finding its
+vocab among its assets, and running a signature or `__call__` to numpy."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from hub_repro.sources import HandleError
+
+
+def hub_load(handle: str, path: str, tags=None):
+  """hub.load(path), with TensorFlow's many exceptions for a broken SavedModel as one line."""
+  import tensorflow_hub as hub  # noqa: PLC0415
+  import tensorflow_text  # noqa: F401, PLC0415 (registers the ops preprocessing models use)
+
+  try:
+    return hub.load(path, tags=tags)
+  except Exception as e:  # noqa: BLE001
+    first_line = str(e).splitlines()[0] if str(e) else ""
+    raise HandleError(f"{handle}: tensorflow_hub could not load the module: "
+                      f"{type(e).__name__}: {first_line}") from None
+
+
+def find_asset(path: str, reported: str, default: str = "vocab.txt") -> str | None:
+  """The asset file in path/assets named like `reported` (TF1 modules loaded by TF2 report
+  b'SAVEDMODEL-ASSET' or a stale build path for their vocab), else `default`."""
+  assets = os.path.join(path, "assets")
+  for name in (os.path.basename(reported), default):
+    if name and os.path.isfile(os.path.join(assets, name)):
+      return os.path.join(assets, name)
+  return reported if os.path.isfile(reported) else None
+
+
+def is_saved_model(path: str) -> bool:
+  return any(os.path.exists(os.path.join(path, f)) for f in ("saved_model.pb", "saved_model.pbtxt"))
+
+
+def to_numpy(outputs: dict, layers: bool) -> dict:
+  """A SavedModel's output dict as float32 numpy arrays: pooled_output, sequence_output and, if
+  `layers`, encoder_outputs (when the module returns them)."""
+  result = {key: np.asarray(outputs[key]) for key in ("pooled_output", "sequence_output")}
+  if layers and "encoder_outputs" in outputs:
+    result["encoder_outputs"] = [np.asarray(t) for t in outputs["encoder_outputs"]]
+  return result
+
+
+def variable_values(variables) -> dict[str, np.ndarray]:
+  """tf.Variables by name without the ':0' suffix, as numpy."""
+  return {v.name.split(":")[0]: v.numpy() for v in variables}

@@ -1,0 +1,74 @@
+"""TF1 Hub format (google/bert_uncased_L-12_H-768_A-12/1): a SavedModel with tfhub_module.pb, run
+through its "tokens" signature. The module stores neither its head count nor its gelu form."""
+
+from __future__ import annotations
+
+import os
+
+from hub_repro import naming
+from hub_repro.sources import SHAPE_FIELDS, HandleError, Source, config_from_params
+from hub_repro.sources import saved_model
+
+SIGNATURE = "tokens"
+INPUTS = ("input_ids", "input_mask", "segment_ids")
+
+
+def recognizes(path: str) -> bool:
+  return saved_model.is_saved_model(path) and os.path.exists(os.path.join(path, "tfhub_module.pb"))
+
+
+class Tf1HubSource(Source):
+  format = "tf1-hub"
+  framework = "TensorFlow (hub.load, signature 'tokens')"
+
+  def __init__(self, handle: str, path: str):
+    super().__init__(handle, path)
+    obj = saved_model.hub_load(handle, path)
+    if SIGNATURE not in obj.signatures:
+      raise HandleError(f"{handle} is a TF1 Hub module without a '{SIGNATURE}' signature (it has "
+                        f"{sorted(obj.signatures)}); expected a BERT module like "
+                        "google/bert_uncased_L-12_H-768_A-12/1")
+    self.obj = obj
+    self._signature = obj.signatures[SIGNATURE]
+    # int32 in Google's modules; other exporters use int64: feed what the signature asks for.
+    specs = self._signature.structured_input_signature[1]
+    missing = [name for name in INPUTS if name not in specs]
+    if missing:
+      raise HandleError(f"{handle}: the '{SIGNATURE}' signature takes {sorted(specs)}; expected "
+                        f"{list(INPUTS)}")
+    self._dtypes = {name: specs[name].dtype for name in INPUTS}
+    reported, self.do_lower_case = "", True
+    if "tokenization_info" in obj.signatures:
+      info = obj.signatures["tokenization_info"]()
+      reported = info["vocab_file"].numpy().decode()
+      self.do_lower_case = bool(info["do_lower_case"].numpy())
+    self.vocab_file = saved_model.find_asset(path, reported)
+
+  @property
+  def naming(self) -> str:
+    return naming.naming_of(self.variable_values())
+
+  def run(self, input_ids, input_mask, segment_ids, layers=False):
+    import tensorflow as tf  # noqa: PLC0415
+
+    feed = {name: tf.cast(t, self._dtypes[name])
+            for name, t in zip(INPUTS, (input_ids, input_mask, segment_ids))}
+    outputs = self._signature(**feed)
+    return saved_model.to_numpy(outputs, layers=False)  # TF1 modules expose no layers
+
+  def read_variables(self):
+    return saved_model.variable_values(self._signature.variables)
+
+  def to_params(self, variables):
+    return naming.to_bert_params(variables)[0]
+
+  @property
+  def config_stored(self):
+    return SHAPE_FIELDS
+
+  def config(self):
+    return config_from_params(self.params())
+
+
+def load(handle: str, path: str) -> Source:
+  return Tf1HubSource(handle, path)

@@ -1,0 +1,123 @@
+"""TF2 SavedModel (tensorflow/bert_en_uncased_L-12_H-768_A-12/4, Model Garden's export, or a Keras
+3 `model.export()` artifact), run through `__call__` or its `serving_default` signature.
+
+The Reusable SavedModel API makes `training` optional: it is passed only if `__call__` takes it, as
+hub.KerasLayer does. Input dtypes are read from the saved function and the ids cast to them.
+"""
+
+from __future__ import annotations
+
+from hub_repro import naming
+from hub_repro.sources import SHAPE_FIELDS, HandleError, Source, config_from_params
+from hub_repro.sources import saved_model
+
+INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
+# Other names for the three inputs, as other exporters spell them, by position.
+INPUT_ALIASES = (
+    ("input_word_ids", "input_ids", "token_ids", "inputs_input_word_ids"),
+    ("input_mask", "padding_mask", "attention_mask", "inputs_input_mask"),
+    ("input_type_ids", "segment_ids", "token_type_ids", "inputs_input_type_ids"),
+)
+
+
+def recognizes(path: str) -> bool:
+  return saved_model.is_saved_model(path)
+
+
+def _call_spec(function) -> tuple[dict | None, bool]:
+  """(dtypes of the inputs dict by name, whether `training` is an argument) of a restored
+  __call__, from its saved signatures."""
+  from tensorflow.python.util import tf_inspect  # noqa: PLC0415 (what hub.KerasLayer uses)
+
+  takes_training = "training" in tf_inspect.getfullargspec(function).args
+  for concrete in getattr(function, "concrete_functions", []):
+    args = concrete.structured_input_signature[0]
+    if args and isinstance(args[0], dict):
+      return {name: spec.dtype for name, spec in args[0].items()}, takes_training
+  return None, takes_training
+
+
+def _match_inputs(names, handle: str) -> list[str]:
+  """The saved input names in the order input_word_ids, input_mask, input_type_ids."""
+  matched = []
+  for aliases in INPUT_ALIASES:
+    found = [name for name in aliases if name in names]
+    if not found:
+      raise HandleError(f"{handle}: the model takes inputs {sorted(names)}; expected "
+                        f"{list(INPUTS)} (or one of {list(aliases)} for {aliases[0]})")
+    matched.append(found[0])
+  return matched
+
+
+class Tf2SavedModelSource(Source):
+  format = "tf2-savedmodel"
+  framework = "TensorFlow (hub.load, __call__)"
+
+  def __init__(self, handle: str, path: str):
+    super().__init__(handle, path)
+    obj = saved_model.hub_load(handle, path)
+    if hasattr(obj, "tokenize") and hasattr(obj, "bert_pack_inputs"):
+      raise HandleError(f"{handle} is a BERT preprocessing model (it has tokenize and "
+                        "bert_pack_inputs), not an encoder; pass it as --preprocessor and the "
+                        "encoder as --handle")
+    self.obj = obj
+    self._training = False
+    if callable(obj) and hasattr(obj, "__call__"):
+      dtypes, self._training = _call_spec(obj.__call__)
+      self._function = obj.__call__
+      self.framework = "TensorFlow (hub.load, __call__)"
+    elif "serving_default" in getattr(obj, "signatures", {}):
+      function = obj.signatures["serving_default"]
+      dtypes = {name: spec.dtype for name, spec in function.structured_input_signature[1].items()}
+      self._function = function
+      self.framework = "TensorFlow (hub.load, signature 'serving_default')"
+    else:
+      raise HandleError(f"{handle} is a TF2 SavedModel that can neither be called nor has a "
+                        "serving_default signature; expected a BERT encoder like "
+                        "tensorflow/bert_en_uncased_L-12_H-768_A-12/4")
+    self._names = _match_inputs(dtypes, handle) if dtypes else list(INPUTS)
+    self._dtypes = dtypes or {}
+    vocab = getattr(obj, "vocab_file", None)
+    reported = vocab.asset_path.numpy().decode() if vocab is not None else ""
+    self.vocab_file = saved_model.find_asset(path, reported)
+    lower = getattr(obj, "do_lower_case", None)
+    self.do_lower_case = bool(lower.numpy()) if lower is not None else True
+
+  @property
+  def naming(self) -> str:
+    return naming.naming_of(self.variable_values())
+
+  def run(self, input_ids, input_mask, segment_ids, layers=False):
+    import tensorflow as tf  # noqa: PLC0415
+
+    inputs = {name: tf.cast(t, self._dtypes.get(name, tf.int32))
+              for name, t in zip(self._names, (input_ids, input_mask, segment_ids))}
+    if self._function is getattr(self.obj, "__call__", None):
+      outputs = (self._function(inputs, training=False) if self._training
+                 else self._function(inputs))
+    else:
+      outputs = self._function(**inputs)
+    missing = [k for k in ("pooled_output", "sequence_output") if k not in outputs]
+    if missing:
+      raise HandleError(f"{self.handle} returns {sorted(outputs)}; expected pooled_output and "
+                        "sequence_output (a BERT encoder)")
+    return saved_model.to_numpy(outputs, layers)
+
+  def read_variables(self):
+    return saved_model.variable_values(self.obj.variables)
+
+  def to_params(self, variables):
+    return naming.to_bert_params(variables)[0]
+
+  @property
+  def config_stored(self):
+    # Model Garden keeps the heads as an axis of its attention kernels; neither stores gelu.
+    heads = naming.to_bert_params(self.variable_values())[2]
+    return SHAPE_FIELDS | ({"num_attention_heads"} if heads else set())
+
+  def config(self):
+    return config_from_params(self.params(), naming.to_bert_params(self.variable_values())[2])
+
+
+def load(handle: str, path: str) -> Source:
+  return Tf2SavedModelSource(handle, path)

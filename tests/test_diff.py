@@ -1,0 +1,146 @@
+"""`hub_repro diff A B`: the same function or not, and where two copies of a model part."""
+
+import contextlib
+import dataclasses
+import io
+import json
+import os
+import shutil
+
+import numpy as np
+import tensorflow as tf
+
+from hub_repro import cli, diff, embedded
+from hub_repro.export_tf1 import export_tf1_hub
+from hub_repro.export_tf2 import export_tf2
+from hub_repro.sources import huggingface
+from hub_repro.weights import BertWeights
+import testutil
+
+HF_HEAD16 = os.path.join(testutil.FIXTURES, "hf_bert_head16_gelu_new")
+KERAS_HUB = os.path.join(testutil.FIXTURES, "keras_hub_preset")
+CASED_SENTENCES = ["The Cat sat on the Mat", "Hello World", "what does the pooled output do?"]
+
+
+def run_diff(*argv):
+  out, err = io.StringIO(), io.StringIO()
+  with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    code = cli.main(["diff", *argv])
+  return code, out.getvalue(), err.getvalue()
+
+
+class DiffTest(tf.test.TestCase):
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.root = testutil.tempfile.mkdtemp(prefix="hub_repro_diff_")
+    cls.weights = testutil.random_weights(seed=7)  # 4 heads, scale 0.2: heads and gelu matter
+    cls.tf1 = export_tf1_hub(cls.weights, os.path.join(cls.root, "tf1"))
+
+  @classmethod
+  def tearDownClass(cls):
+    shutil.rmtree(cls.root, ignore_errors=True)
+    super().tearDownClass()
+
+  def diff(self, a, b, *extra, sentences=testutil.SENTENCES):
+    path = os.path.join(self.get_temp_dir(), "diff.json")
+    args = [a, b, *[s if isinstance(s, str) else "|||".join(s) for s in sentences],
+            "--max-seq-length", "32", "--json", path, *extra]
+    code, out, err = run_diff(*args)
+    self.assertIn(code, (diff.EXIT_SAME, diff.EXIT_DIFFERENT), out + err)
+    with open(path, encoding="utf-8") as f:
+      record = json.load(f)
+    self.assertEqual(code == diff.EXIT_SAME, record["same"])
+    return record, out
+
+  def test_google_module_vs_the_checkpoint_it_came_from(self):
+    record, out = self.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_CHECKPOINT)
+    self.assertTrue(record["same"], record["explanation"])
+    self.assertTrue(record["weights"]["same"])
+    self.assertEqual(record["weights"]["max_abs_diff"], 0.0)
+    self.assertIn("Verdict: SAME FUNCTION", out)
+
+  def test_same_weights_as_tf1_hub_and_tf2_savedmodel(self):
+    tf2 = export_tf2(self.weights, os.path.join(self.root, "tf2"))
+    record, _ = self.diff(self.tf1, tf2)
+    self.assertTrue(record["same"], record["explanation"])
+    self.assertEqual((record["a"]["format"], record["b"]["format"]), ("tf1-hub", "tf2-savedmodel"))
+    self.assertLessEqual(record["outputs"]["sequence_output"]["max_abs_diff"],
+                         record["outputs"]["tolerance"])
+
+  def test_embedded_module_vs_its_hugging_face_folder(self):
+    if huggingface.why_no_torch():
+      self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
+    record, _ = self.diff(embedded.embedded_module(log=lambda _: None), embedded.model_dir())
+    self.assertTrue(record["same"], record["explanation"])
+    self.assertEqual(record["b"]["format"], "huggingface")
+    self.assertIn("transformers", record["b"]["framework"])
+
+  def test_identical_weights_different_head_count(self):
+    """The kind of export bug tensorflow/hub#661 found in 6 of 24 small BERTs."""
+    two_heads = BertWeights(dataclasses.replace(self.weights.config, num_attention_heads=2),
+                            self.weights.params, testutil.VOCAB)
+    other = export_tf1_hub(two_heads, os.path.join(self.root, "tf1_2heads"))
+    record, out = self.diff(self.tf1, other)
+    self.assertFalse(record["same"])
+    self.assertTrue(record["weights"]["same"])
+    self.assertEqual(record["config"]["differences"], {"num_attention_heads": [4, 2]})
+    self.assertEqual(record["outputs"]["first_divergent_layer"], 0)
+    self.assertIn("weights identical; A computes 4 attention heads, B 2", record["explanation"])
+    self.assertIn("Verdict: DIFFERENT", out)
+
+  def test_one_kernel_stored_transposed(self):
+    name = "bert/encoder/layer_1/attention/output/dense/kernel"
+    params = dict(self.weights.params, **{name: self.weights.params[name].T.copy()})
+    other = export_tf1_hub(dataclasses.replace(self.weights, params=params),
+                           os.path.join(self.root, "tf1_transposed"))
+    record, _ = self.diff(self.tf1, other)
+    self.assertFalse(record["same"])
+    self.assertEqual(record["weights"]["transposed_or_reshaped"], {name: "transposed"})
+    self.assertEqual(list(record["weights"]["differing"]), [name])
+    self.assertEqual(record["outputs"]["first_divergent_layer"], 1)
+    self.assertIn(f"{name} of B is A's transposed", record["explanation"])
+
+  def test_a_different_gelu_form(self):
+    if huggingface.why_no_torch():
+      self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
+    other = os.path.join(self.get_temp_dir(), "hf_gelu_erf")
+    shutil.copytree(HF_HEAD16, other)
+    with open(os.path.join(other, "config.json"), encoding="utf-8") as f:
+      config = json.load(f)
+    config["hidden_act"] = "gelu"  # Hugging Face's "gelu" is the erf form
+    with open(os.path.join(other, "config.json"), "w", encoding="utf-8") as f:
+      json.dump(config, f)
+    record, _ = self.diff(HF_HEAD16, other)
+    self.assertFalse(record["same"])
+    self.assertTrue(record["weights"]["same"])
+    self.assertEqual(record["config"]["differences"], {"hidden_act": ["gelu", "gelu_exact"]})
+    self.assertIn("A uses gelu 'gelu', B 'gelu_exact'", record["explanation"])
+    self.assertEqual(record["outputs"]["first_divergent_layer"], 0)
+
+  def test_cased_vs_uncased_vocab(self):
+    other = os.path.join(self.get_temp_dir(), "keras_hub_cased")
+    shutil.copytree(KERAS_HUB, other)
+    with open(os.path.join(other, "tokenizer.json"), encoding="utf-8") as f:
+      tokenizer = json.load(f)
+    tokenizer["config"]["lowercase"] = False
+    with open(os.path.join(other, "tokenizer.json"), "w", encoding="utf-8") as f:
+      json.dump(tokenizer, f)
+    record, _ = self.diff(KERAS_HUB, other, sentences=CASED_SENTENCES)
+    self.assertFalse(record["same"])
+    self.assertFalse(record["tokenization"]["same"])
+    self.assertEqual(record["tokenization"]["first_differing_example"], 0)
+    self.assertEqual(record["tokenization"]["do_lower_case"], [True, False])
+    self.assertTrue(record["weights"]["same"])
+    self.assertIn("cased vs uncased", record["explanation"])
+    self.assertIn("[UNK]", record["tokenization"]["tokens_b"])
+
+  def test_bad_handle_exits_2(self):
+    code, _, err = run_diff(testutil.GOOGLE_MODULE, os.path.join(self.get_temp_dir(), "nope"))
+    self.assertEqual(code, cli.EXIT_BAD_INPUT)
+    self.assertIn("does not exist", err)
+
+
+if __name__ == "__main__":
+  tf.test.main()
