@@ -54,6 +54,7 @@ class FullResult:
   layer_max_abs_diff: list  # per layer, [] if the module does not expose encoder_outputs
   gelu_determined: bool = True  # False if both gelu forms reproduce the module within tolerance
   tolerance: float = FULL_TOLERANCE
+  check: object = dataclasses.field(default=None, repr=False)  # the same pass's compare.Result
 
   @property
   def reproduced(self) -> bool:
@@ -157,6 +158,8 @@ class FullCheck:
       for act in acts[1:]:
         error(h, act)
     best = min(self.errors, key=self.errors.get)
+    if (best[0], acts[0]) in self.errors and self.errors[(best[0], acts[0])] <= FULL_TOLERANCE:
+      best = (best[0], acts[0])  # both gelu forms fit: keep the likelier, and say so (how())
     self.config = dataclasses.replace(self.base, num_attention_heads=best[0], hidden_act=best[1])
 
   def observe(self, batch) -> None:
@@ -211,8 +214,9 @@ def reproduce_full(source: Source, examples: list, max_seq_length: int = 128,
                    batch_size: int = 32, num_heads: int | None = None,
                    hidden_act: str | None = None, known_config: BertConfig | None = None,
                    tokenizer=None, bucket: bool = True, progress: bool | None = None):
-  """The pooler check and the whole-encoder rebuild in one pass; returns (Result, FullResult)."""
+  """The pooler check and the whole-encoder rebuild in one pass (compare.check with a FullCheck);
+  returns the FullResult, with the pooler check's compare.Result as its `check`."""
   full = FullCheck(source, num_heads, hidden_act, known_config)
   result = compare.check(source, examples, max_seq_length, batch_size, tokenizer=tokenizer,
                          bucket=bucket, progress=progress, also=[full])
-  return result, full.result()
+  return dataclasses.replace(full.result(), check=result)

@@ -10,6 +10,8 @@ from absl.testing import parameterized
 
 from hub_repro import crosscheck, embedded, modeling, naming
 from hub_repro.config import BertConfig
+from hub_repro.sources import config_from_params, huggingface, keras_hub
+from hub_repro.weights import WeightsError
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 GOOGLE_MODULE = os.path.join(FIXTURES, "google_tf1", "module")
@@ -51,26 +53,26 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
     self.params = _random_params(self.config)
 
   def test_map_covers_every_modeling_name(self):
-    expanded = naming.expand_layers(crosscheck.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
+    expanded = naming.expand_layers(keras_hub.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
     self.assertSetEqual(set(expanded), set(modeling.variable_shapes(self.config)))
     self.assertLen(set(expanded.values()), len(expanded))  # no two names onto one weight
 
   def test_backbone_holds_the_params(self):
-    backbone = crosscheck.keras_hub_backbone(self.params, self.config)
+    backbone = keras_hub.backbone_from_params(self.params, self.config)
     variables = {v.path: v.numpy() for v in backbone.weights}
-    table = naming.expand_layers(crosscheck.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
+    table = naming.expand_layers(keras_hub.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
     for name, path in table.items():
       # A reshape moves no number: the flat values must be identical, bit for bit.
       self.assertAllEqual(variables[path].reshape(-1), self.params[name].reshape(-1), msg=name)
 
   def test_backbone_matches_modeling_py(self):
     """Independent of any module: hub_repro.modeling and keras-hub on the same random weights."""
-    backbone = crosscheck.keras_hub_backbone(self.params, self.config)
     ids = np.array([[2, 5, 6, 7, 3, 0, 0], [2, 8, 9, 3, 10, 11, 3]], np.int32)
     mask = np.array([[1, 1, 1, 1, 1, 0, 0], [1] * 7], np.int32)
     segments = np.array([[0] * 7, [0, 0, 0, 0, 1, 1, 1]], np.int32)
     expected = modeling.bert_model(self.params, self.config, ids, mask, segments)
-    pooled, sequence = crosscheck.keras_runner(backbone)(ids, mask, segments)
+    out = keras_hub.KerasHubSource.from_params(self.params, self.config).run(ids, mask, segments)
+    pooled, sequence = out["pooled_output"], out["sequence_output"]
     self.assertEqual({"sequence_output": sequence.shape, "pooled_output": pooled.shape},
                      {"sequence_output": (2, 7, 32), "pooled_output": (2, 32)})
     real = mask == 1
@@ -97,33 +99,30 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
       params[name] = np.zeros([32], np.float32)
     else:
       params[name] = params[name].T
-    with self.assertRaisesRegex(crosscheck.CrosscheckError, message):
-      crosscheck.keras_hub_backbone(params, self.config)
+    with self.assertRaisesRegex(WeightsError, message):
+      keras_hub.backbone_from_params(params, self.config)
 
   def test_model_garden_names_map_back(self):
     """Model Garden's [H, N, H/N] attention weights flatten to modeling.py's [H, H] exactly."""
     variables = naming.bert_to_model_garden(self.params, self.config)
     variables["Variable"] = np.array(True)  # the export's do_lower_case, ignored
-    params, naming_name, num_heads = crosscheck.module_params(variables, "test")
+    params, naming_name, num_heads = naming.to_bert_params(variables)
     self.assertEqual((naming_name, num_heads), ("Model Garden", 4))
     self.assertSetEqual(set(params), set(self.params))
     for name, value in self.params.items():
       self.assertAllEqual(params[name], value, msg=name)
 
   def test_unknown_names_are_refused(self):
-    with self.assertRaisesRegex(crosscheck.CrosscheckError,
+    with self.assertRaisesRegex(ValueError,
                                 r"named neither like modeling.py.*first names: \['encoder/w'\]"):
-      crosscheck.module_params({"encoder/w": np.zeros([2])}, "somewhere")
+      naming.to_bert_params({"encoder/w": np.zeros([2])})
 
-  def test_config_from_shapes_says_heads_are_guessed(self):
-    config, notes = crosscheck.derive_config(self.params)
-    self.assertEqual(config, BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2,
-                                        num_attention_heads=1, intermediate_size=37,
-                                        max_position_embeddings=16, type_vocab_size=2))
-    self.assertRegex(" ".join(notes), r"num_attention_heads 1 is a GUESS .*--num-heads")
-    config, notes = crosscheck.derive_config(self.params, num_heads=4)
-    self.assertEqual(config, self.config)
-    self.assertEqual(notes, [])
+  def test_config_from_shapes_guesses_heads(self):
+    # 32 // 64 = 0 heads of 64 values: the guess falls back to 1 head.
+    self.assertEqual(config_from_params(self.params), BertConfig(
+        vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=1,
+        intermediate_size=37, max_position_embeddings=16, type_vocab_size=2))
+    self.assertEqual(config_from_params(self.params, num_attention_heads=4), self.config)
 
 
 class GoogleFixtureTest(tf.test.TestCase):
@@ -169,7 +168,7 @@ class GoogleFixtureTest(tf.test.TestCase):
 
   def test_model_garden_fixture_agrees(self):
     rows = crosscheck.crosscheck(MODEL_GARDEN_ENCODER, EXAMPLES, FIXTURE_SEQ_LENGTH, log=_quiet)
-    self.assertRegex(rows[0]["explanation"], r"4 heads from the Model Garden \[H, N, H/N\] kernels")
+    self.assertRegex(rows[0]["explanation"], r"4 heads, gelu")  # heads from Model Garden's [H, N, H/N]
     row = _keras_row(rows, "keras-hub BertBackbone")
     # Model Garden's "gelu" is the tanh approximation too: float32 rounding only.
     self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
@@ -223,9 +222,9 @@ class EmbeddedModelTest(tf.test.TestCase):
     from hub_repro.weights import read_huggingface  # pylint: disable=g-import-not-at-top
 
     weights = read_huggingface(embedded.model_dir())
-    ours = {v.path: v.numpy() for v in crosscheck.keras_hub_backbone(weights).weights}
+    ours = {v.path: v.numpy() for v in keras_hub.backbone_from_params(weights.params, weights.config).weights}
     theirs = {v.path: v.numpy()
-              for v in crosscheck.keras_hub_from_preset(embedded.model_dir()).weights}
+              for v in keras_hub.keras_hub_from_hf_folder(embedded.model_dir()).weights}
     self.assertSetEqual(set(ours), set(theirs))
     for path, value in ours.items():
       self.assertAllEqual(value, theirs[path], msg=path)  # copies of one file: bit for bit
@@ -233,11 +232,11 @@ class EmbeddedModelTest(tf.test.TestCase):
   def test_transformers_row(self):
     row = _keras_row(self.rows, "transformers BertModel")
     self.assertIn("hidden_act='gelu'", row["implementation"])  # HF "gelu" is the erf form
-    if crosscheck.why_no_torch() is None:  # torch and transformers import
+    if huggingface.why_no_torch() is None:  # torch and transformers import
       self.assertTrue(row["agrees"])
     else:
       self.assertEqual(row["status"], "skipped")
-      self.assertIn(crosscheck.TORCH_HINT, row["explanation"])
+      self.assertIn(huggingface.TORCH_HINT, row["explanation"])
 
 
 if __name__ == "__main__":

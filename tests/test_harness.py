@@ -125,9 +125,12 @@ class LocalHandleTest(tf.test.TestCase):
     with self.assertRaisesRegex(module.HandleError, "does not exist; expected a module folder"):
       module.load(os.path.join(self.get_temp_dir(), "nope"))
 
-  def test_folder_that_is_not_a_module(self):
-    with self.assertRaisesRegex(module.HandleError, "contains neither saved_model.pb"):
-      module.load(testutil.GOOGLE_CHECKPOINT)
+  def test_folder_that_is_not_a_model(self):
+    # tests/fixtures holds a bert_config.json and a vocab.txt, but no weights of any format.
+    with self.assertRaisesRegex(module.HandleError,
+                                r"not a BERT model folder of any known format \(it holds "
+                                r"\['bert_config.json', .*expected a TF-Hub module"):
+      module.load(testutil.FIXTURES)
 
 
 class EmbeddedModelTest(tf.test.TestCase):
