@@ -15,7 +15,8 @@ def render(result: Result) -> str:
   lines = [
       "Is BERT's pooled_output the hidden state of [CLS], sequence_output[:, 0]?",
       "",
-      f"  module   {result.handle}  ({result.format}, hidden size {result.hidden_size})",
+      f"  model    {result.handle}  ({result.format}, hidden size {result.hidden_size})",
+      f"           computed by {result.framework}",
       f"  inputs   {result.num_examples} examples, max_seq_length {result.max_seq_length}, "
       f"{result.num_truncated} truncated",
       f"  pooler   {result.pooler.kernel_name}, {result.pooler.bias_name}",
@@ -49,20 +50,28 @@ def render(result: Result) -> str:
   return "\n".join(lines)
 
 
+# Width of the output-name column of render_full, so that "max |diff|" lines up on every row
+# (encoder_outputs[10] and up included).
+FULL_NAME_WIDTH = 32
+
+
 def render_full(full) -> str:
   """The --full section: every output of the module against the whole encoder rebuilt."""
+
+  def row(name: str, diff: float) -> str:
+    return f"  {name:<{FULL_NAME_WIDTH}}max |diff| {diff:.3g}"
+
   lines = [
       "The whole encoder, rebuilt from modeling.py with the module's own variables "
       f"({full.naming} naming):",
       f"  config   {full.config.num_hidden_layers} layers, hidden {full.config.hidden_size}, "
       f"intermediate {full.config.intermediate_size}",
       f"           {full.how_config}",
-      f"  sequence_output (real tokens)   max |diff| {full.sequence_max_abs_diff:.3g}"
-      f"   (padding included: {full.sequence_max_abs_diff_all_positions:.3g})",
+      row("sequence_output (real tokens)", full.sequence_max_abs_diff)
+      + f"   (padding included: {full.sequence_max_abs_diff_all_positions:.3g})",
   ]
-  for i, diff in enumerate(full.layer_max_abs_diff):
-    lines.append(f"  encoder_outputs[{i}]              max |diff| {diff:.3g}")
-  lines.append(f"  pooled_output                   max |diff| {full.pooled_max_abs_diff:.3g}")
+  lines += [row(f"encoder_outputs[{i}]", diff) for i, diff in enumerate(full.layer_max_abs_diff)]
+  lines.append(row("pooled_output", full.pooled_max_abs_diff))
   verdict = "REPRODUCED" if full.reproduced else "NOT REPRODUCED"
   lines.append(f"Full verdict: {verdict} (tolerance {full.tolerance:g}).")
   return "\n".join(lines)

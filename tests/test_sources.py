@@ -5,9 +5,9 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import tensorflow as tf
@@ -117,7 +117,7 @@ class FormatsTest(tf.test.TestCase, parameterized.TestCase):
     self.assertTrue(result.reproduced)
 
   def test_unknown_folder_names_every_format(self):
-    empty = self.create_tempdir().full_path
+    empty = tempfile.mkdtemp(dir=self.get_temp_dir())
     open(os.path.join(empty, "weights.bin"), "wb").close()
     code, _, err = run_cli("--handle", empty)
     self.assertEqual(code, cli.EXIT_BAD_INPUT)
@@ -129,10 +129,10 @@ class WithoutTorchTest(tf.test.TestCase):
   """requirements.txt has no PyTorch: a Hugging Face handle then says how to install it."""
 
   def test_hugging_face_handle_without_torch_exits_2_with_the_pip_command(self):
-    blocker = self.create_tempdir().full_path
+    blocker = tempfile.mkdtemp(dir=self.get_temp_dir())
     for name in ("torch", "transformers"):  # shadow the installed packages, as if missing
       with open(os.path.join(blocker, f"{name}.py"), "w", encoding="utf-8") as f:
-        f.write(f"raise ImportError('No module named {name!r}', name={name!r})\n")
+        f.write(f"raise ImportError(\"No module named '{name}'\", name={name!r})\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([blocker, os.getcwd()]))
     proc = subprocess.run([sys.executable, "-m", "hub_repro", "--handle", HF_HEAD16,
                            "--max-seq-length", "16"], capture_output=True, text=True, env=env,
