@@ -21,6 +21,7 @@ import tempfile
 import textwrap
 import threading
 import traceback
+import warnings
 
 EXIT_REPRODUCED, EXIT_NOT_REPRODUCED, EXIT_BAD_INPUT, EXIT_NO_POOLER, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM  # 130, 143, as shells report
@@ -39,8 +40,7 @@ exit codes:
 # add_arguments(parser) (or build_parser(parser)) and run(args) -> int, and imports no TensorFlow at
 # import time (it is imported to build its own --help). `inputs`: the command reads text, so it takes
 # the shared input arguments (input_arguments()). A command is one line here.
-# `models`: how many model handles the command takes as its first positional arguments.
-Command = collections.namedtuple("Command", ["module", "help", "inputs", "models"], defaults=[0])
+Command = collections.namedtuple("Command", ["module", "help", "inputs"])
 COMMANDS = {
     "check": Command("hub_repro.cli", "(default) run a module, rebuild its pooler from its own "
                      "weights and compare with pooled_output", inputs=True),
@@ -48,9 +48,6 @@ COMMANDS = {
                       "from a Google checkpoint, a Hugging Face folder or a module", inputs=False),
     "crosscheck": Command("hub_repro.crosscheck", "run the module, keras-hub and Hugging Face on "
                           "the same weights and inputs and compare their outputs", inputs=True),
-    "diff": Command("hub_repro.diff", "are two models (any formats) the same function? If not, "
-                    "where do they part: tokenization, config, weights or which layer", inputs=True,
-                    models=2),
 }
 DEFAULT_COMMAND = "check"
 
@@ -140,7 +137,12 @@ def quiet_tensorflow() -> None:
   TF_CPP_MIN_LOG_LEVEL does not reach, so file descriptor 2 is pointed at a temporary file while
   TensorFlow loads and its devices are probed. If that fails, the captured text is replayed.
   A user who sets TF_CPP_MIN_LOG_LEVEL gets TensorFlow's own behaviour.
+
+  tensorflow_hub 0.16.1 imports pkg_resources, which setuptools 80 (pinned below 81, where it is
+  gone) marks deprecated with a two-line warning on every run; that warning is muted.
   """
+  warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning,
+                          module="tensorflow_hub")
   if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
     import tensorflow  # noqa: F401, PLC0415
     return
@@ -169,14 +171,9 @@ def quiet_tensorflow() -> None:
 # ----------------------------------------------------------------------------- input arguments
 
 
-def input_arguments(models: int = 0) -> argparse.ArgumentParser:
-  """The parent parser of every command that reads text (check, crosscheck, diff); `models`
-  handles come first (diff A B SENTENCE ...)."""
+def input_arguments() -> argparse.ArgumentParser:
+  """The parent parser of every command that reads text (check, crosscheck, diff)."""
   parser = argparse.ArgumentParser(add_help=False)
-  for letter in "AB"[:models]:
-    parser.add_argument(letter.lower(), metavar=letter, help="a model: a TF-Hub handle or a local "
-                        "folder of any format (TF1 Hub, TF2 SavedModel, keras-hub, Hugging Face, "
-                        "google-research checkpoint)")
   group = parser.add_argument_group("input")
   group.add_argument("sentences", nargs="*", metavar="SENTENCE",
                      help="sentences to run (default: a few built-in ones; 'a|||b' is a pair)")
@@ -244,14 +241,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
   parser.description = ("Show, by measurement, that BERT's pooled_output is tanh(dense("
                         "sequence_output[:, 0])) with the module's own pooler weights, and not "
                         "the [CLS] hidden state.")
-  parser.add_argument("--handle", help="a TF-Hub handle (a tfhub.dev URL, an http(s) URL serving "
-                      "?tf-hub-format=compressed) or a local folder of any format: TF1 Hub, TF2 "
-                      "SavedModel, keras-hub preset, Hugging Face, google-research checkpoint "
-                      "(default: the embedded all-MiniLM-L6-v2, offline)")
-  parser.add_argument("--no-bucketing", action="store_true",
-                      help="pad every example to --max-seq-length, exactly as the TF-Hub "
-                           "preprocessors do (default: batches of similar length, padded to their "
-                           "longest rounded up to 16; the same numbers, faster)")
+  parser.add_argument("--handle", help="a TF-Hub handle: a tfhub.dev URL, an http(s) URL serving "
+                      "?tf-hub-format=compressed, or a local module folder (default: the "
+                      "embedded all-MiniLM-L6-v2, offline)")
   parser.add_argument("--full", action="store_true",
                       help="also rebuild the whole encoder from the module's variables and compare "
                            "sequence_output (and each layer a TF2 module exposes)")
@@ -269,7 +261,7 @@ def run(args) -> int:
   examples = read_examples(args)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
   loaded = module.load(args.handle, log=log)
-  limit = compare.position_limit(loaded)
+  limit = compare.position_limit(loaded.variable_values())
   if limit is not None and args.max_seq_length > limit:
     raise UsageError(f"--max-seq-length {args.max_seq_length} is above the module's "
                      f"{limit} position embeddings; use at most {limit}")
@@ -277,13 +269,8 @@ def run(args) -> int:
   if args.preprocessor:
     preprocessor = tokenization.HubPreprocessor(module.load_preprocessor(args.preprocessor),
                                                 args.preprocessor)
-  also = []
-  if args.full:  # the whole encoder rebuilt, reading the same batches in the same pass
-    from hub_repro import embedded, full  # noqa: PLC0415
-    known = embedded.config() if args.handle is None else None
-    also.append(full.FullCheck(loaded, num_heads=args.num_heads, known_config=known))
   result = compare.check(loaded, examples, args.max_seq_length, args.batch_size,
-                         tokenizer=preprocessor, bucket=not args.no_bucketing, also=also)
+                         tokenizer=preprocessor)
   print(report.render(result))
   written = []
   if args.plot:
@@ -294,7 +281,11 @@ def run(args) -> int:
   record = result.to_json()
   reproduced = result.reproduced
   if args.full:
-    full_result = also[0].result()
+    from hub_repro import embedded, full  # noqa: PLC0415
+    known = embedded.config() if args.handle is None else None
+    full_result = full.reproduce_full(loaded, examples, args.max_seq_length, args.batch_size,
+                                      num_heads=args.num_heads, known_config=known,
+                                      tokenizer=preprocessor)
     print()
     print(report.render_full(full_result))
     record["full"] = full_result.to_json()
@@ -349,7 +340,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                       help="on an error, also print the traceback (the exit code is the same)")
   subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
   for name, spec in COMMANDS.items():
-    parents = [input_arguments(spec.models), common] if spec.inputs else [common]
+    parents = [input_arguments(), common] if spec.inputs else [common]
     sub = subparsers.add_parser(name, help=spec.help, description=spec.help, parents=parents,
                                 formatter_class=formatter, epilog=EXIT_CODE_TABLE)
     if name == command:
