@@ -40,7 +40,8 @@ exit codes:
 # add_arguments(parser) (or build_parser(parser)) and run(args) -> int, and imports no TensorFlow at
 # import time (it is imported to build its own --help). `inputs`: the command reads text, so it takes
 # the shared input arguments (input_arguments()). A command is one line here.
-Command = collections.namedtuple("Command", ["module", "help", "inputs"])
+# `models`: how many model handles the command takes as its first positional arguments.
+Command = collections.namedtuple("Command", ["module", "help", "inputs", "models"], defaults=[0])
 COMMANDS = {
     "check": Command("hub_repro.cli", "(default) run a module, rebuild its pooler from its own "
                      "weights and compare with pooled_output", inputs=True),
@@ -48,6 +49,9 @@ COMMANDS = {
                       "from a Google checkpoint, a Hugging Face folder or a module", inputs=False),
     "crosscheck": Command("hub_repro.crosscheck", "run the module, keras-hub and Hugging Face on "
                           "the same weights and inputs and compare their outputs", inputs=True),
+    "diff": Command("hub_repro.diff", "are two models (any formats) the same function? If not, "
+                    "where do they part: tokenization, config, weights or which layer", inputs=True,
+                    models=2),
 }
 DEFAULT_COMMAND = "check"
 
@@ -171,9 +175,14 @@ def quiet_tensorflow() -> None:
 # ----------------------------------------------------------------------------- input arguments
 
 
-def input_arguments() -> argparse.ArgumentParser:
-  """The parent parser of every command that reads text (check, crosscheck, diff)."""
+def input_arguments(models: int = 0) -> argparse.ArgumentParser:
+  """The parent parser of every command that reads text (check, crosscheck, diff); `models`
+  handles come first (diff A B SENTENCE ...)."""
   parser = argparse.ArgumentParser(add_help=False)
+  for letter in "AB"[:models]:
+    parser.add_argument(letter.lower(), metavar=letter, help="a model: a TF-Hub handle or a local "
+                        "folder of any format (TF1 Hub, TF2 SavedModel, keras-hub, Hugging Face, "
+                        "google-research checkpoint)")
   group = parser.add_argument_group("input")
   group.add_argument("sentences", nargs="*", metavar="SENTENCE",
                      help="sentences to run (default: a few built-in ones; 'a|||b' is a pair)")
@@ -241,9 +250,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
   parser.description = ("Show, by measurement, that BERT's pooled_output is tanh(dense("
                         "sequence_output[:, 0])) with the module's own pooler weights, and not "
                         "the [CLS] hidden state.")
-  parser.add_argument("--handle", help="a TF-Hub handle: a tfhub.dev URL, an http(s) URL serving "
-                      "?tf-hub-format=compressed, or a local module folder (default: the "
-                      "embedded all-MiniLM-L6-v2, offline)")
+  parser.add_argument("--handle", help="a TF-Hub handle (a tfhub.dev URL, an http(s) URL serving "
+                      "?tf-hub-format=compressed) or a local folder of any format: TF1 Hub, TF2 "
+                      "SavedModel, keras-hub preset, Hugging Face, google-research checkpoint "
+                      "(default: the embedded all-MiniLM-L6-v2, offline)")
+  parser.add_argument("--no-bucketing", action="store_true",
+                      help="pad every example to --max-seq-length, exactly as the TF-Hub "
+                           "preprocessors do (default: batches of similar length, padded to their "
+                           "longest rounded up to 16; the same numbers, faster)")
   parser.add_argument("--full", action="store_true",
                       help="also rebuild the whole encoder from the module's variables and compare "
                            "sequence_output (and each layer a TF2 module exposes)")
@@ -261,7 +275,7 @@ def run(args) -> int:
   examples = read_examples(args)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
   loaded = module.load(args.handle, log=log)
-  limit = compare.position_limit(loaded.variable_values())
+  limit = compare.position_limit(loaded)
   if limit is not None and args.max_seq_length > limit:
     raise UsageError(f"--max-seq-length {args.max_seq_length} is above the module's "
                      f"{limit} position embeddings; use at most {limit}")
@@ -269,8 +283,13 @@ def run(args) -> int:
   if args.preprocessor:
     preprocessor = tokenization.HubPreprocessor(module.load_preprocessor(args.preprocessor),
                                                 args.preprocessor)
+  also = []
+  if args.full:  # the whole encoder rebuilt, reading the same batches in the same pass
+    from hub_repro import embedded, full  # noqa: PLC0415
+    known = embedded.config() if args.handle is None else None
+    also.append(full.FullCheck(loaded, num_heads=args.num_heads, known_config=known))
   result = compare.check(loaded, examples, args.max_seq_length, args.batch_size,
-                         tokenizer=preprocessor)
+                         tokenizer=preprocessor, bucket=not args.no_bucketing, also=also)
   print(report.render(result))
   written = []
   if args.plot:
@@ -281,11 +300,7 @@ def run(args) -> int:
   record = result.to_json()
   reproduced = result.reproduced
   if args.full:
-    from hub_repro import embedded, full  # noqa: PLC0415
-    known = embedded.config() if args.handle is None else None
-    full_result = full.reproduce_full(loaded, examples, args.max_seq_length, args.batch_size,
-                                      num_heads=args.num_heads, known_config=known,
-                                      tokenizer=preprocessor)
+    full_result = also[0].result()
     print()
     print(report.render_full(full_result))
     record["full"] = full_result.to_json()
@@ -340,7 +355,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                       help="on an error, also print the traceback (the exit code is the same)")
   subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
   for name, spec in COMMANDS.items():
-    parents = [input_arguments(), common] if spec.inputs else [common]
+    parents = [input_arguments(spec.models), common] if spec.inputs else [common]
     sub = subparsers.add_parser(name, help=spec.help, description=spec.help, parents=parents,
                                 formatter_class=formatter, epilog=EXIT_CODE_TABLE)
     if name == command:
