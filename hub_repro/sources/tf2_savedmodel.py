@@ -104,7 +104,11 @@ class Tf2SavedModelSource(Source):
     return saved_model.to_numpy(outputs, layers)
 
   def read_variables(self):
-    return saved_model.variable_values(self.obj.variables)
+    variables = getattr(self.obj, "variables", None)
+    if variables is None:  # a plain tf.Module saves no `variables` list: take what the call reads
+      functions = getattr(self._function, "concrete_functions", None) or [self._function]
+      variables = {id(v): v for f in functions for v in f.variables}.values()
+    return saved_model.variable_values(variables)
 
   def to_params(self, variables):
     return naming.to_bert_params(variables)[0]
