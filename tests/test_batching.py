@@ -1,0 +1,99 @@
+"""One pass over the data, in batches of similar length: each batch tokenized once and run once,
+pairs and single sentences batched apart without breaking the input into pieces, the report in the
+input's order, and the same numbers as padding everything to max_seq_length."""
+
+import numpy as np
+import tensorflow as tf
+
+from hub_repro import compare, full, module
+import testutil
+
+WORDS = "the first token is cls what does pooled output do hello world this a test hidden state"
+
+
+def varied_examples(count: int, seed: int = 0) -> list:
+  """Single sentences and pairs, interleaved, from 1 to 40 words."""
+  rng = np.random.default_rng(seed)
+  words = WORDS.split()
+  sentence = lambda: " ".join(rng.choice(words, rng.integers(1, 40)))  # noqa: E731
+  return [(sentence(), sentence()) if i % 3 == 2 else sentence() for i in range(count)]
+
+
+class CountingSource:
+  """Wraps a source and counts its forward passes (each with its batch's shape)."""
+
+  def __init__(self, source):
+    self._source = source
+    self.calls = []
+
+  def __getattr__(self, name):
+    return getattr(self._source, name)
+
+  def run(self, input_ids, *args, **kwargs):
+    self.calls.append(np.shape(input_ids))
+    return self._source.run(input_ids, *args, **kwargs)
+
+
+class BatchingTest(tf.test.TestCase):
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.source = module.load(testutil.GOOGLE_MODULE)
+    cls.examples = varied_examples(100)
+
+  def test_pairs_and_singles_do_not_cut_the_input_into_pieces(self):
+    tokenizer = self.source.tokenizer()
+    batches = list(compare.batches(tokenizer, self.examples, 64, batch_size=8))
+    singles = sum(isinstance(e, str) for e in self.examples)
+    # 67 singles and 33 pairs alternate; batched apart they need ceil(67/8) + ceil(33/8) batches,
+    # where ending a batch at every change of kind gave one per run of the same kind (67).
+    self.assertLen(batches, -(-singles // 8) + -(-(100 - singles) // 8))
+    for batch in batches:
+      kinds = {isinstance(self.examples[i], str) for i in batch.indices}
+      self.assertLen(kinds, 1)
+    self.assertCountEqual(np.concatenate([b.indices for b in batches]), range(100))
+
+  def test_each_batch_is_cut_to_its_longest_example_rounded_up(self):
+    tokenizer = self.source.tokenizer()
+    for batch in compare.batches(tokenizer, self.examples, 64, batch_size=8):
+      width = batch.packed.input_ids.shape[1]
+      longest = int(batch.packed.input_mask.sum(axis=1).max())
+      self.assertEqual(width, min(64, -(-longest // compare.BUCKET_MULTIPLE)
+                                  * compare.BUCKET_MULTIPLE))
+    for batch in compare.batches(tokenizer, self.examples, 64, batch_size=8, bucket=False):
+      self.assertEqual(batch.packed.input_ids.shape[1], 64)
+
+  def test_bucketing_gives_the_same_numbers_in_the_same_order(self):
+    bucketed = compare.check(self.source, self.examples, 64, batch_size=8)
+    padded = compare.check(self.source, self.examples, 64, batch_size=8, bucket=False)
+    self.assertEqual(bucketed.reproduced, padded.reproduced)
+    self.assertEqual(bucketed.num_truncated, padded.num_truncated)
+    # Padding columns are masked out (-10000 before softmax: exp() is exactly 0 in float32), so
+    # only the matmul shapes change: float32 reordering, ~1e-7 here (see compare.TOLERANCE).
+    self.assertAllClose(bucketed.pooled_vs_cls.per_example_max_abs_diff,
+                        padded.pooled_vs_cls.per_example_max_abs_diff, atol=1e-5, rtol=0)
+    self.assertAllClose(bucketed.pooled_vs_rebuilt.per_example_cosine,
+                        padded.pooled_vs_rebuilt.per_example_cosine, atol=1e-6, rtol=0)
+    # The report keeps the input's order: an example checked alone gives its row's numbers.
+    for index in (0, 2, 57):
+      alone = compare.check(self.source, self.examples[index:index + 1], 64)
+      self.assertAllClose(alone.pooled_vs_cls.per_example_cosine,
+                          bucketed.pooled_vs_cls.per_example_cosine[index:index + 1],
+                          atol=1e-6, rtol=0)
+
+  def test_full_runs_the_module_once_per_batch(self):
+    counting = CountingSource(self.source)
+    result = full.reproduce_full(counting, self.examples, 64, batch_size=8)
+    batches = len(list(compare.batches(self.source.tokenizer(), self.examples, 64, 8)))
+    # One forward pass per batch for both checks, plus one on the heads/gelu search's few
+    # examples (full.SEARCH_EXAMPLES x full.SEARCH_LENGTH).
+    self.assertLen(counting.calls, batches + 1)
+    self.assertEqual(counting.calls[1][0], full.SEARCH_EXAMPLES)  # after the first batch
+    self.assertLessEqual(counting.calls[1][1], full.SEARCH_LENGTH)
+    self.assertTrue(result.reproduced)
+    self.assertTrue(result.check.reproduced)
+
+
+if __name__ == "__main__":
+  tf.test.main()
