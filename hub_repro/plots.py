@@ -5,7 +5,8 @@ compare.Result, a full.FullResult, or module outputs passed in.
 sequence_output[:, 0] (the [CLS] state) and against the rebuilt pooler, on a log scale with the
 tolerance line; below it the per-example cosine similarity. Given the module's `pooled_output` and
 `sequence_output` of a batch, the lower row shows instead every value of sequence_output[:, 0] and
-of the rebuilt pooler against pooled_output (a rebuild that matches sits on the diagonal).
+of the rebuilt pooler against pooled_output (a rebuild that matches sits on the diagonal); their
+titles say which batch, how many examples and how many values.
 
 `layer_error_figure(full_result)`: the max |diff| of the whole-encoder rebuild per layer (TF2
 modules expose encoder_outputs), and of sequence_output and pooled_output, on a log scale.
@@ -107,8 +108,9 @@ def _cosine_panel(ax, result) -> None:
   ax.legend(loc="best", fontsize=8, framealpha=0.9)
 
 
-def _values_panel(ax, pooled, other, color, title, ylabel) -> None:
-  """Every value of `other` against the same entry of pooled_output, with the diagonal y = x."""
+def _values_panel(ax, pooled, other, color, title, ylabel, batch) -> None:
+  """Every value of `other` [B, H] against the same entry of pooled_output [B, H], with the
+  diagonal y = x; the title's second line says what is drawn: `batch`, B examples, B * H values."""
   low = min(float(pooled.min()), float(other.min()))
   high = max(float(pooled.max()), float(other.max()))
   ax.plot([low, high], [low, high], color=TOLERANCE_COLOR, linestyle="--", linewidth=1,
@@ -116,11 +118,12 @@ def _values_panel(ax, pooled, other, color, title, ylabel) -> None:
   ax.scatter(pooled.ravel(), other.ravel(), s=4 if pooled.size > 1000 else 10, alpha=0.5,
              color=color, linewidths=0, zorder=2)
   max_abs = float(np.max(np.abs(pooled.astype(np.float64) - other.astype(np.float64))))
-  ax.text(0.03, 0.97, f"max |diff| {max_abs:.2g}\n{pooled.size} values", transform=ax.transAxes,
+  ax.text(0.03, 0.97, f"max |diff| {max_abs:.2g}", transform=ax.transAxes,
           va="top", fontsize=9, bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.8"})
   ax.set_xlabel("pooled_output (module)")
   ax.set_ylabel(ylabel)
-  ax.set_title(title, fontsize=10)
+  ax.set_title(f"{title}\n{batch}: {pooled.shape[0]} examples, {pooled.size} values "
+               f"({pooled.shape[0]} x {pooled.shape[1]})", fontsize=10)
   ax.grid(True, alpha=0.3)
   ax.legend(loc="lower right", fontsize=8)
 
@@ -137,13 +140,16 @@ def _check_outputs(pooled_output, sequence_output) -> tuple[np.ndarray, np.ndarr
   return pooled, sequence
 
 
-def comparison_figure(result, pooled_output=None, sequence_output=None) -> Figure:
+def comparison_figure(result, pooled_output=None, sequence_output=None,
+                      batch: str = "the first batch") -> Figure:
   """The main figure of a compare.Result.
 
   Args:
     result: compare.Result of compare.check.
     pooled_output: optional float32 [B, H], the module's pooled_output for one batch.
     sequence_output: optional float32 [B, S, H], the module's sequence_output for the same batch.
+    batch: which batch that is, for the scatter panels' titles (the CLI's --plot draws the first
+      batch of compare.check, `result.sample_pooled_output`).
 
   Returns:
     A Figure. Top: per-example max |diff| on a log scale with the tolerance. Bottom: with the
@@ -163,10 +169,10 @@ def comparison_figure(result, pooled_output=None, sequence_output=None) -> Figur
     rebuilt = np.asarray(result.pooler(sequence), np.float32)
     _values_panel(figure.add_subplot(grid[1, 0]), pooled, cls, CLS_COLOR,
                   "The [CLS] state against pooled_output, value by value",
-                  "sequence_output[:, 0]  (the [CLS] state)")
+                  "sequence_output[:, 0]  (the [CLS] state)", batch)
     _values_panel(figure.add_subplot(grid[1, 1]), pooled, rebuilt, REBUILT_COLOR,
                   "The rebuilt pooler against pooled_output, value by value",
-                  "tanh(sequence_output[:, 0] @ K + b)")
+                  "tanh(sequence_output[:, 0] @ K + b)", batch)
   figure.suptitle("Is BERT's pooled_output the [CLS] hidden state sequence_output[:, 0]?",
                   fontsize=13)
   return figure
@@ -236,6 +242,7 @@ def save_figure(figure: Figure, path: str) -> None:
     raise
 
 
-def save_comparison_plot(result, path: str, pooled_output=None, sequence_output=None) -> None:
+def save_comparison_plot(result, path: str, pooled_output=None, sequence_output=None,
+                         batch: str = "the first batch") -> None:
   """comparison_figure(result, ...) written to `path` as a PNG, atomically (the CLI's --plot)."""
-  save_figure(comparison_figure(result, pooled_output, sequence_output), path)
+  save_figure(comparison_figure(result, pooled_output, sequence_output, batch), path)

@@ -93,12 +93,21 @@ class PlotsTest(tf.test.TestCase):
       (points,) = panel.collections
       self.assertEqual(points.get_offsets().shape, (self.batch_size * hidden_size, 2))
       self.assertIn("pooled_output", panel.get_xlabel())
+      # The title says what the scatter shows.
+      self.assertIn(f"the first batch: {self.batch_size} examples, "
+                    f"{self.batch_size * hidden_size} values", panel.get_title())
     self.assertIn("[CLS]", cls_panel.get_ylabel())
     # The rebuilt pooler's points sit on the diagonal (float32 rounding, see compare.TOLERANCE).
     offsets = rebuilt_panel.collections[0].get_offsets()
     self.assertAllClose(offsets[:, 0], offsets[:, 1], atol=self.result.tolerance, rtol=0)
     offsets = cls_panel.collections[0].get_offsets()
     self.assertGreater(np.max(np.abs(offsets[:, 0] - offsets[:, 1])), 0.1)
+
+  def test_comparison_figure_names_the_batch_it_was_given(self):
+    figure = plots.comparison_figure(self.result, self.outputs["pooled_output"],
+                                     self.outputs["sequence_output"], batch="the batch of section 2")
+    for panel in figure.axes[1:]:
+      self.assertIn(f"the batch of section 2: {self.batch_size} examples", panel.get_title())
 
   def test_comparison_figure_wants_both_outputs(self):
     with self.assertRaisesRegex(ValueError, "both pooled_output and sequence_output"):
