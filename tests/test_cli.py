@@ -72,10 +72,12 @@ class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):
     self.assertEqual(code, cli.EXIT_BAD_INPUT)
     self.assertOneLineError(err, "does not exist; expected a module folder")
 
-  def test_folder_that_is_not_a_module(self):
-    code, _, err = run_cli("--handle", testutil.GOOGLE_CHECKPOINT)
+  def test_folder_that_is_not_a_model(self):
+    # tests/fixtures holds a bert_config.json and a vocab.txt, but no weights of any format (a
+    # google-research checkpoint folder is a model since hub_repro.sources).
+    code, _, err = run_cli("--handle", testutil.FIXTURES)
     self.assertEqual(code, cli.EXIT_BAD_INPUT)
-    self.assertOneLineError(err, "is not a TF-Hub module")
+    self.assertOneLineError(err, "is not a BERT model folder of any known format")
 
   def test_closed_port(self):
     code, _, err = run_cli("--handle", f"http://127.0.0.1:{testutil.closed_port()}/m/1")
@@ -132,7 +134,7 @@ class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):
     code, _, err = run_cli("--debug", "--handle", os.path.join(self.get_temp_dir(), "nope"))
     self.assertEqual(code, cli.EXIT_BAD_INPUT)
     self.assertIn("Traceback (most recent call last)", err)
-    self.assertRegex(err, r"hub_repro\.module\.HandleError: .*does not exist")
+    self.assertRegex(err, r"\.HandleError: .*does not exist")
     self.assertRegex(err.splitlines()[-1], "^hub_repro: error: .*does not exist")
 
   def test_json_and_plot_paths_are_printed(self):
