@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: repro test clean-venv
+.PHONY: notebooks
 
 $(STAMP): requirements.txt requirements-embedded.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,3 +31,8 @@ test: $(TEST_STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Executes every notebook in place with its outputs and figures, to commit with it; `make test`
+# fails when a committed notebook is stale (tests/test_notebooks.py).
+notebooks: $(STAMP)
+	$(PY) tests/notebook_tools.py
