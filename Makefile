@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: repro test clean-venv
-.PHONY: notebooks
+.PHONY: lab notebooks
 
 $(STAMP): requirements.txt requirements-embedded.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,18 @@ test: $(TEST_STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# JupyterLab from .venv on notebooks/, on loopback only; open the URL with the token it prints.
+# PORT=8889 make lab for another port; LAB_ARGS passes more options (tests/browser_check.py: a token).
+PORT ?= 8888
+KERNEL := $(VENV)/share/jupyter/kernels/hub-repro/kernel.json
+
+# The venv's Python as a Jupyter kernel named hub-repro (the notebooks' kernelspec), once.
+$(KERNEL): $(STAMP)
+	$(PY) -m ipykernel install --sys-prefix --name hub-repro --display-name "hub_repro (.venv)"
+
+lab: $(STAMP) $(KERNEL)
+	$(VENV)/bin/jupyter lab --notebook-dir notebooks --no-browser --ip 127.0.0.1 --port $(PORT) $(LAB_ARGS)
 
 # Executes every notebook in place with its outputs and figures, to commit with it; `make test`
 # fails when a committed notebook is stale (tests/test_notebooks.py).
