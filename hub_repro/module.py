@@ -29,8 +29,14 @@ def _is_url(handle: str) -> bool:
 
 
 def _resolve_url(handle: str) -> str:
+  import absl.logging  # noqa: PLC0415
+
   old_timeout = socket.getdefaulttimeout()
   socket.setdefaulttimeout(URL_TIMEOUT_S)
+  # tensorflow_hub reports a download ("Downloading TF-Hub Module ...", then the bytes so far
+  # every 15 s) through absl logging at INFO, which the CLI mutes: let it through meanwhile.
+  old_verbosity = absl.logging.get_verbosity()
+  absl.logging.set_verbosity(absl.logging.INFO)
   try:
     return hub.resolve(handle)
   except urllib.error.HTTPError as e:
@@ -47,6 +53,7 @@ def _resolve_url(handle: str) -> str:
     raise HandleError(f"{handle} did not serve a valid module archive: {e}") from None
   finally:
     socket.setdefaulttimeout(old_timeout)
+    absl.logging.set_verbosity(old_verbosity)
 
 
 def resolve(handle: str | None, log=print) -> str:

@@ -4,6 +4,8 @@ import io
 import json
 import os
 import tarfile
+import subprocess
+import sys
 import time
 from unittest import mock
 
@@ -85,6 +87,18 @@ class HttpHandleTest(tf.test.TestCase):
     self.assertEqual(result.handle, handle)
     self.assertTrue(result.reproduced)
     self.assertTrue(module.resolve(handle).startswith(self.cache))
+
+  def test_the_cli_shows_tensorflow_hubs_download_progress(self):
+    routes = {"/google/bert_tiny/1?tf-hub-format=compressed":
+              testutil.tar_gz_of(testutil.GOOGLE_MODULE)}
+    with testutil.serve(routes) as (url, _):
+      proc = subprocess.run(
+          [sys.executable, "-m", "hub_repro", "--handle", f"{url}/google/bert_tiny/1",
+           "--max-seq-length", "16"], capture_output=True, text=True, timeout=300, check=False,
+          env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+    self.assertEqual(proc.returncode, 0, proc.stderr)
+    self.assertIn(f"Downloading TF-Hub Module '{url}/google/bert_tiny/1'", proc.stderr)
+    self.assertIn("Downloaded TF-Hub Module", proc.stderr)
 
   def test_closed_port_fails_fast(self):
     start = time.monotonic()
