@@ -11,6 +11,11 @@ titles say which batch, how many examples and how many values.
 `layer_error_figure(full_result)`: the max |diff| of the whole-encoder rebuild per layer (TF2
 modules expose encoder_outputs), and of sequence_output and pooled_output, on a log scale.
 
+`layer_divergence_figure(records, labels)`: for several `diff` records (two copies of a model
+each), the max |A - B| of every layer's output on a log scale, one line per comparison, then of the
+two models' own sequence_output and pooled_output, with the tolerance line and each comparison's
+first divergent layer marked.
+
 Figures are made with matplotlib's object API on an Agg canvas: no pyplot, no GUI backend, so this
 works without a display and leaves pyplot's global state alone. In a notebook, after
 `%matplotlib inline`, a returned Figure displays as a PNG.
@@ -220,6 +225,76 @@ def layer_error_figure(full_result) -> Figure:
                f"{config.num_attention_heads} heads, {config.hidden_act}", fontsize=10)
   ax.grid(True, which="major", axis="y", alpha=0.3)
   ax.legend(loc="upper right", fontsize=8)
+  return figure
+
+
+def layer_divergence_figure(records: list, labels: list) -> Figure:
+  """Where copies of a model part: per-layer max |A - B| of several `diff.diff` records.
+
+  Args:
+    records: diff records (hub_repro.diff.diff); each gives outputs.layers, [{layer, max_abs_diff}],
+      outputs.layers_from, outputs.first_divergent_layer, outputs.{sequence,pooled}_output and
+      outputs.tolerance.
+    labels: one short label per record, for the legend (the verdict is appended).
+
+  Returns:
+    A Figure on a log y axis: per record, the max |diff| of each layer's output (a solid line where
+    both formats expose their layers, dashed where a side's layers are rebuilt with modeling.py from
+    its own weights and config), then, right of the layers, of the two models' own sequence_output
+    and pooled_output; the first divergent layer circled; a dashed line at each distinct tolerance.
+    Two copies of one function stay below the line; a different function crosses it where they part.
+  """
+  if len(records) != len(labels):
+    raise ValueError(f"{len(records)} records but {len(labels)} labels; give one label per record")
+  num_layers = max([len(record["outputs"]["layers"]) for record in records], default=0)
+  output_x = [num_layers + 0.5, num_layers + 1.5]  # sequence_output, pooled_output
+  figure = _new_figure(10.0, 6.0)
+  ax = figure.subplots()
+  floored_any, rebuilt_any = False, False
+  for index, (record, label) in enumerate(zip(records, labels)):
+    outputs = record["outputs"]
+    zorder = 2 + len(records) - index  # earlier records on top where lines coincide
+    layers = [entry["layer"] for entry in outputs["layers"]]
+    values, floored = _on_log_axis([entry["max_abs_diff"] for entry in outputs["layers"]])
+    ends, ends_floored = _on_log_axis([outputs["sequence_output"]["max_abs_diff"],
+                                       outputs["pooled_output"]["max_abs_diff"]])
+    floored_any |= floored or ends_floored
+    rebuilt = any("rebuilt" in how for how in outputs.get("layers_from", {}).values())
+    rebuilt_any |= rebuilt
+    verdict = "SAME" if record["same"] else "DIFFERENT"
+    (line,) = ax.plot(layers, values, marker="o", markersize=5, linewidth=1.5, zorder=zorder,
+                      linestyle="--" if rebuilt else "-", label=f"{label}: {verdict}")
+    ax.plot(output_x, ends, marker="s", markersize=6, linestyle="none", color=line.get_color(),
+            zorder=zorder)
+    first = outputs["first_divergent_layer"]
+    if first is not None:
+      y = values[layers.index(first)]
+      ax.plot([first], [y], marker="o", markersize=13, markerfacecolor="none",
+              markeredgecolor=line.get_color(), linestyle="none")
+      ax.annotate(f"parts at layer {first}", (first, y), xytext=(8, -14),
+                  textcoords="offset points", fontsize=8, color=line.get_color())
+  for tolerance in sorted({record["outputs"]["tolerance"] for record in records}):
+    ax.axhline(tolerance, color=TOLERANCE_COLOR, linestyle="--", linewidth=1,
+               label=f"tolerance {tolerance:g}")
+  ax.axvline(num_layers - 0.25, color="0.8", linewidth=1)
+  ax.set_yscale("log")
+  ax.set_xticks(list(range(num_layers)) + output_x,
+                [str(i) for i in range(num_layers)] + ["sequence_output", "pooled_output"])
+  ax.set_xlabel("layer (encoder output)  |  the models' own outputs")
+  ax.set_ylabel("max |A - B| over real tokens")
+  notes = []
+  if rebuilt_any:
+    notes.append("dashed: a side's layers rebuilt with modeling.py from its own weights and config "
+                 "(its format exposes no per-layer outputs)")
+  if floored_any:
+    notes.append(f"exact 0 drawn at {LOG_FLOOR:g}")
+    ax.set_ylim(bottom=LOG_FLOOR / 100)  # room for the notes below the floor
+  if notes:
+    ax.text(0.01, 0.02, "\n".join(notes), transform=ax.transAxes, fontsize=8,
+            color=TOLERANCE_COLOR)
+  ax.set_title("Where two copies of a model part: each layer's output, A against B", fontsize=11)
+  ax.grid(True, which="major", axis="y", alpha=0.3)
+  ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
   return figure
 
 

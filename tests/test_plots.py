@@ -3,12 +3,15 @@
 
 import dataclasses
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import tensorflow as tf
 from matplotlib import image as mpl_image
 
-from hub_repro import compare, full, module, plots
+from hub_repro import compare, diff, full, module, plots, weights
+from hub_repro.export_tf1 import export_tf1_hub
 from hub_repro.tokenization import Tokenizer
 import testutil
 
@@ -144,6 +147,82 @@ class PlotsTest(tf.test.TestCase):
     self.assertEqual(ax.patches[-1].get_height(), plots.LOG_FLOOR)
     self.assertEqual(ax.get_yscale(), "log")
 
+
+class LayerDivergenceFigureTest(tf.test.TestCase):
+  """layer_divergence_figure on two real diff records: the Google module against the checkpoint it
+  came from (the same function), and against an export of that checkpoint with 2 heads instead of 4
+  (the tensorflow/hub#661 kind of bug: identical weights, outputs part at layer 0)."""
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    checkpoint = weights.read_google_checkpoint(testutil.GOOGLE_CHECKPOINT)
+    two_heads = dataclasses.replace(
+        checkpoint, config=dataclasses.replace(checkpoint.config, num_attention_heads=2))
+    cls.root = tempfile.mkdtemp(prefix="hub_repro_plots_")
+    wrong = export_tf1_hub(two_heads, os.path.join(cls.root, "two_heads"))
+    cls.same = diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_CHECKPOINT, testutil.SENTENCES,
+                         SEQ_LENGTH, log=_quiet)
+    cls.different = diff.diff(testutil.GOOGLE_MODULE, wrong, testutil.SENTENCES, SEQ_LENGTH,
+                              log=_quiet)
+
+  @classmethod
+  def tearDownClass(cls):
+    shutil.rmtree(cls.root, ignore_errors=True)
+    super().tearDownClass()
+
+  def test_one_line_per_comparison_and_the_tolerance(self):
+    self.assertTrue(self.same["same"])
+    self.assertFalse(self.different["same"])
+    figure = plots.layer_divergence_figure([self.same, self.different], ["checkpoint", "2 heads"])
+    (ax,) = figure.axes
+    self.assertEqual(ax.get_yscale(), "log")
+    tolerance = self.same["outputs"]["tolerance"]
+    self.assertLen(_tolerance_lines(ax, tolerance), 1)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    self.assertEqual(legend, ["checkpoint: SAME", "2 heads: DIFFERENT", f"tolerance {tolerance:g}"])
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    for label, record in (("checkpoint: SAME", self.same), ("2 heads: DIFFERENT", self.different)):
+      layers = record["outputs"]["layers"]
+      self.assertLen(layers, 2)
+      self.assertEqual(list(lines[label].get_xdata()), [0, 1])
+      self.assertAllClose(lines[label].get_ydata(),
+                          np.maximum([entry["max_abs_diff"] for entry in layers], plots.LOG_FLOOR),
+                          rtol=1e-12, atol=0)
+      # A TF1 module exposes no per-layer outputs: its side's layers are rebuilt, drawn dashed.
+      self.assertEqual(lines[label].get_linestyle(), "--")
+    self.assertIn("dashed: a side's layers rebuilt", "".join(text.get_text() for text in ax.texts))
+    # Right of the layers: both models' own sequence_output and pooled_output, squares.
+    ticks = [tick.get_text() for tick in ax.get_xticklabels()]
+    self.assertEqual(ticks, ["0", "1", "sequence_output", "pooled_output"])
+    (ends,) = [line for line in ax.get_lines() if line.get_marker() == "s"
+               and line.get_color() == lines["2 heads: DIFFERENT"].get_color()]
+    self.assertAllClose(ends.get_ydata(),
+                        [self.different["outputs"]["sequence_output"]["max_abs_diff"],
+                         self.different["outputs"]["pooled_output"]["max_abs_diff"]],
+                        rtol=1e-12, atol=0)
+    # The same function stays below the line everywhere; the wrong head count is above it from
+    # layer 0 on, which the figure circles and labels.
+    self.assertLess(max(lines["checkpoint: SAME"].get_ydata()), tolerance)
+    self.assertGreater(min(lines["2 heads: DIFFERENT"].get_ydata()), tolerance)
+    (circle,) = [line for line in ax.get_lines() if line.get_markersize() == 13]
+    self.assertEqual(list(circle.get_xdata()), [0])
+    self.assertIn("parts at layer 0", [text.get_text() for text in ax.texts])
+    path = os.path.join(self.get_temp_dir(), "divergence.png")
+    plots.save_figure(figure, path)
+    self.assertGreater(os.path.getsize(path), 10_000)
+
+  def test_an_exact_zero_is_drawn_at_the_floor(self):
+    exact = dict(self.same, outputs=dict(self.same["outputs"], layers=[
+        {"layer": 0, "max_abs_diff": 0.0}, {"layer": 1, "max_abs_diff": 1e-7}]))
+    (ax,) = plots.layer_divergence_figure([exact], ["bit-exact"]).axes
+    self.assertEqual(list(ax.get_lines()[0].get_ydata()), [plots.LOG_FLOOR, 1e-7])
+    self.assertIn(f"exact 0 drawn at {plots.LOG_FLOOR:g}", "".join(text.get_text()
+                                                                   for text in ax.texts))
+
+  def test_one_label_per_record(self):
+    with self.assertRaisesRegex(ValueError, "2 records but 1 labels"):
+      plots.layer_divergence_figure([self.same, self.different], ["checkpoint"])
 
 if __name__ == "__main__":
   tf.test.main()
