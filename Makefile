@@ -34,6 +34,7 @@ clean-venv:
 
 # JupyterLab from .venv on notebooks/, on loopback only; open the URL with the token it prints.
 # PORT=8889 make lab for another port; LAB_ARGS passes more options (tests/browser_check.py: a token).
+# As root (containers, this project's machines) JupyterLab wants --allow-root: given then.
 PORT ?= 8888
 KERNEL := $(VENV)/share/jupyter/kernels/hub-repro/kernel.json
 
@@ -42,7 +43,8 @@ $(KERNEL): $(STAMP)
 	$(PY) -m ipykernel install --sys-prefix --name hub-repro --display-name "hub_repro (.venv)"
 
 lab: $(STAMP) $(KERNEL)
-	$(VENV)/bin/jupyter lab --notebook-dir notebooks --no-browser --ip 127.0.0.1 --port $(PORT) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --notebook-dir notebooks --no-browser --ip 127.0.0.1 --port $(PORT) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # Executes every notebook in place with its outputs and figures, to commit with it; `make test`
 # fails when a committed notebook is stale (tests/test_notebooks.py).
