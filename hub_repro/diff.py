@@ -40,33 +40,33 @@ class Side:
   config: object = None  # BertConfig as stored or found
   how: str = ""  # where heads and gelu came from
   undetermined: tuple = ()  # config fields the numbers could not decide
+  tokenizer: object = None  # the source's own, made once
+  rebuild: object = None  # the modeling.py rebuild of its layers, where the format hides them
 
 
 def _tokens(vocab: list[str], ids) -> list[str]:
   return [vocab[i] if 0 <= i < len(vocab) else f"<id {i}>" for i in ids]
 
 
-def compare_tokenization(a: Side, b: Side, packed_a, packed_b, examples) -> dict:
-  """Same ids for every example? Else the first example and the first tokens that differ."""
+def compare_tokenization(a: Side, b: Side, packed_a, packed_b, indices, examples) -> dict:
+  """Same ids for every example of a batch (real tokens, whatever the padding)? Else the earliest
+  example of the input (by `indices`) that differs, and its first differing tokens."""
   from hub_repro.tokenization import read_vocab  # noqa: PLC0415
 
-  tok_a, tok_b = (s.source.tokenizer() for s in (a, b))
-  info = {"same": True, "vocab_size": [tok_a.vocab_size, tok_b.vocab_size],
-          "do_lower_case": [a.source.do_lower_case, b.source.do_lower_case],
-          "differing_examples": 0}
+  info = {"same": True, "differing_examples": 0}
   first = None
-  for index, (ids_a, ids_b, mask_a, mask_b) in enumerate(zip(
-      packed_a.input_ids, packed_b.input_ids, packed_a.input_mask, packed_b.input_mask)):
+  for index, ids_a, ids_b, mask_a, mask_b in zip(indices, packed_a.input_ids, packed_b.input_ids,
+                                                 packed_a.input_mask, packed_b.input_mask):
     ids_a, ids_b = list(ids_a[mask_a == 1]), list(ids_b[mask_b == 1])
     if ids_a != ids_b:
       info["differing_examples"] += 1
-      if first is None:
-        first = (index, ids_a, ids_b)
+      if first is None or index < first[0]:
+        first = (int(index), ids_a, ids_b)
   if first is not None:
     index, ids_a, ids_b = first
     at = next((i for i, (x, y) in enumerate(zip(ids_a, ids_b)) if x != y),
               min(len(ids_a), len(ids_b)))
-    vocab_a, vocab_b = read_vocab(tok_a.vocab_file), read_vocab(tok_b.vocab_file)
+    vocab_a, vocab_b = (read_vocab(s.tokenizer.vocab_file) for s in (a, b))
     info.update(same=False, first_differing_example=index, example=examples[index],
                 position=at, tokens_a=_tokens(vocab_a, ids_a[at:at + 5]),
                 tokens_b=_tokens(vocab_b, ids_b[at:at + 5]))
@@ -134,8 +134,9 @@ def _layers(side: Side, packed, out: dict) -> tuple[list, str]:
     return out["encoder_outputs"], "exposed by the format"
   from hub_repro.sources.google_checkpoint import ModelingSource  # noqa: PLC0415
 
-  rebuilt = ModelingSource.from_params(side.source.params(), side.config).run(
-      packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
+  if side.rebuild is None:  # one compiled rebuild per side, traced once per batch shape
+    side.rebuild = ModelingSource.from_params(side.source.params(), side.config)
+  rebuilt = side.rebuild.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
   return rebuilt["encoder_outputs"], "rebuilt with modeling.py from its own weights and config"
 
 
@@ -158,17 +159,16 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int = 128
     raise ValueError(f"--max-seq-length {max_seq_length} is above a model's {limit} position "
                      f"embeddings; use at most {limit}")
   tolerance = crosscheck.FLOAT32_TOLERANCE
-  tok_a, tok_b = a.source.tokenizer(), b.source.tokenizer()
+  tok_a = a.tokenizer = a.source.tokenizer()
+  tok_b = b.tokenizer = b.source.tokenizer()
   tokenization, outputs_max = None, {"pooled_output": 0.0, "sequence_output": 0.0}
   layer_max: list = []
   layers_how = {}
-  stream_a = compare.batches(tok_a, examples, max_seq_length, batch_size, bucket=False)
-  stream_b = compare.batches(tok_b, examples, max_seq_length, batch_size, bucket=False)
   tokenization_parts, runnable = [], True
-  for number, (batch_a, batch_b) in enumerate(zip(stream_a, stream_b)):
-    batch_examples = [examples[i] for i in batch_a.indices]
-    tokenization_parts.append((batch_a.indices, compare_tokenization(
-        a, b, batch_a.packed, batch_b.packed, batch_examples)))
+  for number, batch_a in enumerate(compare.batches(tok_a, examples, max_seq_length, batch_size)):
+    packed_b = tok_b.encode([examples[i] for i in batch_a.indices], max_seq_length)  # B's ids for the same examples
+    tokenization_parts.append(compare_tokenization(a, b, batch_a.packed, packed_b,
+                                                   batch_a.indices, examples))
     packed = batch_a.packed  # both models run on A's ids: the same input, whatever B's tokenizer
     if number == 0:
       for side in (a, b):
@@ -188,7 +188,7 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int = 128
       diffs = [_masked_max(x, y, packed.input_mask) for x, y in zip(layers_a, layers_b)]
       layer_max = [max(p, q) for p, q in zip(layer_max, diffs)] if layer_max else diffs
 
-  tokenization = _merge_tokenization(tokenization_parts, examples)
+  tokenization = _merge_tokenization(tokenization_parts, a, b)
   config = compare_config(a, b)
   try:
     weights = compare_weights(a.source.params(), b.source.params())
@@ -219,16 +219,14 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int = 128
   return record
 
 
-def _merge_tokenization(parts: list, examples: list) -> dict:
-  merged = {"same": all(p["same"] for _, p in parts),
-            "differing_examples": sum(p["differing_examples"] for _, p in parts)}
-  merged.update({k: v for k, v in parts[0][1].items() if k in ("vocab_size", "do_lower_case")})
-  for indices, part in parts:
-    if not part["same"]:
-      merged.update({k: v for k, v in part.items() if k not in merged})
-      merged["first_differing_example"] = int(indices[part["first_differing_example"]])
-      break
-  return merged
+def _merge_tokenization(parts: list, a: Side, b: Side) -> dict:
+  """The batches' tokenization comparisons as one, with the earliest differing example."""
+  differing = [p for p in parts if not p["same"]]
+  merged = min(differing, key=lambda p: p["first_differing_example"]) if differing else {}
+  return {**merged, "same": not differing,
+          "differing_examples": sum(p["differing_examples"] for p in parts),
+          "vocab_size": [a.tokenizer.vocab_size, b.tokenizer.vocab_size],
+          "do_lower_case": [a.source.do_lower_case, b.source.do_lower_case]}
 
 
 def explain(record: dict) -> str:
