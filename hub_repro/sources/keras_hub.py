@@ -115,6 +115,7 @@ class KerasHubSource(Source):
   format = "keras-hub"
   framework = "keras-hub BertBackbone"
   naming = "keras-hub"
+  config_origin = "heads from the preset's config.json; gelu fixed by keras-hub's BertBackbone"
 
   def __init__(self, handle: str, path: str | None, backbone, config: BertConfig,
                vocab_file: str | None, do_lower_case: bool = True):

@@ -1,0 +1,78 @@
+"""Every tolerance holds with a margin of at least 3x at the real model's size: BERT-base (L-12,
+H-768, A-12, 512 positions, the 30522-token vocab), random weights of BERT's init scale, 2,000
+varied lines from a few words up to 512 tokens, single sentences and pairs.
+
+The module is built once by benchmarks.bert_base (hub_repro's own exporter) into
+$HUB_REPRO_BASE_CACHE, else ~/.cache/hub_repro, and reused; it is never committed (440 MB).
+This is the slowest test of the suite (a few minutes on 2 cores): each pass runs BERT-base over
+the 2,000 lines once.
+"""
+
+import os
+
+import tensorflow as tf
+
+from benchmarks.bert_base import bert_base_module
+from benchmarks.sentences import natural_lines, paragraphs
+from hub_repro import compare, crosscheck, diff, full, module
+from hub_repro.sources import huggingface
+
+MARGIN = 3.0
+MAX_SEQ_LENGTH = 512
+NUM_LINES = 2000
+NUM_FULL_LENGTH = 20  # of the 2,000: paragraphs of 600+ words, truncated to 512 tokens
+
+
+def base_cache() -> str:
+  return os.environ.get("HUB_REPRO_BASE_CACHE") or os.path.expanduser("~/.cache/hub_repro")
+
+
+def examples() -> list:
+  lines = natural_lines(NUM_LINES - NUM_FULL_LENGTH, seed=1) + paragraphs(NUM_FULL_LENGTH, 600)
+  return [tuple(line.split("\t")) if "\t" in line else line for line in lines]
+
+
+class BertBaseToleranceTest(tf.test.TestCase):
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    quiet = lambda _: None  # noqa: E731
+    cls.tf1 = bert_base_module(base_cache(), "tf1-hub", log=quiet)
+    cls.examples = examples()
+
+  def assertMargin(self, measured: float, tolerance: float, what: str):
+    self.assertLessEqual(MARGIN * measured, tolerance,
+                         f"{what}: {measured:.3g} leaves less than a {MARGIN}x margin under "
+                         f"{tolerance:g}")
+
+  def test_pooler_and_whole_encoder(self):
+    result = full.reproduce_full(module.load(self.tf1), self.examples, MAX_SEQ_LENGTH,
+                                 progress=False)
+    self.assertEqual(result.check.num_examples, NUM_LINES)
+    self.assertGreaterEqual(result.check.num_truncated, NUM_FULL_LENGTH)  # 512 tokens reached
+    self.assertEqual((result.config.num_attention_heads, result.config.hidden_act), (12, "gelu"))
+    self.assertMargin(result.check.pooled_vs_rebuilt.max_abs_diff, compare.TOLERANCE, "pooler")
+    self.assertMargin(result.sequence_max_abs_diff, result.tolerance, "--full sequence_output")
+    self.assertMargin(result.pooled_max_abs_diff, result.tolerance, "--full pooled_output")
+
+  def test_crosscheck_and_diff(self):
+    rows = crosscheck.crosscheck(self.tf1, self.examples, MAX_SEQ_LENGTH, num_heads=12,
+                                 hidden_act="gelu", log=lambda _: None)
+    ran = [row for row in rows[1:] if row["status"] == "ran"]
+    self.assertLen(ran, 3 if huggingface.why_no_torch() is None else 2)
+    for row in ran:
+      for key in ("pooled_max_abs_diff", "sequence_max_abs_diff"):
+        self.assertMargin(row[key], row["tolerance"], f"crosscheck {row['implementation']} {key}")
+    tf2 = bert_base_module(base_cache(), "tf2", log=lambda _: None)
+    record = diff.diff(self.tf1, tf2, self.examples, MAX_SEQ_LENGTH, log=lambda _: None)
+    self.assertTrue(record["same"], record["explanation"])
+    outputs = record["outputs"]
+    for layer in outputs["layers"]:
+      self.assertMargin(layer["max_abs_diff"], outputs["tolerance"], f"diff layer {layer['layer']}")
+    self.assertMargin(outputs["pooled_output"]["max_abs_diff"], outputs["tolerance"],
+                      "diff pooled_output")
+
+
+if __name__ == "__main__":
+  tf.test.main()
