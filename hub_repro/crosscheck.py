@@ -294,7 +294,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
   parser.description = ("Run the module, keras-hub's BertBackbone and (if torch is installed) "
                         "Hugging Face's BertModel on the same weights and inputs, and compare "
                         "their outputs.")
-  parser.add_argument("--handle", help="a TF-Hub handle (default: the embedded all-MiniLM-L6-v2)")
+  parser.add_argument("--handle", help="a TF-Hub handle or a local folder of any format (default: "
+                      "the embedded all-MiniLM-L6-v2)")
   parser.add_argument("--num-heads", type=int, help="attention heads of the module (TF1 modules "
                       "do not store it; default: the config, else hidden_size // 64)")
   parser.add_argument("--hidden-act", choices=["gelu", "gelu_exact"],
@@ -308,17 +309,20 @@ def run(args) -> int:
   """The crosscheck command: the table on stdout, 0 if every implementation agrees, else 1."""
   from hub_repro import cli, report  # noqa: PLC0415
 
+  from hub_repro import module, tokenization  # noqa: PLC0415
+
   examples = cli.read_examples(args, default=None)
+  log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+  tokenizer = None
   if args.preprocessor:
-    raise cli.UsageError(f"crosscheck does not take --preprocessor yet ({args.preprocessor}): it "
-                         "tokenizes with the module's own vocab file; leave --preprocessor out")
+    tokenizer = tokenization.HubPreprocessor(module.load_preprocessor(args.preprocessor, log=log),
+                                             args.preprocessor)
   if args.num_heads is not None and args.num_heads < 1:
     raise cli.UsageError(f"--num-heads {args.num_heads} must be at least 1")
   config = BertConfig.from_json_file(args.config) if args.config else None
-  log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
   rows = crosscheck(args.handle, examples=examples, max_seq_length=args.max_seq_length,
                     num_heads=args.num_heads, hidden_act=args.hidden_act, config=config,
-                    batch_size=args.batch_size, log=log)
+                    batch_size=args.batch_size, tokenizer=tokenizer, log=log)
   print(render(rows))
   code = exit_code(rows)
   print("\nVerdict: " + ("every implementation agrees within its tolerance" if code == EXIT_AGREES

@@ -312,11 +312,21 @@ class SubcommandTest(parameterized.TestCase, tf.test.TestCase):
     self.assertEqual(kwargs["examples"], [("hello world", "this is a test"), "the first token"])
     self.assertEqual((kwargs["max_seq_length"], kwargs["batch_size"]), (16, 1))
 
-  def test_crosscheck_refuses_a_preprocessor_with_one_line(self):
+  def test_crosscheck_tokenizes_with_a_given_preprocessor(self):
+    from hub_repro import tokenization  # noqa: PLC0415
+    preprocess = os.path.join(testutil.MODEL_GARDEN, "preprocess")
+    with mock.patch.object(tokenization.HubPreprocessor, "tokenize", autospec=True,
+                           side_effect=tokenization.HubPreprocessor.tokenize) as spy:
+      code, out, err = run_cli("crosscheck", "--handle",
+                               os.path.join(testutil.MODEL_GARDEN, "encoder"), "--preprocessor",
+                               preprocess, "hello world", "--max-seq-length", "16")
+    self.assertEqual(code, 0, msg=out + err)
+    self.assertGreater(spy.call_count, 0)  # the text went through the preprocessing model
+
+  def test_crosscheck_bad_preprocessor_is_one_line(self):
     code, _, err = run_cli("crosscheck", "--preprocessor", "/nowhere")
     self.assertEqual(code, cli.EXIT_BAD_INPUT)
-    self.assertRegex(err.strip(), "^hub_repro crosscheck: error: crosscheck does not take "
-                                  "--preprocessor yet")
+    self.assertRegex(err.strip(), "^hub_repro crosscheck: error: /nowhere does not exist")
 
 
 class DeterminismTest(tf.test.TestCase):
