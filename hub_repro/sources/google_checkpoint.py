@@ -3,7 +3,9 @@ by hub_repro's modeling.py rebuild: the reference implementation of that format,
 own modeling.py needs TensorFlow 1.
 
 `ModelingSource.from_params` runs the same rebuild on any weights; `--full` compares a model with
-it. The forward pass is one `tf.function` per input shape, its weights captured as constants.
+it. The forward pass is one `tf.function` per input shape (length bucketing keeps the shapes few),
+its weights captured as constants. Not XLA: `python -m benchmarks.xla_rebuild` measured it at
+0.77x the plain graph's speed on this 2-core CPU, with other rounding (1.2e-5).
 """
 
 from __future__ import annotations
