@@ -1,6 +1,9 @@
 """Benchmarks of hub_repro: every figure is a ratio measured in one process on the same inputs.
 
-    python -m benchmarks [--quick] [--json PATH]     (from the repo root, PYTHONPATH=.)
+    python -m benchmarks [--quick | --smoke] [--only SECTION,...] [--json PATH]   (repo root)
+
+Sections (--only): overhead, throughput, rss, runs (the embedded module); throughput_base,
+full_overhead, rss_512, bucketing (BERT-base, issue 14).
 
 - overhead_ratio: the harness (hub_repro.compare.check, tokenization included) over a bare forward
   pass of the module on the same packed batches (target <= 1.05).
@@ -10,4 +13,19 @@
 - rss_ratio_10k_vs_100: peak RSS of the harness on 10,000 sentences over 100 (target <= 1.2).
 - warm_run_s, cold_run_s: `python -m hub_repro` end to end, with the embedded module cached and with
   a fresh cache (so the export is included), for the record.
+
+At BERT-base size (L-12 H-768 A-12, 512 positions, random weights: benchmarks.bert_base, built once
+into $HUB_REPRO_CACHE/bench/):
+- full_overhead_ratio: `--full` (the check and the whole-encoder rebuild, in-process through
+  benchmarks.child.run_harness) over ONE bare forward pass on the same batches (target <= 2.2).
+- rss_full_vs_check_512: peak RSS of `--full` over the plain check, each in its own process, at
+  max_seq_length 512 on paragraphs that fill all 512 positions (target <= 1.5).
+- bucketing_speedup: a 2,000-line natural-length file (singles and pairs mixed), every example
+  padded to 128 over length bucketing, compare.check(bucket=False / True) (target >= 2.5).
+- throughput_vs_keras_hub_base / throughput_vs_transformers_base: the module's forward at 32 x 128
+  over keras-hub's BertBackbone (fastest variant) / transformers' BertModel, same weights (>= 1.0).
+- matmul_peak_fraction_base: the module forward's matmul FLOP/s over this machine's fp32 GEMM rate
+  on BERT-base's own dense shapes, measured in the same run; the JSON times each kind of op to
+  show what limits it.
+Figures that a cap stopped are lower bounds, shown ">=" and listed in the JSON's "lower_bounds".
 """

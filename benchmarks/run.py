@@ -8,6 +8,11 @@ and the overhead is also measured decomposed (the harness with its forward pass 
 alone), which a busy machine disturbs far less than the ratio of two 3-second runs.
 
 RSS runs and the end-to-end runs happen in subprocesses (benchmarks.child, python -m hub_repro).
+
+The BERT-base sections (issue 14) run a module of google/bert_uncased_L-12_H-768_A-12's exact shape
+with random weights (benchmarks.bert_base, built once into $HUB_REPRO_CACHE/bench). One forward
+pass of 32 x 128 takes ~4.5 s on 2 cores, so --quick runs them on few batches and caps what can run
+away (`--full` today searches up to 36 head counts): a capped figure is a lower bound, marked ">=".
 """
 
 from __future__ import annotations
@@ -19,28 +24,61 @@ import json
 import os
 import platform
 import pstats
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 
+import numpy as np
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# --quick keeps the whole run under 5 minutes on 2 cores; the full run measures more of the same.
+# --quick keeps the whole run under 8 minutes on 2 cores; the full run measures more of the same;
+# --smoke only checks that every section runs (tiny inputs, figures meaningless).
+# base_*: the BERT-base sections. full_cap_forwards: the in-process --full run stops after this many
+# bare forward passes' time (a lower bound is reported). rss_512_*_cap: the --full child stops at
+# this multiple of the plain check's peak RSS / wall time. bucketing_model: "embedded" or
+# "bert-base" (see measure_bucketing).
 SETTINGS = {
     "quick": {"sentences": 256, "repeats": 5, "throughput_sentences": 128, "keras_eager": False,
               "max_seq_length": 128, "batch_size": 32, "rss_counts": (100, 10_000),
-              "rss_max_seq_length": 32},
+              "rss_max_seq_length": 32,
+              "base_sentences": 32, "base_repeats": 2, "gemm_repeats": 5,
+              "full_sentences": 64, "full_repeats": 1, "full_cap_forwards": 8,
+              "rss_512_count": 32, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
+              "bucketing_lines": 2000, "bucketing_model": "embedded", "bucketing_repeats": 1,
+              "bucketing_warmup": False},
     "full": {"sentences": 1024, "repeats": 7, "throughput_sentences": 512, "keras_eager": True,
              "max_seq_length": 128, "batch_size": 32, "rss_counts": (100, 10_000),
-             "rss_max_seq_length": 128},
+             "rss_max_seq_length": 128,
+             "base_sentences": 128, "base_repeats": 4, "gemm_repeats": 10,
+             "full_sentences": 128, "full_repeats": 3, "full_cap_forwards": 60,
+             "rss_512_count": 32, "rss_512_rss_cap": 4.0, "rss_512_time_cap": 10.0,
+             "bucketing_lines": 2000, "bucketing_model": "bert-base", "bucketing_repeats": 2,
+             "bucketing_warmup": True},
+    "smoke": {"sentences": 16, "repeats": 1, "throughput_sentences": 8, "keras_eager": False,
+              "max_seq_length": 32, "batch_size": 4, "rss_counts": (10, 100),
+              "rss_max_seq_length": 16,
+              "base_sentences": 4, "base_repeats": 1, "gemm_repeats": 2,
+              "full_sentences": 4, "full_repeats": 1, "full_cap_forwards": 8,
+              "rss_512_count": 2, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
+              "bucketing_lines": 100, "bucketing_model": "embedded", "bucketing_repeats": 1,
+              "bucketing_warmup": False},
 }
 TARGETS = {  # metric -> (comparison, target)
     "overhead_ratio": ("<=", 1.05),
     "throughput_vs_keras_hub": (">=", 1.0),
     "throughput_vs_transformers": (">=", 1.0),
     "rss_ratio_10k_vs_100": ("<=", 1.2),
+    "full_overhead_ratio": ("<=", 2.2),
+    "rss_full_vs_check_512": ("<=", 1.5),
+    "bucketing_speedup": (">=", 2.5),
+    "throughput_vs_keras_hub_base": (">=", 1.0),
+    "throughput_vs_transformers_base": (">=", 1.0),
 }
+SECONDS = ("warm_run_s", "cold_run_s")  # metrics that are times, not ratios
+RSS_LONG_SEQ = 512  # rss_full_vs_check_512: long inputs at the module's every position
 LENGTH_BUCKET = 16  # batching by length pads each batch to a multiple of this
 PACKAGES = ["tensorflow", "tensorflow-hub", "tensorflow-text", "keras", "keras-hub", "numpy",
             "torch", "transformers"]
@@ -73,6 +111,46 @@ def machine() -> dict:
           "versions": versions}
 
 
+# ----------------------------------------------------------------------------- library
+
+
+# The benchmarks' calls into hub_repro that its refactor moves (a Source per format,
+# hub_repro.sources; --full in one pass, issue 14), in one place: each takes the new entry point
+# when the library has it, else the old one. Drop the old branches once both have landed.
+
+
+def model_params(loaded) -> dict:
+  """The loaded model's weights under modeling.py's names (float32)."""
+  if hasattr(loaded, "params"):
+    return loaded.params()
+  from hub_repro import crosscheck  # noqa: PLC0415
+  return crosscheck.module_params(loaded.variable_values(), loaded.handle)[0]
+
+
+def keras_hub_backbone(params, config):
+  try:
+    from hub_repro.sources.keras_hub import backbone_from_params  # noqa: PLC0415
+  except ImportError:
+    from hub_repro.crosscheck import keras_hub_backbone as backbone_from_params  # noqa: PLC0415
+  return backbone_from_params(params, config)
+
+
+def hf_bert_model(params, config):
+  try:
+    from hub_repro.sources.huggingface import model_from_params  # noqa: PLC0415
+  except ImportError:
+    from hub_repro.crosscheck import hf_bert_model as model_from_params  # noqa: PLC0415
+  return model_from_params(params, config)
+
+
+def why_no_torch() -> str | None:
+  try:
+    from hub_repro.sources.huggingface import why_no_torch as why  # noqa: PLC0415
+  except ImportError:
+    from hub_repro.crosscheck import why_no_torch as why  # noqa: PLC0415
+  return why()
+
+
 # ----------------------------------------------------------------------------- timing
 
 
@@ -81,11 +159,12 @@ def _summary(wall: list, cpu: list) -> dict:
           "cpu_best_s": min(cpu), "times_s": [round(t, 4) for t in wall]}
 
 
-def interleaved(runs: dict, repeats: int) -> dict:
+def interleaved(runs: dict, repeats: int, warmup: bool = True) -> dict:
   """Times each callable `repeats` times, interleaved (A, B, A, B, ...), after one warm-up call
-  of each. Returns name -> {"best_s", "median_s", "cpu_best_s", "times_s"}; cpu is this process's
-  CPU time (all threads), which other processes on the machine disturb less than wall time."""
-  for run in runs.values():
+  of each (warmup=False: the caller has warmed them up). Returns name -> {"best_s", "median_s",
+  "cpu_best_s", "times_s"}; cpu is this process's CPU time (all threads), which other processes on
+  the machine disturb less than wall time."""
+  for run in runs.values() if warmup else ():
     run()
   wall = {name: [] for name in runs}
   cpu = {name: [] for name in runs}
@@ -124,6 +203,35 @@ def interleaved_batches(runs: dict, num_batches: int, repeats: int) -> dict:
   return out
 
 
+class _Overtime(BaseException):
+  """Raised by SIGALRM in `timed_with_cap`; a BaseException, so no `except Exception` keeps it."""
+
+
+def timed_with_cap(run, cap_s: float | None = None) -> dict:
+  """Calls run() once, stopping it after cap_s seconds of wall time (None: no cap). Returns {"wall_s", "cpu_s",
+  "finished"}; when not finished, wall_s is a lower bound of what the whole call takes.
+
+  The alarm interrupts Python code between two operations (an eager TensorFlow op, a tf.function
+  call), so a run can overshoot the cap by one operation."""
+  def alarm(signum, frame):
+    raise _Overtime
+
+  previous = signal.signal(signal.SIGALRM, alarm)
+  start, start_cpu = time.perf_counter(), time.process_time()
+  if cap_s is not None:
+    signal.setitimer(signal.ITIMER_REAL, cap_s)
+  try:
+    run()
+    finished = True
+  except _Overtime:
+    finished = False
+  finally:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+  return {"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - start_cpu,
+          "finished": finished}
+
+
 # ----------------------------------------------------------------------------- inputs
 
 
@@ -131,7 +239,7 @@ def packed_batches(tokenizer, examples, max_seq_length, batch_size, by_length=Fa
   """Packed (ids, mask, segments) tf.Tensors per batch of consecutive examples. by_length: the
   examples sorted by token count, each batch padded to its longest rounded up to LENGTH_BUCKET."""
   if by_length:
-    lengths = tokenizer.encode(examples, max_seq_length).input_mask.numpy().sum(axis=1)
+    lengths = np.asarray(tokenizer.encode(examples, max_seq_length).input_mask).sum(axis=1)
     order = sorted(range(len(examples)), key=lambda i: int(lengths[i]))
     examples, lengths = [examples[i] for i in order], [int(lengths[i]) for i in order]
   batches = []
@@ -181,16 +289,16 @@ class _Replay:
 
   def __init__(self, loaded, outputs: list):
     self._loaded, self._outputs, self._next = loaded, outputs, 0
-    for name in ("handle", "path", "format", "vocab_file", "do_lower_case"):
-      setattr(self, name, getattr(loaded, name))
 
-  def variable_values(self):
-    return self._loaded.variable_values()
+  def __getattr__(self, name):  # handle, path, vocab_file, variable_values, ...: the module's
+    return getattr(self._loaded, name)
 
-  def __call__(self, input_ids, input_mask, segment_ids):
+  def __call__(self, input_ids, input_mask, segment_ids, layers=False):
     outputs = self._outputs[self._next % len(self._outputs)]
     self._next += 1
     return outputs
+
+  run = __call__
 
 
 def measure_overhead(loaded, examples, settings) -> dict:
@@ -261,10 +369,28 @@ def keras_hub_variants(make_backbone, batches, with_eager: bool) -> dict:
   return variants
 
 
+def transformers_variant(params, config, batches) -> tuple[str, object]:
+  """transformers' BertModel on the same weights, its fastest fair way on CPU: torch threads = the
+  cores this process may use, torch.inference_mode (no autograd bookkeeping at all, faster than
+  no_grad), int64 inputs converted once. Returns (name, callable(batch index))."""
+  import torch  # noqa: PLC0415
+
+  torch.set_num_threads(len(os.sched_getaffinity(0)))
+  model = hf_bert_model(params, config)
+  torch_batches = [tuple(torch.from_numpy(np.asarray(t, np.int64)) for t in b) for b in batches]
+
+  def call(i):
+    ids, mask, segments = torch_batches[i]
+    with torch.inference_mode():
+      model(input_ids=ids, attention_mask=mask, token_type_ids=segments)
+
+  return (f"transformers BertModel (torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          "inference_mode)"), call
+
+
 def measure_throughput(loaded, examples, settings, config, params) -> dict:
   import tensorflow as tf  # noqa: PLC0415
 
-  from hub_repro import crosscheck  # noqa: PLC0415
   from hub_repro.tokenization import Tokenizer  # noqa: PLC0415
 
   seq, batch, repeats = settings["max_seq_length"], settings["batch_size"], settings["repeats"]
@@ -281,7 +407,7 @@ def measure_throughput(loaded, examples, settings, config, params) -> dict:
   log(f"throughput: module vs keras-hub, {count} sentences, fixed shapes [{batch}, {seq}], "
       f"{repeats} repeats")
   runs = {"module": module_call(fixed)}
-  for name, run in keras_hub_variants(lambda: crosscheck.keras_hub_backbone(params, config), fixed,
+  for name, run in keras_hub_variants(lambda: keras_hub_backbone(params, config), fixed,
                                       settings["keras_eager"]).items():
     runs[f"keras-hub {name}"] = run
   times = interleaved_batches(runs, len(fixed), repeats)
@@ -296,7 +422,7 @@ def measure_throughput(loaded, examples, settings, config, params) -> dict:
 
   log("  batching by length (each batch padded to its longest, in steps of "
       f"{LENGTH_BUCKET}): module and keras-hub tf.function + XLA")
-  backbone = crosscheck.keras_hub_backbone(params, config)
+  backbone = keras_hub_backbone(params, config)
   xla = tf.function(lambda x: backbone(x, training=False), jit_compile=True)
 
   def keras_by_length(i):
@@ -309,28 +435,18 @@ def measure_throughput(loaded, examples, settings, config, params) -> dict:
   out["variants"]["keras-hub tf.function + XLA, batched by length"] = times["keras"]
   out["throughput_vs_keras_hub_by_length"] = times["keras"]["best_s"] / times["module"]["best_s"]
 
-  if crosscheck.why_no_torch() is None:
-    import torch  # noqa: PLC0415
-
-    log(f"  transformers BertModel (torch {torch.__version__}, inference_mode)")
-    model = crosscheck.hf_bert_model(params, config)
-    torch_batches = [tuple(torch.from_numpy(t.numpy().astype("int64")) for t in b) for b in fixed]
-
-    def hf_call(i):
-      ids, mask, segments = torch_batches[i]
-      with torch.inference_mode():
-        model(input_ids=ids, attention_mask=mask, token_type_ids=segments)
-
+  if why_no_torch() is None:
+    hf_name, hf_call = transformers_variant(params, config, fixed)
+    log(f"  {hf_name}")
     times = interleaved_batches({"module": module_call(fixed), "hf": hf_call}, len(fixed),
                                 repeats)
-    out["variants"][f"transformers BertModel (torch {torch.__version__}, "
-                    f"{torch.get_num_threads()} threads, inference_mode)"] = times["hf"]
+    out["variants"][hf_name] = times["hf"]
     out["throughput_vs_transformers"] = times["hf"]["best_s"] / times["module"]["best_s"]
     out["throughput_vs_transformers_cpu_time"] = (times["hf"]["cpu_best_s"]
                                                   / times["module"]["cpu_best_s"])
   else:
     out["throughput_vs_transformers"] = None
-    out["transformers_skipped"] = crosscheck.why_no_torch()
+    out["transformers_skipped"] = why_no_torch()
   for t in out["variants"].values():
     t["sequences_per_s"] = count / t["best_s"]
   return out
@@ -346,21 +462,29 @@ def _env(**extra) -> dict:
   return env
 
 
+def run_child(args: list) -> dict:
+  """benchmarks.child in its own process (see there); returns its JSON record."""
+  done = subprocess.run([sys.executable, "-m", "benchmarks.child", *map(str, args)],
+                        env=_env(), cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+  if done.returncode != 0 or not done.stdout.strip():
+    raise RuntimeError(f"benchmarks.child {' '.join(map(str, args))} failed ({done.returncode}): "
+                       f"{done.stderr.strip().splitlines()[-1:]}")
+  return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def peak_mb(run: dict) -> float:
+  # VmHWM, not ru_maxrss: a child forked from this large process inherits its ru_maxrss across exec.
+  return run["vm_hwm_mb"] or run["peak_rss_mb"]
+
+
 def measure_rss(settings) -> dict:
   small, large = settings["rss_counts"]
   seq = settings["rss_max_seq_length"]
   runs = {}
   for count in (small, large):
     log(f"peak RSS: the harness on {count} sentences (max_seq_length {seq}), own process")
-    done = subprocess.run([sys.executable, "-m", "benchmarks.child", str(count), str(seq)],
-                          env=_env(), cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-      raise RuntimeError(f"benchmarks.child {count} failed ({done.returncode}): "
-                         f"{done.stderr.strip().splitlines()[-1:]}")
-    runs[count] = json.loads(done.stdout.strip().splitlines()[-1])
-  # VmHWM, not ru_maxrss: a child forked from this large process inherits its ru_maxrss across exec.
-  peak = lambda run: run["vm_hwm_mb"] or run["peak_rss_mb"]  # noqa: E731
-  return {"rss_ratio_10k_vs_100": peak(runs[large]) / peak(runs[small]),
+    runs[count] = run_child([count, seq])
+  return {"rss_ratio_10k_vs_100": peak_mb(runs[large]) / peak_mb(runs[small]),
           "runs": {str(k): v for k, v in runs.items()}}
 
 
@@ -386,55 +510,395 @@ def measure_runs() -> dict:
   return {"warm_run_s": warm, "cold_run_s": cold}
 
 
+# ----------------------------------------------------------------------------- 4. BERT-base
+
+
+def load_bert_base() -> tuple:
+  """(loaded module, BertConfig, params) of the cached BERT-base module (built on first use)."""
+  from benchmarks.bert_base import bert_base_config, bert_base_module  # noqa: PLC0415
+  from hub_repro import module  # noqa: PLC0415
+
+  path = bert_base_module(log=log)
+  loaded = module.load(path, log=log)
+  return loaded, bert_base_config(), model_params(loaded)
+
+
+def bert_matmul_flops(config, batch_size: int, seq_length: int) -> dict:
+  """FLOPs (2 per multiply-add) of the matmuls of one forward pass on [batch_size, seq_length].
+
+  With T = B*S tokens, per layer:
+    query, key, value and attention-output projections  4 x 2*T*H*H
+    feed-forward in and out                              2 x 2*T*H*I
+    attention scores Q K^T and context P V               2 x 2*B*N*S*S*(H/N) = 2 x 2*B*S*S*H
+  and once: the token-type one-hot matmul 2*T*type_vocab*H, the pooler 2*B*H*H. The word and
+  position lookups are gathers, not matmuls; softmax, LayerNorm, gelu and bias adds are
+  elementwise and not counted. BERT-base at 32 x 128: 12 x (57.98 + 1.61) GFLOP + 0.05 GFLOP
+  = 715.1 GFLOP, 97% of it in the dense layers.
+  """
+  b, s, h, i = batch_size, seq_length, config.hidden_size, config.intermediate_size
+  t, layers = b * s, config.num_hidden_layers
+  dense = layers * (4 * 2 * t * h * h + 2 * 2 * t * h * i)
+  attention = layers * 2 * 2 * b * s * s * h
+  other = 2 * t * config.type_vocab_size * h + 2 * b * h * h
+  return {"dense": dense, "attention": attention, "other": other,
+          "total": dense + attention + other}
+
+
+def measure_gemm_and_ops(config, batch_size: int, seq_length: int, repeats: int) -> dict:
+  """This machine's fp32 GEMM rate on BERT's own dense shapes, and the time of each kind of op of
+  one layer at these shapes, each in a tf.function (so grappler fuses as it does in the module's
+  graph), best of `repeats`. Per forward pass = per layer x num_hidden_layers."""
+  import tensorflow as tf  # noqa: PLC0415
+
+  from hub_repro import modeling  # noqa: PLC0415
+
+  b, s, h, i = batch_size, seq_length, config.hidden_size, config.intermediate_size
+  n, d, t = config.num_attention_heads, config.size_per_head, batch_size * seq_length
+  rand = lambda *shape: tf.random.normal(shape, stddev=0.5, seed=1)  # noqa: E731
+  gemm_shapes = {f"[{m},{k}]x[{k},{nn}]": (m, k, nn, per_layer)
+                 for m, k, nn, per_layer in ((t, h, h, 4), (t, h, i, 1), (t, i, h, 1))}
+  runs = {}
+  for name, (m, k, nn, _) in gemm_shapes.items():
+    x, w = rand(m, k), rand(k, nn)
+    runs[f"dense matmul {name}"] = tf.function(lambda x=x, w=w: tf.matmul(x, w))
+  ln_params = {"ln/gamma": tf.ones([h]), "ln/beta": tf.zeros([h])}
+  q, k_, v = rand(b, n, s, d), rand(b, n, s, d), rand(b, n, s, d)
+  scores, x_h, x_i = rand(b, n, s, s), rand(t, h), rand(t, i)
+  mask = tf.ones([b, 1, s, s])
+  per_layer = {f"dense matmul {name}": shape[3] for name, shape in gemm_shapes.items()}
+  ops = {  # name -> (count per layer, what one of them computes)
+      "attention Q K^T (batched [B*N, S, H/N] x [B*N, H/N, S])":
+          (1, lambda: tf.matmul(q, k_, transpose_b=True)),
+      "attention P V (batched [B*N, S, S] x [B*N, S, H/N])": (1, lambda: tf.matmul(scores, v)),
+      "softmax with scale and mask add":
+          (1, lambda: tf.nn.softmax(scores * (1.0 / d ** 0.5) + (1.0 - mask) * -10000.0)),
+      "split/merge heads (reshape + transpose)":
+          (4, lambda: tf.transpose(tf.reshape(x_h, [b, s, n, d]), [0, 2, 1, 3])),
+      "LayerNorm with residual add": (2, lambda: modeling.layer_norm(x_h + x_h, ln_params, "ln")),
+      "gelu (tanh form) on [B*S, I]": (1, lambda: modeling.gelu(x_i)),
+      "bias adds of the 6 dense layers": (1, lambda: [tf.nn.bias_add(x_h, tf.zeros([h]))
+                                                      for _ in range(5)]
+                                          + [tf.nn.bias_add(x_i, tf.zeros([i]))]),
+  }
+  for name, (count, op) in ops.items():
+    runs[name], per_layer[name] = tf.function(op), count
+  times = interleaved(runs, repeats)
+  gemm = {name: {"best_s": times[f"dense matmul {name}"]["best_s"],
+                 "gflop_s": 2 * m * k * nn / times[f"dense matmul {name}"]["best_s"] / 1e9,
+                 "per_layer": count}
+          for name, (m, k, nn, count) in gemm_shapes.items()}
+  per_forward = {f"{name} (x{per_layer[name]} per layer)":
+                 times[name]["best_s"] * per_layer[name] * config.num_hidden_layers
+                 for name in runs}
+  return {"gemm": gemm, "peak_gflop_s": max(g["gflop_s"] for g in gemm.values()),
+          "op_time_per_forward_s": per_forward}
+
+
+def measure_throughput_base(base, settings) -> dict:
+  """The BERT-base module's forward at [32, 128] against keras-hub (each variant) and transformers
+  on the same weights, interleaved per batch; then matmul_peak_fraction_base from the module's
+  best time and the GEMM rate measured right after."""
+  from benchmarks.sentences import sentences  # noqa: PLC0415
+  from hub_repro.tokenization import Tokenizer  # noqa: PLC0415
+
+  loaded, config, params = base
+  seq, batch, repeats = settings["max_seq_length"], settings["batch_size"], settings["base_repeats"]
+  examples = sentences(settings["base_sentences"], seed=0)
+  tokenizer = Tokenizer(loaded.vocab_file, loaded.do_lower_case)
+  fixed = packed_batches(tokenizer, examples, seq, batch)
+  module_name = "BERT-base module through tensorflow_hub (signature 'tokens')"
+  runs = {module_name: lambda i: loaded(*fixed[i])}
+  for name, run in keras_hub_variants(lambda: keras_hub_backbone(params, config), fixed,
+                                      with_eager=False).items():
+    runs[f"keras-hub {name}"] = run
+  hf_name = None
+  if why_no_torch() is None:
+    hf_name, runs_hf = transformers_variant(params, config, fixed)
+    runs[hf_name] = runs_hf
+  log(f"BERT-base throughput: module vs keras-hub ({len(runs) - 1 - bool(hf_name)} variants)"
+      f"{' and transformers' if hf_name else ''}, {len(examples)} sentences, [{batch}, {seq}], "
+      f"{repeats} repeats")
+  times = interleaved_batches(runs, len(fixed), repeats)
+  for t in times.values():
+    t["sequences_per_s"] = len(examples) / t["best_s"]
+  module_time = times[module_name]
+  keras = {k: v for k, v in times.items() if k.startswith("keras-hub")}
+  best_keras = min(keras, key=lambda k: keras[k]["best_s"])
+  out = {"sentences": len(examples), "max_seq_length": seq, "batch_size": batch,
+         "variants": times, "keras_hub_best_variant": best_keras,
+         "throughput_vs_keras_hub_base": keras[best_keras]["best_s"] / module_time["best_s"],
+         "throughput_vs_keras_hub_base_median": (keras[best_keras]["median_s"]
+                                                 / module_time["median_s"]),
+         "throughput_vs_keras_hub_base_cpu_time": (keras[best_keras]["cpu_best_s"]
+                                                   / module_time["cpu_best_s"])}
+  if hf_name:
+    out["throughput_vs_transformers_base"] = times[hf_name]["best_s"] / module_time["best_s"]
+    out["throughput_vs_transformers_base_median"] = (times[hf_name]["median_s"]
+                                                     / module_time["median_s"])
+    out["throughput_vs_transformers_base_cpu_time"] = (times[hf_name]["cpu_best_s"]
+                                                       / module_time["cpu_best_s"])
+  else:
+    out["throughput_vs_transformers_base"] = None
+    out["transformers_skipped"] = why_no_torch()
+
+  log(f"  fp32 GEMM rate on BERT-base's dense shapes and op costs, best of "
+      f"{settings['gemm_repeats']}")
+  flops = bert_matmul_flops(config, batch, seq)
+  ops = measure_gemm_and_ops(config, batch, seq, settings["gemm_repeats"])
+  per_batch_s = module_time["best_s"] / len(fixed)
+  achieved = flops["total"] / per_batch_s / 1e9
+  per_forward = ops["op_time_per_forward_s"]
+  accounted = sum(per_forward.values())
+  dense_s = sum(v for k, v in per_forward.items() if k.startswith("dense matmul"))
+  out["matmul"] = {
+      "flops_per_batch": flops, "module_forward_s_per_batch": per_batch_s,
+      "module_gflop_s": achieved, "gemm_peak_gflop_s": ops["peak_gflop_s"], "gemm": ops["gemm"],
+      "matmul_peak_fraction_base": achieved / ops["peak_gflop_s"],
+      # What the forward pass spends its time on: each kind of op timed alone at this shape, in
+      # seconds per forward pass, and as a share of the module's measured forward time. Only the
+      # dense matmuls run near the GEMM peak; everything else is time at (almost) no counted FLOPs.
+      "op_time_per_forward_s": per_forward,
+      "op_share_of_forward": {k: v / per_batch_s for k, v in per_forward.items()},
+      "accounted_share_of_forward": accounted / per_batch_s,
+      "limited_by": (
+          f"the dense matmuls ({flops['dense'] / flops['total']:.0%} of the FLOPs) take "
+          f"{dense_s / per_batch_s:.0%} of the forward time at ~the GEMM peak; the rest is "
+          "attention's batched small matmuls ([B*N, S, H/N] x [B*N, H/N, S], K = 64, far below "
+          "peak), softmax over [B, N, S, S], LayerNorm, gelu, bias adds and head reshapes, which "
+          "are memory-bound and count no FLOPs (see op_share_of_forward)"),
+  }
+  out["matmul_peak_fraction_base"] = achieved / ops["peak_gflop_s"]
+  return out
+
+
+def measure_full_overhead(base, settings) -> dict:
+  """`--full` (check + whole-encoder rebuild, child.run_harness) over ONE bare forward pass of the
+  BERT-base module on the same batches. The first --full call is capped at full_cap_forwards
+  times the forward pass; if it does not finish, its time so far gives a lower bound."""
+  from benchmarks.child import run_harness  # noqa: PLC0415
+  from benchmarks.sentences import sentences  # noqa: PLC0415
+  from hub_repro.tokenization import Tokenizer  # noqa: PLC0415
+
+  loaded = base[0]
+  seq, batch, repeats = settings["max_seq_length"], settings["batch_size"], settings["full_repeats"]
+  examples = sentences(settings["full_sentences"], seed=0)
+  tokenizer = Tokenizer(loaded.vocab_file, loaded.do_lower_case)
+  batches = packed_batches(tokenizer, examples, seq, batch)
+  results = {}
+
+  def forward():
+    for ids, mask, segments in batches:
+      loaded(ids, mask, segments)
+
+  def full():
+    results["check"], results["full"] = run_harness(loaded, examples, seq, batch, full=True)
+
+  log(f"BERT-base --full vs one forward pass: {len(examples)} sentences at {seq}")
+  forward()
+  first_forward = timed_with_cap(forward)
+  cap = settings["full_cap_forwards"] * first_forward["wall_s"]
+  log(f"  first --full run (stopped after {cap:.0f} s = {settings['full_cap_forwards']} forward "
+      "passes)")
+  first = timed_with_cap(full, cap)
+  out = {"sentences": len(examples), "max_seq_length": seq, "batch_size": batch,
+         "first_full_run": first, "first_forward": first_forward}
+  if not first["finished"]:
+    out.update({
+        "full_overhead_ratio": first["wall_s"] / first_forward["wall_s"],
+        "full_overhead_ratio_cpu_time": first["cpu_s"] / first_forward["cpu_s"],
+        "lower_bound": f"--full did not finish in {first['wall_s']:.0f} s "
+                       f"({settings['full_cap_forwards']} forward passes); stopped"})
+    return out
+  times = interleaved({"--full": full, "forward": forward}, repeats, warmup=False)
+  out.update({
+      "full_overhead_ratio": times["--full"]["best_s"] / times["forward"]["best_s"],
+      "full_overhead_ratio_median": times["--full"]["median_s"] / times["forward"]["median_s"],
+      "full_overhead_ratio_cpu_time": times["--full"]["cpu_best_s"] / times["forward"]["cpu_best_s"],
+      "full": times["--full"], "forward": times["forward"],
+      "reproduced": {"check": results["check"].reproduced, "full": results["full"].reproduced},
+      "how_config": results["full"].how_config})
+  return out
+
+
+def measure_rss_512(settings) -> dict:
+  """Peak RSS of `--full` over the plain check, each in its own process, at max_seq_length 512 on
+  paragraphs that fill all 512 positions (every example truncated). The --full process is stopped
+  at rss_512_rss_cap x the check's peak or rss_512_time_cap x its wall time (a lower bound)."""
+  from benchmarks.bert_base import bert_base_module  # noqa: PLC0415
+
+  path, count, seq = bert_base_module(log=log), settings["rss_512_count"], RSS_LONG_SEQ
+  common = [count, seq, "--handle", path, "--long", "--batch-size", settings["batch_size"]]
+  log(f"peak RSS at {seq}: the plain check on {count} paragraphs of BERT-base, own process")
+  check = run_child(common)
+  rss_cap = settings["rss_512_rss_cap"] * peak_mb(check)
+  time_cap = settings["rss_512_time_cap"] * check["wall_s"]
+  log(f"peak RSS at {seq}: --full, own process (stopped at {rss_cap:.0f} MB or {time_cap:.0f} s)")
+  full = run_child([*common, "--full", "--rss-cap-mb", f"{rss_cap:.0f}",
+                    "--time-cap-s", f"{time_cap:.0f}"])
+  out = {"rss_full_vs_check_512": peak_mb(full) / peak_mb(check), "count": count,
+         "max_seq_length": seq, "check": check, "full": full}
+  if check.get("num_truncated") != count:
+    out["warning"] = (f"only {check.get('num_truncated')} of {count} examples filled {seq} "
+                      "tokens")
+  if full["capped"]:
+    out["lower_bound"] = (f"--full was stopped at its {full['capped']} cap after "
+                          f"{full['wall_s']:.0f} s, {peak_mb(full):.0f} MB")
+  return out
+
+
+def measure_bucketing(settings, embedded_loaded, base) -> dict:
+  """A natural-length text file of `bucketing_lines` lines (sentences.natural_lines: log-normal
+  lengths, singles and tab-separated pairs mixed), read as --text-file reads it, checked with every
+  example padded to max_seq_length over with length bucketing: compare.check(bucket=...).
+
+  The model: BERT-base in the full run. --quick uses the embedded module (6 layers, H-384), whose
+  forward is ~10x cheaper: at BERT-base the padded run alone takes ~5 minutes. Both spend their
+  time in per-token matmuls that shrink with the padded length alike (attention's S^2 share is
+  5.5% of the FLOPs at S = 128 for H-384, 2.8% for H-768), so the speedup carries over closely;
+  the embedded module's fixed per-batch costs weigh more, which makes its figure the lower one.
+  """
+  from benchmarks.child import run_harness  # noqa: PLC0415
+  from benchmarks.sentences import natural_lines  # noqa: PLC0415
+  from hub_repro import cli  # noqa: PLC0415
+  from hub_repro.tokenization import Tokenizer  # noqa: PLC0415
+
+  model = settings["bucketing_model"]
+  loaded = base[0] if model == "bert-base" else embedded_loaded
+  seq, batch = settings["max_seq_length"], settings["batch_size"]
+  with tempfile.TemporaryDirectory(prefix="hub_repro_bench_") as folder:
+    path = os.path.join(folder, "natural.txt")
+    with open(path, "w", encoding="utf-8") as f:
+      f.write("\n".join(natural_lines(settings["bucketing_lines"], seed=0)) + "\n")
+    examples = cli.read_text_file(path)
+  tokenizer = Tokenizer(loaded.vocab_file, loaded.do_lower_case)
+  lengths = np.concatenate([  # tokens per example (the encoder packs singles and pairs apart)
+      np.asarray(tokenizer.encode(kind, seq).input_mask).sum(axis=1)
+      for kind in ([e for e in examples if isinstance(e, str)],
+                   [e for e in examples if not isinstance(e, str)]) if kind])
+  out = {"model": model, "lines": len(examples), "max_seq_length": seq, "batch_size": batch,
+         "pairs": sum(not isinstance(e, str) for e in examples),
+         "tokens_per_example": {"mean": float(lengths.mean()), "median": float(np.median(lengths)),
+                                "max": int(lengths.max())},
+         # If the padded run's time went only into real tokens: a ceiling for any bucketing.
+         "padding_ceiling": seq / float(lengths.mean())}
+  log(f"bucketing: {len(examples)} natural-length lines ({out['pairs']} pairs, mean "
+      f"{lengths.mean():.0f} tokens) on the {model} module, padded to {seq} vs bucketed")
+  try:
+    times = interleaved(
+        {"padded": lambda: run_harness(loaded, examples, seq, batch, bucket=False),
+         "bucketed": lambda: run_harness(loaded, examples, seq, batch, bucket=True)},
+        settings["bucketing_repeats"], warmup=settings["bucketing_warmup"])
+  except TypeError as e:
+    if "bucket" not in str(e):
+      raise
+    out["bucketing_speedup"] = None
+    out["skipped"] = ("compare.check has no `bucket` parameter yet (issue 14 item 4): "
+                      f"{e}")
+    return out
+  out.update({
+      "bucketing_speedup": times["padded"]["best_s"] / times["bucketed"]["best_s"],
+      "bucketing_speedup_median": times["padded"]["median_s"] / times["bucketed"]["median_s"],
+      "bucketing_speedup_cpu_time": times["padded"]["cpu_best_s"] / times["bucketed"]["cpu_best_s"],
+      "padded": times["padded"], "bucketed": times["bucketed"]})
+  return out
+
+
 # ----------------------------------------------------------------------------- report
 
 
-def verdict(metric: str, value) -> str:
+# Where each metric comes from: metric -> (section, key in its details). A section's details may
+# hold "lower_bound" (the figure is a lower bound, shown ">="; see the BERT-base sections).
+METRIC_SOURCES = {
+    "overhead_ratio": ("overhead", "overhead_ratio"),
+    "throughput_vs_keras_hub": ("throughput", "throughput_vs_keras_hub"),
+    "throughput_vs_transformers": ("throughput", "throughput_vs_transformers"),
+    "rss_ratio_10k_vs_100": ("rss", "rss_ratio_10k_vs_100"),
+    "warm_run_s": ("runs", "warm_run_s"),
+    "cold_run_s": ("runs", "cold_run_s"),
+    "full_overhead_ratio": ("full_overhead", "full_overhead_ratio"),
+    "rss_full_vs_check_512": ("rss_512", "rss_full_vs_check_512"),
+    "bucketing_speedup": ("bucketing", "bucketing_speedup"),
+    "throughput_vs_keras_hub_base": ("throughput_base", "throughput_vs_keras_hub_base"),
+    "throughput_vs_transformers_base": ("throughput_base", "throughput_vs_transformers_base"),
+    "matmul_peak_fraction_base": ("throughput_base", "matmul_peak_fraction_base"),
+}
+SECTIONS = ["overhead", "throughput", "rss", "runs", "throughput_base", "full_overhead",
+            "rss_512", "bucketing"]
+
+
+def is_lower_bound(record: dict, metric: str) -> bool:
+  section = METRIC_SOURCES[metric][0]
+  return bool(record["details"].get(section, {}).get("lower_bound"))
+
+
+def verdict(metric: str, value, lower_bound: bool = False) -> str:
   if value is None:
     return "n/a"
   if metric not in TARGETS:
     return ""
   op, target = TARGETS[metric]
   ok = value <= target if op == "<=" else value >= target
+  if lower_bound and op == "<=" and ok:
+    return "capped"  # a lower bound below the target says nothing
   return "ok" if ok else "MISSED"
 
 
 def render(record: dict) -> str:
-  m = record["machine"]
-  overhead, throughput = record["details"]["overhead"], record["details"]["throughput"]
-  secondary = {  # the same ratio from CPU time, less disturbed by other processes
-      "overhead_ratio": overhead["overhead_ratio_cpu_time"],
-      "throughput_vs_keras_hub": throughput["throughput_vs_keras_hub_cpu_time"],
-      "throughput_vs_transformers": throughput.get("throughput_vs_transformers_cpu_time"),
-  }
+  m, details = record["machine"], record["details"]
+  secondary = {metric: details.get(section, {}).get(f"{key}_cpu_time")  # the same ratio from CPU
+               for metric, (section, key) in METRIC_SOURCES.items()}  # time: less disturbed
   lines = [f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
            f"TensorFlow {m['versions']['tensorflow']}, keras-hub {m['versions']['keras-hub']}, "
            f"torch {m['versions']['torch'] or '-'}; load average "
            f"{m['load_average_before'][0]:.1f} before, {m['load_average_after'][0]:.1f} after",
            f"mode: {record['mode']}", "",
-           "| metric                     |   value | (CPU time) | target  |        |",
-           "|----------------------------|---------|------------|---------|--------|"]
+           "| metric                          |    value | (CPU time) | target  |        |",
+           "|---------------------------------|----------|------------|---------|--------|"]
   for metric, value in record["metrics"].items():
     target = " ".join(map(str, TARGETS[metric])) if metric in TARGETS else ""
-    shown = "null" if value is None else f"{value:.3f}" if metric in TARGETS else f"{value:.1f} s"
+    bound = is_lower_bound(record, metric)
+    shown = ("null" if value is None else f"{value:.1f} s" if metric in SECONDS
+             else (">=" if bound else "") + f"{value:.3f}")
     cpu = secondary.get(metric)
     cpu = "" if cpu is None else f"{cpu:.3f}"
-    lines.append(f"| {metric:<26} | {shown:>7} | {cpu:>10} | {target:<7} | "
-                 f"{verdict(metric, value):<6} |")
-  lines += ["", f"overhead_ratio ({overhead['sentences']} sentences): best wall "
-            f"{overhead['overhead_ratio']:.3f}, median wall "
-            f"{overhead['overhead_ratio_median']:.3f}, CPU time "
-            f"{overhead['overhead_ratio_cpu_time']:.3f}, decomposed (the harness with its forward "
-            f"pass replayed, timed alone) {overhead['overhead_ratio_decomposed']:.3f}"]
-  lines += ["", f"throughput, sequences/s ({throughput['sentences']} sentences, batches of "
-            f"{throughput['batch_size']}, max_seq_length {throughput['max_seq_length']}; "
-            "sum of each batch's best time):", ""]
-  for name, t in throughput["variants"].items():
-    lines.append(f"  {name:<66} {t['sequences_per_s']:8.1f}")
-  breakdown = overhead["harness_breakdown_s_under_cprofile"]
-  lines += ["", f"harness time by phase ({overhead['sentences']} sentences, one run under "
-            "cProfile, seconds):", ""]
-  lines += [f"  {name:<44} {seconds:7.3f}" for name, seconds in breakdown.items()]
+    lines.append(f"| {metric:<31} | {shown:>8} | {cpu:>10} | {target:<7} | "
+                 f"{verdict(metric, value, bound):<6} |")
+  for section, detail in details.items():
+    for key in ("lower_bound", "skipped", "transformers_skipped", "warning"):
+      if detail.get(key):
+        lines.append(f"  {section}: {detail[key]}")
+  overhead = details.get("overhead")
+  if overhead:
+    lines += ["", f"overhead_ratio ({overhead['sentences']} sentences): best wall "
+              f"{overhead['overhead_ratio']:.3f}, median wall "
+              f"{overhead['overhead_ratio_median']:.3f}, CPU time "
+              f"{overhead['overhead_ratio_cpu_time']:.3f}, decomposed (the harness with its "
+              f"forward pass replayed, timed alone) {overhead['overhead_ratio_decomposed']:.3f}"]
+  for section, title in (("throughput", "embedded module"), ("throughput_base", "BERT-base")):
+    throughput = details.get(section)
+    if throughput:
+      lines += ["", f"throughput, {title}, sequences/s ({throughput['sentences']} sentences, "
+                f"batches of {throughput['batch_size']}, max_seq_length "
+                f"{throughput['max_seq_length']}; sum of each batch's best time):", ""]
+      for name, t in throughput["variants"].items():
+        lines.append(f"  {name:<66} {t['sequences_per_s']:8.1f}")
+  matmul = details.get("throughput_base", {}).get("matmul")
+  if matmul:
+    lines += ["", f"matmul_peak_fraction_base: {matmul['flops_per_batch']['total'] / 1e9:.1f} "
+              f"GFLOP per [{details['throughput_base']['batch_size']}, "
+              f"{details['throughput_base']['max_seq_length']}] forward in "
+              f"{matmul['module_forward_s_per_batch']:.2f} s = {matmul['module_gflop_s']:.0f} "
+              f"GFLOP/s; GEMM peak {matmul['gemm_peak_gflop_s']:.0f} GFLOP/s ("
+              + ", ".join(f"{k} {g['gflop_s']:.0f}" for k, g in matmul["gemm"].items()) + ")",
+              "  time per forward pass by kind of op (each timed alone), share of the forward:"]
+    lines += [f"    {name:<64} {matmul['op_share_of_forward'][name]:6.1%}"
+              for name in matmul["op_time_per_forward_s"]]
+    lines.append(f"    {'sum':<64} {matmul['accounted_share_of_forward']:6.1%}")
+  if overhead:
+    breakdown = overhead["harness_breakdown_s_under_cprofile"]
+    lines += ["", f"harness time by phase ({overhead['sentences']} sentences, one run under "
+              "cProfile, seconds):", ""]
+    lines += [f"  {name:<44} {seconds:7.3f}" for name, seconds in breakdown.items()]
   return "\n".join(lines)
 
 
@@ -443,52 +907,76 @@ def build_parser() -> argparse.ArgumentParser:
       prog="python -m benchmarks",
       description="Benchmarks of hub_repro: every figure is a ratio measured in one process on "
                   "the same inputs (see benchmarks/__init__.py).")
-  parser.add_argument("--quick", action="store_true",
-                      help="fewer sentences and repeats, short sequences for the RSS runs "
-                           "(under 5 minutes on 2 cores)")
+  mode = parser.add_mutually_exclusive_group()
+  mode.add_argument("--quick", action="store_true",
+                    help="fewer sentences and repeats, short sequences for the RSS runs "
+                         "(under 8 minutes on 2 cores)")
+  mode.add_argument("--smoke", action="store_true",
+                    help="tiny inputs, one repeat: checks that every section runs (the figures "
+                         "mean nothing)")
+  parser.add_argument("--only", metavar="SECTION[,SECTION]",
+                      help=f"run only these sections, of: {', '.join(SECTIONS)}")
   parser.add_argument("--json", metavar="PATH", help="also write the record as JSON to PATH")
   return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-  args = build_parser().parse_args(argv)
-  mode = "quick" if args.quick else "full"
+  parser = build_parser()
+  args = parser.parse_args(argv)
+  mode = "quick" if args.quick else "smoke" if args.smoke else "full"
   settings = SETTINGS[mode]
+  selected = SECTIONS if not args.only else args.only.split(",")
+  unknown = sorted(set(selected) - set(SECTIONS))
+  if unknown:
+    parser.error(f"--only: unknown section(s) {unknown}; expected some of {SECTIONS}")
   sys.path.insert(0, REPO_ROOT)
   from hub_repro import cli  # noqa: PLC0415
 
   cli.quiet_tensorflow()
   from benchmarks.sentences import sentences  # noqa: PLC0415
-  from hub_repro import crosscheck, embedded, module  # noqa: PLC0415
+  from hub_repro import embedded, module  # noqa: PLC0415
 
   started = time.perf_counter()
   loaded = module.load(None, log=log)
   config = embedded.config()
-  params, _, _ = crosscheck.module_params(loaded.variable_values(), loaded.handle)
+  params = model_params(loaded)
   examples = sentences(settings["sentences"], seed=0)
   load_before = os.getloadavg()
-  details, section_s = {}, {}
-  for name, measure in [
-      ("overhead", lambda: measure_overhead(loaded, examples, settings)),
-      ("throughput", lambda: measure_throughput(loaded, examples, settings, config, params)),
-      ("rss", lambda: measure_rss(settings)),
-      ("runs", measure_runs)]:
-    start = time.perf_counter()
-    details[name] = measure()
-    section_s[name] = round(time.perf_counter() - start, 1)
-  metrics = {
-      "overhead_ratio": details["overhead"]["overhead_ratio"],
-      "throughput_vs_keras_hub": details["throughput"]["throughput_vs_keras_hub"],
-      "throughput_vs_transformers": details["throughput"]["throughput_vs_transformers"],
-      "rss_ratio_10k_vs_100": details["rss"]["rss_ratio_10k_vs_100"],
-      "warm_run_s": details["runs"]["warm_run_s"],
-      "cold_run_s": details["runs"]["cold_run_s"],
+  details, section_s, base = {}, {}, []
+
+  def bert_base():  # loaded (and built, the first time) by the first section that needs it
+    if not base:
+      start = time.perf_counter()
+      base.extend(load_bert_base())
+      section_s["load_bert_base"] = round(time.perf_counter() - start, 1)
+    return base
+
+  measures = {
+      "overhead": lambda: measure_overhead(loaded, examples, settings),
+      "throughput": lambda: measure_throughput(loaded, examples, settings, config, params),
+      "rss": lambda: measure_rss(settings),
+      "runs": measure_runs,
+      "throughput_base": lambda: measure_throughput_base(bert_base(), settings),
+      "full_overhead": lambda: measure_full_overhead(bert_base(), settings),
+      "rss_512": lambda: measure_rss_512(settings),
+      "bucketing": lambda: measure_bucketing(
+          settings, loaded, bert_base() if settings["bucketing_model"] == "bert-base" else None),
   }
+  for name in SECTIONS:
+    if name in selected:
+      start = time.perf_counter()
+      details[name] = measures[name]()
+      section_s[name] = round(time.perf_counter() - start, 1)
+  metrics = {metric: details[section].get(key)
+             for metric, (section, key) in METRIC_SOURCES.items() if section in details}
   record = {"mode": mode, "settings": {k: list(v) if isinstance(v, tuple) else v
                                        for k, v in settings.items()},
             "machine": {**machine(), "load_average_before": load_before,
                         "load_average_after": os.getloadavg()},
-            "metrics": metrics, "details": details, "section_s": section_s,
+            "metrics": metrics,
+            "lower_bounds": [metric for metric in metrics if is_lower_bound(
+                {"details": details}, metric)],
+            "details": details, "section_s": section_s,
             "total_s": time.perf_counter() - started}
   print(render(record))
   sections = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in section_s.items())

@@ -41,3 +41,31 @@ def sentences(count: int, seed: int = 0, min_words: int = 4, max_words: int = 40
   """`count` sentences, the same for the same arguments."""
   rng = random.Random(seed)
   return [sentence(rng, min_words, max_words) for _ in range(count)]
+
+
+def natural_lines(count: int, seed: int = 0, pair_fraction: float = 0.3) -> list[str]:
+  """`count` lines of a text file as `--text-file` reads them, with lengths like real prose: one
+  sentence, or two separated by a tab (a pair) with probability `pair_fraction`, the two kinds
+  mixed at random. Word counts are log-normal (median 18, sigma 0.55: mean ~21, sd ~12, a long
+  right tail), clipped to 3..90 words, close to the sentence lengths of English news and books."""
+  rng = random.Random(seed)
+
+  def one() -> str:
+    words = min(90, max(3, round(rng.lognormvariate(2.89, 0.55))))  # e^2.89 ~ 18
+    return sentence(rng, words, words)
+
+  return [f"{one()}\t{one()}" if rng.random() < pair_fraction else one() for _ in range(count)]
+
+
+def paragraphs(count: int, min_words: int, seed: int = 0) -> list[str]:
+  """`count` texts of at least `min_words` words (sentences joined by spaces). Every word is at
+  least one wordpiece, so a paragraph of min_words >= max_seq_length fills the sequence."""
+  rng = random.Random(seed)
+  texts = []
+  for _ in range(count):
+    parts, words = [], 0
+    while words < min_words:
+      parts.append(sentence(rng))
+      words += parts[-1].count(" ") + 1
+    texts.append(" ".join(parts))
+  return texts
