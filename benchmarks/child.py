@@ -50,8 +50,6 @@ def run_harness(loaded, examples: list, max_seq_length: int, batch_size: int,
   The benchmarks time --full through this one function, so a change of the library's API is one
   change here. check_kwargs go to the check (bucket=... since issue 14 item 4).
   """
-  import inspect  # noqa: PLC0415
-
   from hub_repro import compare, embedded  # noqa: PLC0415
   from hub_repro import full as full_lib  # noqa: PLC0415
 
@@ -59,14 +57,9 @@ def run_harness(loaded, examples: list, max_seq_length: int, batch_size: int,
     return compare.check(loaded, examples, max_seq_length, batch_size, progress=False,
                          **check_kwargs), None
   known = embedded.config() if loaded.handle == embedded.HANDLE else None  # as cli.run decides
-  if "also" in inspect.signature(compare.check).parameters:  # one pass (issue 14 item 1)
-    return full_lib.reproduce_full(loaded, examples, max_seq_length, batch_size,
+  result = full_lib.reproduce_full(loaded, examples, max_seq_length, batch_size,
                                    known_config=known, progress=False, **check_kwargs)
-  # Before issue 14 item 1 (drop once it lands): the check, then a second pass for the rebuild.
-  result = compare.check(loaded, examples, max_seq_length, batch_size, progress=False,
-                         **check_kwargs)
-  return result, full_lib.reproduce_full(loaded, examples, max_seq_length, batch_size,
-                                         known_config=known)
+  return result.check, result
 
 
 def _watch(started: float, record: dict, rss_cap_mb: float | None, time_cap_s: float | None,

@@ -114,40 +114,23 @@ def machine() -> dict:
 # ----------------------------------------------------------------------------- library
 
 
-# The benchmarks' calls into hub_repro that its refactor moves (a Source per format,
-# hub_repro.sources; --full in one pass, issue 14), in one place: each takes the new entry point
-# when the library has it, else the old one. Drop the old branches once both have landed.
-
-
 def model_params(loaded) -> dict:
   """The loaded model's weights under modeling.py's names (float32)."""
-  if hasattr(loaded, "params"):
-    return loaded.params()
-  from hub_repro import crosscheck  # noqa: PLC0415
-  return crosscheck.module_params(loaded.variable_values(), loaded.handle)[0]
+  return loaded.params()
 
 
 def keras_hub_backbone(params, config):
-  try:
-    from hub_repro.sources.keras_hub import backbone_from_params  # noqa: PLC0415
-  except ImportError:
-    from hub_repro.crosscheck import keras_hub_backbone as backbone_from_params  # noqa: PLC0415
+  from hub_repro.sources.keras_hub import backbone_from_params  # noqa: PLC0415
   return backbone_from_params(params, config)
 
 
 def hf_bert_model(params, config):
-  try:
-    from hub_repro.sources.huggingface import model_from_params  # noqa: PLC0415
-  except ImportError:
-    from hub_repro.crosscheck import hf_bert_model as model_from_params  # noqa: PLC0415
+  from hub_repro.sources.huggingface import model_from_params  # noqa: PLC0415
   return model_from_params(params, config)
 
 
 def why_no_torch() -> str | None:
-  try:
-    from hub_repro.sources.huggingface import why_no_torch as why  # noqa: PLC0415
-  except ImportError:
-    from hub_repro.crosscheck import why_no_torch as why  # noqa: PLC0415
+  from hub_repro.sources.huggingface import why_no_torch as why  # noqa: PLC0415
   return why()
 
 
