@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import numpy as np
 
@@ -112,22 +111,9 @@ def bert_base_module(cache_dir: str | None = None, fmt: str = "tf1-hub", seed: i
   """
   from hub_repro import embedded  # noqa: PLC0415
 
-  target = module_path(cache_dir, fmt, seed)
   source = _source(seed, fmt)
-  if _is_current(target, source):
-    return target
-  folder, name = os.path.split(target)
-  os.makedirs(folder, exist_ok=True)
-  # embedded's lock: one flock'ed file per module; released when the build ends or the process dies.
-  with embedded._file_lock(os.path.join(folder, f".{name}.lock")):  # noqa: SLF001
-    if _is_current(target, source):  # another process built it while we waited
-      return target
-    if os.path.exists(target):
-      log(f"benchmarks: {target} is incomplete or from another recipe; rebuilding it")
-      shutil.rmtree(target)
-    for stale in os.listdir(folder):  # staging folders of killed builds
-      if stale.startswith(f".{name}.tmp-"):
-        shutil.rmtree(os.path.join(folder, stale), ignore_errors=True)
+
+  def build(target):
     log(f"benchmarks: building the BERT-base module (random weights, seed {seed}) into {target} "
         "(once, ~1 minute)")
     weights = random_weights(seed)
@@ -141,4 +127,6 @@ def bert_base_module(cache_dir: str | None = None, fmt: str = "tf1-hub", seed: i
       # crash in between leaves a module without one, which the next call rebuilds.
       export_tf2(weights, target)
       embedded.write_manifest(target, source)
-  return target
+
+  return embedded.build_once(module_path(cache_dir, fmt, seed),
+                             lambda path: _is_current(path, source), build, log)

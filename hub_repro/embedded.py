@@ -82,22 +82,31 @@ def _file_lock(path: str):
       fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def embedded_module(cache: str | None = None, log=print) -> str:
-  """The path of the embedded TF1 Hub module, building it first if needed."""
-  cache = cache or cache_dir()
-  os.makedirs(cache, exist_ok=True)
-  target = os.path.join(cache, MODULE_NAME)
-  if is_complete(target):
+def build_once(target: str, is_current, build, log=print, what: str = "module") -> str:
+  """`target`, built by `build(target)` unless `is_current(target)`: under a file lock, so two
+  processes starting at once build it once; an incomplete one and the staging folders of killed
+  builds (files.atomic_folder's `.NAME.tmp-*`) are removed first."""
+  if is_current(target):
     return target
-  with _file_lock(os.path.join(cache, f".{MODULE_NAME}.lock")):
-    if is_complete(target):  # another process built it while we waited
+  folder, name = os.path.split(target)
+  os.makedirs(folder, exist_ok=True)
+  with _file_lock(os.path.join(folder, f".{name}.lock")):
+    if is_current(target):  # another process built it while we waited
       return target
     if os.path.exists(target):
-      log(f"hub_repro: {target} is incomplete (interrupted build?); rebuilding it")
+      log(f"hub_repro: {target} is incomplete (interrupted build?) or stale; rebuilding it")
       shutil.rmtree(target)
-    for stale in os.listdir(cache):  # staging folders of killed builds
-      if stale.startswith(f".{MODULE_NAME}.tmp-"):
-        shutil.rmtree(os.path.join(cache, stale), ignore_errors=True)
+    for stale in os.listdir(folder):
+      if stale.startswith(f".{name}.tmp-"):
+        shutil.rmtree(os.path.join(folder, stale), ignore_errors=True)
+    build(target)
+  return target
+
+
+def embedded_module(cache: str | None = None, log=print) -> str:
+  """The path of the embedded TF1 Hub module, building it first if needed."""
+
+  def build(target):
     from hub_repro.export_tf1 import export_tf1_hub  # noqa: PLC0415
     from hub_repro.weights import read_huggingface  # noqa: PLC0415
 
@@ -106,4 +115,5 @@ def embedded_module(cache: str | None = None, log=print) -> str:
     weights = read_huggingface(model_dir(), expected_sha256=MODEL_SHA256)
     export_tf1_hub(weights, target, finalize=lambda path: write_manifest(
         path, {"package": f"{PACKAGE}=={PACKAGE_VERSION}", "sha256": MODEL_SHA256}))
-  return target
+
+  return build_once(os.path.join(cache or cache_dir(), MODULE_NAME), is_complete, build, log)
