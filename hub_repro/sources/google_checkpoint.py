@@ -4,7 +4,7 @@ own modeling.py needs TensorFlow 1.
 
 `ModelingSource.from_params` runs the same rebuild on any weights; `--full` compares a model with
 it. The forward pass is one `tf.function` per input shape (length bucketing keeps the shapes few),
-its weights captured as constants. Not XLA: `python -m benchmarks.xla_rebuild` measured it at
+its weights held in variables. Not XLA: `python -m benchmarks.xla_rebuild` measured it at
 0.77x the plain graph's speed on this 2-core CPU, with other rounding (1.2e-5).
 """
 
@@ -53,10 +53,13 @@ class ModelingSource(Source):
 
       from hub_repro import modeling  # noqa: PLC0415
 
-      tensors = {k: tf.constant(v) for k, v in self._params.items()}
+      # Variables, not constants: 440 MB of constants in the graph would be copied into it and
+      # slow its optimisation at BERT-base size.
+      tensors = {k: tf.Variable(v, trainable=False, name=k.replace("/", "_"))
+                 for k, v in self._params.items()}
       config = self._config
 
-      @tf.function(reduce_retracing=True)
+      @tf.function(reduce_retracing=True, autograph=False)  # plain Python loops: no conversion
       def forward(input_ids, input_mask, segment_ids):
         out = modeling.bert_model(tensors, config, input_ids, input_mask, segment_ids)
         return out["pooled_output"], out["sequence_output"], out["encoder_outputs"]
