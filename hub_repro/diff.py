@@ -42,7 +42,7 @@ class Side:
   how: str = ""  # where heads and gelu came from
   undetermined: tuple = ()  # config fields the numbers could not decide
   tokenizer: object = None  # the source's own, made once
-  rebuild: object = None  # the modeling.py rebuild of its layers, where the format hides them
+  rebuild: object = None  # its modeling.py rebuild (compiled once), for layers a format hides
 
 
 def _tokens(vocab: list[str], ids) -> list[str]:
@@ -80,7 +80,7 @@ def decide_config(side: Side, batch, num_heads=None, hidden_act=None) -> None:
 
   search = full.FullCheck(side.source, num_heads, hidden_act)
   search.decide_config(batch)
-  side.config = search.config
+  side.config, side.rebuild = search.config, search.rebuild
   side.how, determined = search.how()
   side.undetermined = () if determined else ("hidden_act",)
 
@@ -133,10 +133,6 @@ def _layers(side: Side, packed, out: dict) -> tuple[list, str]:
   """Each layer's output of `side` on `packed`: the framework's own, else rebuilt."""
   if "encoder_outputs" in out:
     return out["encoder_outputs"], "exposed by the format"
-  from hub_repro.sources.google_checkpoint import ModelingSource  # noqa: PLC0415
-
-  if side.rebuild is None:  # one compiled rebuild per side, traced once per batch shape
-    side.rebuild = ModelingSource.from_params(side.source.params(), side.config)
   rebuilt = side.rebuild.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
   return rebuilt["encoder_outputs"], "rebuilt with modeling.py from its own weights and config"
 

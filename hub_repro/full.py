@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
 
 from hub_repro import compare, modeling
 from hub_repro.config import BertConfig
@@ -152,15 +151,17 @@ class FullCheck:
     nothing usual explains. The chosen config is then confirmed on every batch."""
     heads, acts = _candidates(self.base.hidden_size, self.known_config, self.num_heads,
                               self.hidden_act)
+    weights = ModelingSource.from_params(self.params, self.base)
     if len(heads) == 1 and len(acts) == 1:
       self.config = dataclasses.replace(self.base, num_attention_heads=heads[0],
                                         hidden_act=acts[0])
+      self.rebuild = weights.reconfigured(self.config)
       return
     longest = np.argsort(batch.packed.input_mask.sum(axis=1), kind="stable")
     small = batch.packed.take(np.sort(longest[-self.search_examples:]), self.search_length)
     ids = (small.input_ids, small.input_mask, small.segment_ids)
     target = self.source.run(*ids)["sequence_output"]
-    tensors = {k: tf.constant(v) for k, v in self.params.items()}
+    tensors = weights.tensors()  # the rebuild's own variables: the weights are held once
 
     def error(h, act):
       candidate = dataclasses.replace(self.base, num_attention_heads=h, hidden_act=act)
@@ -180,11 +181,11 @@ class FullCheck:
     if likely in self.errors and _fits(self.errors[likely], self.errors[best]):
       best = likely  # both gelu forms fit: keep the likelier, and say so (how())
     self.config = dataclasses.replace(self.base, num_attention_heads=best[0], hidden_act=best[1])
+    self.rebuild = weights.reconfigured(self.config)
 
   def observe(self, batch) -> None:
     if self.config is None:
       self.decide_config(batch)
-      self.rebuild = ModelingSource.from_params(self.params, self.config)
     packed, out = batch.packed, batch.outputs
     rebuilt = self.rebuild.run(packed.input_ids, packed.input_mask, packed.segment_ids,
                                layers="encoder_outputs" in out)

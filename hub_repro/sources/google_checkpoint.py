@@ -36,7 +36,8 @@ class ModelingSource(Source):
     self._config = config
     self.vocab_file = vocab_file
     self.do_lower_case = do_lower_case
-    self._forward = None
+    self._tensors = None
+    self._forward = {}
 
   @classmethod
   def from_params(cls, params: dict, config: BertConfig, handle: str = "modeling.py rebuild",
@@ -46,36 +47,54 @@ class ModelingSource(Source):
     source.format = "modeling.py rebuild"
     return source
 
-  def forward(self):
-    """The compiled forward pass: inputs -> (pooled, sequence, [layers])."""
-    if self._forward is None:
+  def reconfigured(self, config: BertConfig) -> "ModelingSource":
+    """The same weights (the same variables, not a copy) computed with another config."""
+    other = ModelingSource(self.handle, self.path, self._params, config, self.vocab_file,
+                           self.do_lower_case)
+    other.format, other._tensors = self.format, self.tensors()  # noqa: SLF001
+    return other
+
+  def tensors(self) -> dict:
+    """The weights as tf.Variables by modeling.py name, made once. Variables, not constants:
+    440 MB of constants at BERT-base size would be copied into the graph and slow its
+    optimisation."""
+    if self._tensors is None:
+      import tensorflow as tf  # noqa: PLC0415
+
+      self._tensors = {k: tf.Variable(v, trainable=False, name=k.replace("/", "_"))
+                       for k, v in self._params.items()}
+    return self._tensors
+
+  def forward(self, layers: bool = False):
+    """The compiled forward pass: inputs -> (pooled, sequence[, every layer]). Without `layers`
+    the layers' outputs are not returned, so they are freed inside the graph (at 512 tokens a
+    batch of 32 holds 600 MB of them at BERT-base size)."""
+    if layers not in self._forward:
       import tensorflow as tf  # noqa: PLC0415
 
       from hub_repro import modeling  # noqa: PLC0415
 
-      # Variables, not constants: 440 MB of constants in the graph would be copied into it and
-      # slow its optimisation at BERT-base size.
-      tensors = {k: tf.Variable(v, trainable=False, name=k.replace("/", "_"))
-                 for k, v in self._params.items()}
-      config = self._config
+      tensors, config = self.tensors(), self._config
 
       @tf.function(reduce_retracing=True, autograph=False)  # plain Python loops: no conversion
       def forward(input_ids, input_mask, segment_ids):
         out = modeling.bert_model(tensors, config, input_ids, input_mask, segment_ids)
-        return out["pooled_output"], out["sequence_output"], out["encoder_outputs"]
+        if layers:
+          return out["pooled_output"], out["sequence_output"], out["encoder_outputs"]
+        return out["pooled_output"], out["sequence_output"]
 
-      self._forward = forward
-    return self._forward
+      self._forward[layers] = forward
+    return self._forward[layers]
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
     import tensorflow as tf  # noqa: PLC0415
 
     ids = [tf.convert_to_tensor(np.asarray(t), tf.int32)
            for t in (input_ids, input_mask, segment_ids)]
-    pooled, sequence, encoder = self.forward()(*ids)
+    pooled, sequence, *encoder = self.forward(layers)(*ids)
     result = {"pooled_output": pooled.numpy(), "sequence_output": sequence.numpy()}
     if layers:
-      result["encoder_outputs"] = [t.numpy() for t in encoder]
+      result["encoder_outputs"] = [t.numpy() for t in encoder[0]]
     return result
 
   def read_variables(self):
