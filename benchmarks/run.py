@@ -45,6 +45,7 @@ SETTINGS = {
               "max_seq_length": 128, "batch_size": 32, "rss_counts": (100, 10_000),
               "rss_max_seq_length": 32,
               "base_sentences": 32, "base_repeats": 2, "gemm_repeats": 5,
+              "base_compiled_steps": False,
               "full_sentences": 64, "full_repeats": 1, "full_cap_forwards": 8,
               "rss_512_count": 32, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
               "bucketing_lines": 2000, "bucketing_model": "embedded", "bucketing_repeats": 1,
@@ -53,6 +54,7 @@ SETTINGS = {
              "max_seq_length": 128, "batch_size": 32, "rss_counts": (100, 10_000),
              "rss_max_seq_length": 128,
              "base_sentences": 128, "base_repeats": 4, "gemm_repeats": 10,
+             "base_compiled_steps": True,
              "full_sentences": 128, "full_repeats": 3, "full_cap_forwards": 60,
              "rss_512_count": 32, "rss_512_rss_cap": 4.0, "rss_512_time_cap": 10.0,
              "bucketing_lines": 2000, "bucketing_model": "bert-base", "bucketing_repeats": 2,
@@ -61,6 +63,7 @@ SETTINGS = {
               "max_seq_length": 32, "batch_size": 4, "rss_counts": (10, 100),
               "rss_max_seq_length": 16,
               "base_sentences": 4, "base_repeats": 1, "gemm_repeats": 2,
+              "base_compiled_steps": True,
               "full_sentences": 4, "full_repeats": 1, "full_cap_forwards": 8,
               "rss_512_count": 2, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
               "bucketing_lines": 100, "bucketing_model": "embedded", "bucketing_repeats": 1,
@@ -326,13 +329,14 @@ def measure_overhead(loaded, examples, settings) -> dict:
 # ----------------------------------------------------------------------------- 2. throughput
 
 
-def keras_hub_variants(make_backbone, batches, with_eager: bool) -> dict:
+def keras_hub_variants(make_backbone, batches, with_eager: bool, compiled_steps: bool = True) -> dict:
   """keras-hub's BertBackbone called each way worth trying: name -> callable(batch index).
 
   Every variant sees the same fixed-shape batches and is warmed up (traced, compiled) before it is
   timed. predict_on_batch is Keras' compiled predict step without predict()'s per-call iterator
   set-up; `compile(jit_compile=...)` decides whether that step is XLA-compiled ("auto" means no
-  XLA on a CPU-only machine)."""
+  XLA on a CPU-only machine). Without `compiled_steps` only the tf.function variants are timed
+  (predict_on_batch never came out fastest here, and at BERT-base size each variant costs ~20 s)."""
   import tensorflow as tf  # noqa: PLC0415
 
   inputs = [{"token_ids": ids, "segment_ids": segments, "padding_mask": mask}
@@ -340,15 +344,18 @@ def keras_hub_variants(make_backbone, batches, with_eager: bool) -> dict:
   backbone = make_backbone()
   call = tf.function(lambda x: backbone(x, training=False))
   call_xla = tf.function(lambda x: backbone(x, training=False), jit_compile=True)
-  compiled, compiled_xla = make_backbone(), make_backbone()
-  compiled.compile(jit_compile=False)
-  compiled_xla.compile(jit_compile=True)
   variants = {
       "tf.function": lambda i: call(inputs[i]),
       "tf.function + XLA (jit_compile=True)": lambda i: call_xla(inputs[i]),
-      "predict_on_batch (compiled, no XLA)": lambda i: compiled.predict_on_batch(inputs[i]),
-      "predict_on_batch (compiled, XLA)": lambda i: compiled_xla.predict_on_batch(inputs[i]),
   }
+  if compiled_steps:
+    compiled, compiled_xla = make_backbone(), make_backbone()
+    compiled.compile(jit_compile=False)
+    compiled_xla.compile(jit_compile=True)
+    variants.update({
+        "predict_on_batch (compiled, no XLA)": lambda i: compiled.predict_on_batch(inputs[i]),
+        "predict_on_batch (compiled, XLA)": lambda i: compiled_xla.predict_on_batch(inputs[i]),
+    })
   if with_eager:
     variants = {"eager call": lambda i: backbone(inputs[i], training=False), **variants}
   return variants
@@ -594,7 +601,8 @@ def measure_throughput_base(base, settings) -> dict:
   module_name = "BERT-base module through tensorflow_hub (signature 'tokens')"
   runs = {module_name: lambda i: loaded(*fixed[i])}
   for name, run in keras_hub_variants(lambda: keras_hub_backbone(params, config), fixed,
-                                      with_eager=False).items():
+                                      with_eager=False,
+                                      compiled_steps=settings["base_compiled_steps"]).items():
     runs[f"keras-hub {name}"] = run
   hf_name = None
   if why_no_torch() is None:
