@@ -116,9 +116,6 @@ class Source(abc.ABC):
                         "pass --preprocessor")
     return Tokenizer(self.vocab_file, self.do_lower_case)
 
-  def describe(self) -> str:
-    return f"{self.format}, computed by {self.framework}"
-
 
 def guessed_heads(hidden_size: int) -> int:
   """Every released BERT (and MiniLM) has 64 values per head."""
