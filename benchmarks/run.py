@@ -41,7 +41,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # this multiple of the plain check's peak RSS / wall time. bucketing_model: "embedded" or
 # "bert-base" (see measure_bucketing).
 SETTINGS = {
-    "quick": {"sentences": 256, "repeats": 5, "throughput_sentences": 128, "keras_eager": False,
+    "quick": {"sentences": 256, "repeats": 4, "throughput_sentences": 128, "keras_eager": False,
               "max_seq_length": 128, "batch_size": 32, "rss_counts": (100, 10_000),
               "rss_max_seq_length": 32,
               "base_sentences": 32, "base_repeats": 2, "gemm_repeats": 5,
@@ -251,10 +251,10 @@ def harness_breakdown(run_harness) -> dict:
   profile.disable()
   stats = pstats.Stats(profile).stats
   phases = {
-      "forward (Module.__call__)": ("module.py", "__call__"),
+      "forward (Tf2SavedModelSource.run)": ("sources/tf2_savedmodel.py", "run"),
       "tokenize + pack (Tokenizer.encode)": ("tokenization.py", "encode"),
       "tokenizer setup (Tokenizer.__init__)": ("tokenization.py", "__init__"),
-      "read variables (Module.variable_values)": ("module.py", "variable_values"),
+      "read variables (Source.variable_values)": ("sources/__init__.py", "variable_values"),
       "find pooler (pooler.find_pooler)": ("pooler.py", "find_pooler"),
       "rebuilt pooler (PoolerWeights.__call__)": ("pooler.py", "__call__"),
       "statistics (compare._row_stats)": ("compare.py", "_row_stats"),
@@ -396,21 +396,33 @@ def measure_throughput(loaded, examples, settings, config, params) -> dict:
   def module_call(batches):
     return lambda i: loaded(*batches[i])
 
-  log(f"throughput: module vs keras-hub, {count} sentences, fixed shapes [{batch}, {seq}], "
-      f"{repeats} repeats")
   runs = {"module": module_call(fixed)}
   for name, run in keras_hub_variants(lambda: keras_hub_backbone(params, config), fixed,
                                       settings["keras_eager"]).items():
     runs[f"keras-hub {name}"] = run
+  hf_name = None
+  if why_no_torch() is None:  # in the same interleaving: every peer meets the same machine load
+    hf_name, runs["hf"] = transformers_variant(params, config, fixed)
+  log(f"throughput: module vs keras-hub{' and transformers' if hf_name else ''}, {count} "
+      f"sentences, fixed shapes [{batch}, {seq}], {repeats} repeats")
   times = interleaved_batches(runs, len(fixed), repeats)
-  out["variants"]["module through tensorflow_hub (signature 'tokens')"] = times.pop("module")
-  module_fixed = out["variants"]["module through tensorflow_hub (signature 'tokens')"]
+  module_fixed = times.pop("module")
+  out["variants"]["module through tensorflow_hub (signature 'tokens')"] = module_fixed
+  hf_times = times.pop("hf", None)
   out["variants"].update(times)
   best_name = min(times, key=lambda name: times[name]["best_s"])
   out["keras_hub_best_variant"] = best_name
   out["throughput_vs_keras_hub"] = times[best_name]["best_s"] / module_fixed["best_s"]
   out["throughput_vs_keras_hub_cpu_time"] = (times[best_name]["cpu_best_s"]
                                              / module_fixed["cpu_best_s"])
+  if hf_name:
+    out["variants"][hf_name] = hf_times
+    out["throughput_vs_transformers"] = hf_times["best_s"] / module_fixed["best_s"]
+    out["throughput_vs_transformers_cpu_time"] = (hf_times["cpu_best_s"]
+                                                  / module_fixed["cpu_best_s"])
+  else:
+    out["throughput_vs_transformers"] = None
+    out["transformers_skipped"] = why_no_torch()
 
   log("  batching by length (each batch padded to its longest, in steps of "
       f"{LENGTH_BUCKET}): module and keras-hub tf.function + XLA")
@@ -427,18 +439,6 @@ def measure_throughput(loaded, examples, settings, config, params) -> dict:
   out["variants"]["keras-hub tf.function + XLA, batched by length"] = times["keras"]
   out["throughput_vs_keras_hub_by_length"] = times["keras"]["best_s"] / times["module"]["best_s"]
 
-  if why_no_torch() is None:
-    hf_name, hf_call = transformers_variant(params, config, fixed)
-    log(f"  {hf_name}")
-    times = interleaved_batches({"module": module_call(fixed), "hf": hf_call}, len(fixed),
-                                repeats)
-    out["variants"][hf_name] = times["hf"]
-    out["throughput_vs_transformers"] = times["hf"]["best_s"] / times["module"]["best_s"]
-    out["throughput_vs_transformers_cpu_time"] = (times["hf"]["cpu_best_s"]
-                                                  / times["module"]["cpu_best_s"])
-  else:
-    out["throughput_vs_transformers"] = None
-    out["transformers_skipped"] = why_no_torch()
   for t in out["variants"].values():
     t["sequences_per_s"] = count / t["best_s"]
   return out
@@ -666,8 +666,11 @@ def measure_throughput_base(base, settings) -> dict:
 
 def measure_full_overhead(base, settings) -> dict:
   """`--full` (check + whole-encoder rebuild, child.run_harness) over ONE bare forward pass of the
-  BERT-base module on the same batches. The first --full call is capped at full_cap_forwards
-  times the forward pass; if it does not finish, its time so far gives a lower bound."""
+  BERT-base module on the same batches. The module is warmed up on one batch first (its first call
+  sets up its graph); every --full run then starts from nothing else (its rebuild is made, traced
+  and searched anew each time). The first --full run is capped at full_cap_forwards times the
+  forward pass (if it does not finish, its time so far gives a lower bound); then `full_repeats`
+  more of each, interleaved. Each side's best over all its runs, the first included."""
   from benchmarks.child import run_harness  # noqa: PLC0415
   from benchmarks.sentences import sentences  # noqa: PLC0415
   from hub_repro.tokenization import Tokenizer  # noqa: PLC0415
@@ -688,7 +691,7 @@ def measure_full_overhead(base, settings) -> dict:
                                                     bucket=False)
 
   log(f"BERT-base --full vs one forward pass: {len(examples)} sentences at {seq}")
-  forward()
+  loaded(*batches[0])
   first_forward = timed_with_cap(forward)
   cap = settings["full_cap_forwards"] * first_forward["wall_s"]
   log(f"  first --full run (stopped after {cap:.0f} s = {settings['full_cap_forwards']} forward "
@@ -704,6 +707,11 @@ def measure_full_overhead(base, settings) -> dict:
                        f"({settings['full_cap_forwards']} forward passes); stopped"})
     return out
   times = interleaved({"--full": full, "forward": forward}, repeats, warmup=False)
+  for name, run in (("--full", first), ("forward", first_forward)):  # the first runs count too
+    t = times[name]
+    t["times_s"].insert(0, round(run["wall_s"], 4))
+    t.update(best_s=min(t["best_s"], run["wall_s"]), cpu_best_s=min(t["cpu_best_s"], run["cpu_s"]),
+             median_s=float(np.median(t["times_s"])))
   out.update({
       "full_overhead_ratio": times["--full"]["best_s"] / times["forward"]["best_s"],
       "full_overhead_ratio_median": times["--full"]["median_s"] / times["forward"]["median_s"],

@@ -106,8 +106,8 @@ def _row_stats(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def position_limit(source: Source) -> int | None:
   """Rows of the position embedding table: the longest sequence the model accepts."""
-  try:
-    return int(source.params()["bert/embeddings/position_embeddings"].shape[0])
+  try:  # from the config: shapes, where a source can give them without reading the weights
+    return int(source.config().max_position_embeddings)
   except (ValueError, KeyError):  # names no source maps: look for the table by name
     for name, value in sorted(source.variable_values().items()):
       if "position_emb" in name and len(value.shape) == 2:
@@ -133,9 +133,9 @@ def batches(tokenizer, examples: list, max_seq_length: int, batch_size: int,
 
   Examples are tokenized ENCODE_BATCHES batches at a time, single sentences and pairs apart (they
   pack differently), and packed to max_seq_length. With `bucket`, the examples of a chunk are
-  sorted by length and each batch is cut to its longest example, rounded up to BUCKET_MULTIPLE:
-  padding sits at the end, so this drops only padding columns. Without it every batch keeps
-  max_seq_length, exactly as a TF-Hub preprocessor pads.
+  sorted by length, longest first, and each batch is cut to its longest example, rounded up to
+  BUCKET_MULTIPLE: padding sits at the end, so this drops only padding columns. Without it every
+  batch keeps max_seq_length, exactly as a TF-Hub preprocessor pads.
   """
   chunk_size = batch_size * ENCODE_BATCHES
   for start in range(0, len(examples), chunk_size):
@@ -146,7 +146,9 @@ def batches(tokenizer, examples: list, max_seq_length: int, batch_size: int,
         continue
       packed = tokenizer.encode([chunk[i] for i in rows], max_seq_length)
       lengths = np.asarray(packed.input_mask).sum(axis=1)
-      order = np.argsort(lengths, kind="stable") if bucket else np.arange(len(rows))
+      # Longest first: the largest batch shows a memory limit at once, and the --full search
+      # (which reads the first batch) gets the most positions to tell configs apart.
+      order = np.argsort(-lengths, kind="stable") if bucket else np.arange(len(rows))
       for first in range(0, len(rows), batch_size):
         take = order[first:first + batch_size]
         width = (min(max_seq_length, round_up(int(lengths[take].max()))) if bucket

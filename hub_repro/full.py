@@ -16,6 +16,7 @@ as `max_abs_diff_all_positions`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 
 import numpy as np
@@ -124,7 +125,6 @@ class FullCheck:
                known_config: BertConfig | None = None, search_examples: int = SEARCH_EXAMPLES,
                search_length: int = SEARCH_LENGTH):
     self.source = source
-    self.params = source.params()
     self.base = source.config()
     stored = source.config_stored
     self.num_heads = num_heads or (self.base.num_attention_heads
@@ -136,36 +136,81 @@ class FullCheck:
     self.known_config = known_config
     self.search_examples, self.search_length = search_examples, search_length
     self.wants_layers = True
+    self.heads, self.acts = _candidates(self.base.hidden_size, known_config, self.num_heads,
+                                        self.hidden_act)
     self.config = None
     self.rebuild = None
     self.errors: dict = {}
+    self.search_rows = ""  # which examples the search ran on, for the report
     self.seq, self.seq_all, self.pooled, self.layers = 0.0, 0.0, 0.0, []
+    # The rebuild for the likeliest config is made and compiled in the background while the
+    # source runs the first batch (its variables, its trace and the runtime's first-call setup:
+    # ~0.7 s at BERT-base, mostly one Python thread while the forward pass runs in TensorFlow's).
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-rebuild")
+    self._prepared = pool.submit(self._prepare, getattr(source, "exposes_layers", True))
+    pool.shutdown(wait=False)
+
+  def _prepare(self, layers: bool):
+    """The rebuild on the source's own variables where it has them (a TF-Hub module named like
+    modeling.py), else on variables made once from its params; and the same weights under the
+    likeliest config, compiled."""
+    variables = self.source.tf_params()
+    weights = ModelingSource.from_params(None if variables else self.source.params(), self.base,
+                                         variables=variables)
+    likeliest = weights.reconfigured(dataclasses.replace(
+        self.base, num_attention_heads=self.heads[0], hidden_act=self.acts[0]))
+    likeliest.warm_up(layers)
+    return weights, likeliest
+
+  def _search_inputs(self, batch):
+    """The examples the search runs on, and the source's sequence_output for them: the
+    `search_examples` longest examples of at most `search_length` tokens in the first batch, cut
+    to their longest (rounded up to 16), whose outputs the batch already holds (padding does not
+    change real tokens' outputs); if every example is longer, the longest cut to `search_length`,
+    run through the source once more."""
+    lengths = batch.packed.input_mask.sum(axis=1)
+    short = np.flatnonzero(lengths <= self.search_length)
+    if short.size:
+      rows = np.sort(short[np.argsort(lengths[short], kind="stable")[-self.search_examples:]])
+      width = min(compare.round_up(int(lengths[rows].max())), batch.packed.input_ids.shape[1])
+      self.search_rows = (f"the {len(rows)} longest examples of at most {self.search_length} "
+                          "tokens in the first batch")
+    else:
+      rows = np.sort(np.argsort(lengths, kind="stable")[-self.search_examples:])
+      width = self.search_length
+      self.search_rows = (f"the {len(rows)} longest examples of the first batch cut to "
+                          f"{self.search_length} tokens")
+    small = batch.packed.take(rows, width)
+    if short.size and batch.outputs is not None:
+      return small, batch.outputs["sequence_output"][rows, :width]
+    return small, self.source.run(small.input_ids, small.input_mask,
+                                  small.segment_ids)["sequence_output"]
 
   def decide_config(self, batch) -> None:
-    """Heads and gelu, where the source does not store them: candidates run eagerly on the
-    `search_examples` longest examples of the first batch cut to `search_length` tokens, against
-    the source's own outputs on those ids. Head counts go likeliest first (the config's, H/64,
-    then the usual ones, then every divisor of H), each with both gelu forms, and the search stops
-    at the first that fits within float32 rounding (SEARCH_FIT), after one more head count for the
-    report's margin: three small forward passes for a usual BERT, every candidate only for a model
-    nothing usual explains. The chosen config is then confirmed on every batch."""
-    heads, acts = _candidates(self.base.hidden_size, self.known_config, self.num_heads,
-                              self.hidden_act)
-    weights = ModelingSource.from_params(self.params, self.base)
+    """Heads and gelu, where the source does not store them, found on a few short examples of
+    the first batch (`_search_inputs`) against the source's own outputs for them. Head counts go
+    likeliest first (the config's, H/64, then the usual ones, then every divisor of H), each with
+    both gelu forms, and the search stops at the first that fits within float32 rounding
+    (SEARCH_FIT), after one more head count for the report's margin. The likeliest candidate runs
+    through the compiled rebuild that will run every batch if it is chosen; the others eagerly:
+    for a usual BERT that is one compiled and two eager passes on two short examples, every
+    candidate only for a model nothing usual explains. The chosen config is then confirmed on
+    every batch."""
+    heads, acts = self.heads, self.acts
+    weights, self.rebuild = self._prepared.result()
+    likeliest = self.config = self.rebuild.config()
     if len(heads) == 1 and len(acts) == 1:
-      self.config = dataclasses.replace(self.base, num_attention_heads=heads[0],
-                                        hidden_act=acts[0])
-      self.rebuild = weights.reconfigured(self.config)
       return
-    longest = np.argsort(batch.packed.input_mask.sum(axis=1), kind="stable")
-    small = batch.packed.take(np.sort(longest[-self.search_examples:]), self.search_length)
+    small, target = self._search_inputs(batch)
     ids = (small.input_ids, small.input_mask, small.segment_ids)
-    target = self.source.run(*ids)["sequence_output"]
-    tensors = weights.tensors()  # the rebuild's own variables: the weights are held once
+    tensors = weights.tensors()
+    # The compiled function every batch will call (with each layer's output or without).
+    layers = batch.outputs is not None and "encoder_outputs" in batch.outputs
 
     def error(h, act):
       candidate = dataclasses.replace(self.base, num_attention_heads=h, hidden_act=act)
-      out = modeling.bert_model(tensors, candidate, *ids)["sequence_output"]
+      out = (self.rebuild.run(*ids, layers=layers) if candidate == likeliest else
+             modeling.bert_model(tensors, candidate, *ids))["sequence_output"]
       self.errors[(h, act)] = _masked_max_abs(out, target, small.input_mask)
       return self.errors[(h, act)]
 
@@ -180,8 +225,9 @@ class FullCheck:
     likely = (best[0], acts[0])
     if likely in self.errors and _fits(self.errors[likely], self.errors[best]):
       best = likely  # both gelu forms fit: keep the likelier, and say so (how())
-    self.config = dataclasses.replace(self.base, num_attention_heads=best[0], hidden_act=best[1])
-    self.rebuild = weights.reconfigured(self.config)
+    config = dataclasses.replace(self.base, num_attention_heads=best[0], hidden_act=best[1])
+    if config != likeliest:
+      self.config, self.rebuild = config, weights.reconfigured(config)
 
   def observe(self, batch) -> None:
     if self.config is None:
@@ -211,8 +257,7 @@ class FullCheck:
         self.known_config.num_attention_heads, self.known_config.hidden_act)
     how = (f"{heads} heads, {act} ({variant}): "
            + ("the model's config, confirmed by the numbers" if matches_known else
-              f"closest of {len(self.errors)} candidate(s) tried on the "
-              f"{self.search_examples} longest examples of the first batch")
+              f"closest of {len(self.errors)} candidate(s) tried on {self.search_rows}")
            + f" (max |diff| {self.errors[ranked[0]]:.2g}{runner_up})")
     best = self.errors[(heads, act)]
     determined = not any(h == heads and a != act and _fits(e, best)

@@ -85,15 +85,25 @@ class BatchingTest(tf.test.TestCase):
   def test_full_runs_the_module_once_per_batch(self):
     counting = CountingSource(self.source)
     result = full.reproduce_full(counting, self.examples, 64, batch_size=8)
-    batches = len(list(compare.batches(self.source.tokenizer(), self.examples, 64, 8)))
-    # One forward pass per batch for both checks, plus one on the heads/gelu search's few
-    # examples (full.SEARCH_EXAMPLES x full.SEARCH_LENGTH).
-    self.assertLen(counting.calls, batches + 1)
-    self.assertEqual(counting.calls[1][0], full.SEARCH_EXAMPLES)  # after the first batch
-    self.assertLessEqual(counting.calls[1][1], full.SEARCH_LENGTH)
+    batches = list(compare.batches(self.source.tokenizer(), self.examples, 64, 8))
+    # One forward pass per batch for both checks; the heads/gelu search reads the first batch's
+    # outputs for its examples, which are shorter than full.SEARCH_LENGTH.
+    self.assertEqual(counting.calls, [b.packed.input_ids.shape for b in batches])
+    self.assertIn(f"of at most {full.SEARCH_LENGTH} tokens in the first batch", result.how_config)
     self.assertTrue(result.reproduced)
     self.assertTrue(result.check.reproduced)
 
+  def test_search_on_examples_longer_than_its_length_runs_them_cut(self):
+    counting = CountingSource(self.source)
+    # No example is as short as 2 tokens ([CLS] and [SEP] around one word make 3): the search
+    # cuts the longest to 2 and runs the module on them once, after the first batch.
+    check = full.FullCheck(counting, search_length=2)
+    result = compare.check(counting, self.examples, 64, batch_size=8, also=[check])
+    batches = len(list(compare.batches(self.source.tokenizer(), self.examples, 64, 8)))
+    self.assertLen(counting.calls, batches + 1)
+    self.assertEqual(counting.calls[1], (full.SEARCH_EXAMPLES, 2))
+    self.assertTrue(result.reproduced)
+    self.assertIn("cut to 2 tokens", check.result().how_config)
 
 if __name__ == "__main__":
   tf.test.main()

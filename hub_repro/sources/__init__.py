@@ -44,6 +44,7 @@ class Source(abc.ABC):
   format: str = ""  # the JSON `format`: "tf1-hub", "keras-hub", ...
   framework: str = ""  # who computes the outputs, for the report
   naming: str = ""  # whose variable names the format uses
+  exposes_layers: bool = True  # whether run(layers=True) gives encoder_outputs
 
   def __init__(self, handle: str, path: str):
     self.handle = handle
@@ -84,6 +85,13 @@ class Source(abc.ABC):
       self._params = {k: np.asarray(v, np.float32)
                       for k, v in self.to_params(self.variable_values()).items()}
     return self._params
+
+  def tf_params(self) -> dict | None:
+    """The weights as the framework's own TensorFlow variables under modeling.py's names and
+    shapes, for the --full rebuild to compute with directly (no copy of 440 MB at BERT-base);
+    None where they are not (torch, keras-hub's and Model Garden's [H, N, H/N] kernels): the
+    rebuild then makes variables from params()."""
+    return None
 
   def named_pooler(self) -> list | None:
     """The pooler's weights as pooler.PoolerWeights, where the format's names are not among

@@ -3,8 +3,8 @@ by hub_repro's modeling.py rebuild: the reference implementation of that format,
 own modeling.py needs TensorFlow 1.
 
 `ModelingSource.from_params` runs the same rebuild on any weights; `--full` compares a model with
-it. The forward pass is one `tf.function` per input shape (length bucketing keeps the shapes few),
-its weights held in variables. Not XLA: `python -m benchmarks.xla_rebuild` measured it at
+it. The forward pass is one `tf.function` for every input shape, its weights held in variables
+(the model's own where Source.tf_params gives them). Not XLA: `python -m benchmarks.xla_rebuild` measured it at
 0.77x the plain graph's speed on this 2-core CPU, with other rounding (1.2e-5).
 """
 
@@ -29,29 +29,31 @@ class ModelingSource(Source):
   framework = "hub_repro.modeling (google-research/bert modeling.py rebuilt for TF2)"
   naming = "modeling.py"
 
-  def __init__(self, handle: str, path: str | None, params: dict, config: BertConfig,
-               vocab_file: str | None = None, do_lower_case: bool = True):
+  def __init__(self, handle: str, path: str | None, params: dict | None, config: BertConfig,
+               vocab_file: str | None = None, do_lower_case: bool = True, variables=None):
     super().__init__(handle, path)
-    self._params = {k: np.asarray(v, np.float32) for k, v in params.items()}
+    self._params = (None if params is None else
+                    {k: np.asarray(v, np.float32) for k, v in params.items()})
     self._config = config
     self.vocab_file = vocab_file
     self.do_lower_case = do_lower_case
-    self._tensors = None
+    self._tensors = variables
     self._forward = {}
 
   @classmethod
   def from_params(cls, params: dict, config: BertConfig, handle: str = "modeling.py rebuild",
-                  vocab_file=None, do_lower_case=True):
-    """The modeling.py rebuild on these weights (what --full compares a model with)."""
-    source = cls(handle, None, params, config, vocab_file, do_lower_case)
+                  vocab_file=None, do_lower_case=True, variables=None):
+    """The modeling.py rebuild on these weights (what --full compares a model with): numpy
+    `params`, or a model's own tf.Variables (`variables`, Source.tf_params), used as they are."""
+    source = cls(handle, None, params, config, vocab_file, do_lower_case, variables)
     source.format = "modeling.py rebuild"
     return source
 
   def reconfigured(self, config: BertConfig) -> "ModelingSource":
     """The same weights (the same variables, not a copy) computed with another config."""
-    other = ModelingSource(self.handle, self.path, self._params, config, self.vocab_file,
-                           self.do_lower_case)
-    other.format, other._tensors = self.format, self.tensors()  # noqa: SLF001
+    other = ModelingSource(self.handle, self.path, None, config, self.vocab_file,
+                           self.do_lower_case, self.tensors())
+    other._params, other.format = self._params, self.format  # noqa: SLF001
     return other
 
   def tensors(self) -> dict:
@@ -66,17 +68,19 @@ class ModelingSource(Source):
     return self._tensors
 
   def forward(self, layers: bool = False):
-    """The compiled forward pass: inputs -> (pooled, sequence[, every layer]). Without `layers`
-    the layers' outputs are not returned, so they are freed inside the graph (at 512 tokens a
-    batch of 32 holds 600 MB of them at BERT-base size)."""
+    """The compiled forward pass: inputs -> (pooled, sequence[, every layer]), traced once for
+    every batch size and length (the ops take any shape; a trace per bucketed shape would cost
+    ~0.7 s each at BERT-base). Without `layers` the layers' outputs are not returned, so they are
+    freed inside the graph (at 512 tokens a batch of 32 holds 600 MB of them at BERT-base)."""
     if layers not in self._forward:
       import tensorflow as tf  # noqa: PLC0415
 
       from hub_repro import modeling  # noqa: PLC0415
 
       tensors, config = self.tensors(), self._config
+      ids = tf.TensorSpec([None, None], tf.int32)
 
-      @tf.function(reduce_retracing=True, autograph=False)  # plain Python loops: no conversion
+      @tf.function(input_signature=[ids, ids, ids], autograph=False)  # plain Python loops
       def forward(input_ids, input_mask, segment_ids):
         out = modeling.bert_model(tensors, config, input_ids, input_mask, segment_ids)
         if layers:
@@ -85,6 +89,12 @@ class ModelingSource(Source):
 
       self._forward[layers] = forward
     return self._forward[layers]
+
+  def warm_up(self, layers: bool = False) -> None:
+    """Traces the forward pass and runs it once on one token, so that the runtime's first-call
+    setup (graph optimisation, ~0.3 s at BERT-base) is done before the first real batch."""
+    one = np.ones([1, 1], np.int32)
+    self.run(one, one, np.zeros_like(one), layers=layers)
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
     import tensorflow as tf  # noqa: PLC0415
@@ -98,7 +108,12 @@ class ModelingSource(Source):
     return result
 
   def read_variables(self):
+    if self._params is None:
+      self._params = {k: v.numpy() for k, v in self._tensors.items()}
     return self._params
+
+  def tf_params(self):
+    return self.tensors()
 
   def to_params(self, variables):
     return variables

@@ -3,6 +3,7 @@ vocab among its assets, and running a signature or `__call__` to numpy."""
 
 from __future__ import annotations
 
+import collections.abc
 import os
 
 import numpy as np
@@ -46,6 +47,41 @@ def to_numpy(outputs: dict, layers: bool) -> dict:
   return result
 
 
-def variable_values(variables) -> dict[str, np.ndarray]:
-  """tf.Variables by name without the ':0' suffix, as numpy."""
-  return {v.name.split(":")[0]: v.numpy() for v in variables}
+class VariableValues(collections.abc.Mapping):
+  """tf.Variables by name without the ':0' suffix, each read to numpy when first looked up:
+  finding the pooler by name reads 2 of BERT-base's 199 variables, not all 440 MB."""
+
+  def __init__(self, variables):
+    self.variables = {v.name.split(":")[0]: v for v in variables}
+    self._read: dict[str, np.ndarray] = {}
+
+  def __getitem__(self, name: str) -> np.ndarray:
+    if name not in self._read:
+      self._read[name] = self.variables[name].numpy()
+    return self._read[name]
+
+  def __iter__(self):
+    return iter(self.variables)
+
+  def __len__(self) -> int:
+    return len(self.variables)
+
+
+def variable_values(variables) -> VariableValues:
+  return VariableValues(variables)
+
+
+def modeling_variables(variables: dict) -> dict | None:
+  """A module's own float32 tf.Variables under modeling.py's names ('bert/...'), for the
+  rebuild to compute with as they are (no copy); None if it names them otherwise (Model Garden
+  keeps attention kernels as [H, N, H/N]: those go through params())."""
+  import tensorflow as tf  # noqa: PLC0415
+
+  from hub_repro import naming  # noqa: PLC0415
+
+  if naming.is_model_garden(variables):
+    return None
+  params = {k: v for k, v in variables.items() if k.startswith("bert/")}
+  if not params or any(v.dtype != tf.float32 for v in params.values()):
+    return None
+  return params

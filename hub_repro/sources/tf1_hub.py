@@ -20,6 +20,7 @@ def recognizes(path: str) -> bool:
 class Tf1HubSource(Source):
   format = "tf1-hub"
   framework = "TensorFlow (hub.load, signature 'tokens')"
+  exposes_layers = False  # its signature returns pooled_output and sequence_output only
 
   def __init__(self, handle: str, path: str):
     super().__init__(handle, path)
@@ -30,6 +31,7 @@ class Tf1HubSource(Source):
                         "google/bert_uncased_L-12_H-768_A-12/1")
     self.obj = obj
     self._signature = obj.signatures[SIGNATURE]
+    self._variables = saved_model.variable_values(self._signature.variables)
     # int32 in Google's modules; other exporters use int64: feed what the signature asks for.
     specs = self._signature.structured_input_signature[1]
     missing = [name for name in INPUTS if name not in specs]
@@ -46,7 +48,7 @@ class Tf1HubSource(Source):
 
   @property
   def naming(self) -> str:
-    return naming.naming_of(self.variable_values())
+    return naming.naming_of(self._variables)
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
     import tensorflow as tf  # noqa: PLC0415
@@ -57,7 +59,10 @@ class Tf1HubSource(Source):
     return saved_model.to_numpy(outputs, layers=False)  # TF1 modules expose no layers
 
   def read_variables(self):
-    return saved_model.variable_values(self._signature.variables)
+    return self._variables
+
+  def tf_params(self):
+    return saved_model.modeling_variables(self._variables.variables)
 
   def to_params(self, variables):
     return naming.to_bert_params(variables)[0]
@@ -67,7 +72,7 @@ class Tf1HubSource(Source):
     return SHAPE_FIELDS
 
   def config(self):
-    return config_from_params(self.params())
+    return config_from_params(self.tf_params() or self.params())  # shapes only: nothing is read
 
 
 def load(handle: str, path: str) -> Source:

@@ -85,7 +85,7 @@ class Tf2SavedModelSource(Source):
 
   @property
   def naming(self) -> str:
-    return naming.naming_of(self.variable_values())
+    return naming.naming_of(self.variable_values().variables)
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
     import tensorflow as tf  # noqa: PLC0415
@@ -110,18 +110,26 @@ class Tf2SavedModelSource(Source):
       variables = {id(v): v for f in functions for v in f.variables}.values()
     return saved_model.variable_values(variables)
 
+  def tf_params(self):
+    return saved_model.modeling_variables(self.variable_values().variables)
+
   def to_params(self, variables):
     return naming.to_bert_params(variables)[0]
 
+  def _stored_heads(self) -> int | None:
+    """Model Garden keeps the heads as an axis of its [H, N, H/N] query kernels (read from the
+    shape, not the values); modeling.py's [H, H] kernels do not tell."""
+    kernel = self.variable_values().variables.get(
+        "transformer/layer_0/self_attention/query/kernel")
+    return int(kernel.shape[1]) if kernel is not None and len(kernel.shape) == 3 else None
+
   @property
   def config_stored(self):
-    # Model Garden keeps the heads as an axis of its attention kernels; neither stores gelu.
-    heads = naming.to_bert_params(self.variable_values())[2]
-    return SHAPE_FIELDS | ({"num_attention_heads"} if heads else set())
+    # Neither naming stores gelu.
+    return SHAPE_FIELDS | ({"num_attention_heads"} if self._stored_heads() else set())
 
   def config(self):
-    return config_from_params(self.params(), naming.to_bert_params(self.variable_values())[2])
-
+    return config_from_params(self.tf_params() or self.params(), self._stored_heads())
 
 def load(handle: str, path: str) -> Source:
   return Tf2SavedModelSource(handle, path)
