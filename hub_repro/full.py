@@ -2,11 +2,17 @@
 variables with the modeling.py rebuild, run it on the same inputs, and compare every output the
 module returns: sequence_output, each layer where the module exposes encoder_outputs, pooled_output.
 
-A TF1 module does not store its number of heads or its gelu variant. Both are found by the numbers:
-every candidate (the config's, the usual ones, then every other divisor of H) is run on a few
-examples of the first batch, and the one closest to sequence_output is kept and confirmed on every
-batch. The report says which, and with what margin over the runner-up. Formats that store their
-config (keras-hub, Hugging Face, Google checkpoints, Model Garden's heads) are not searched.
+A TF1 module does not store its number of heads or its gelu variant. Both are found by the numbers
+on a few examples of the first batch: the likeliest (H/64 heads, modeling.py's gelu) first, which
+for a usual BERT fits within float32 rounding and is kept; otherwise every candidate in turn (the
+usual head counts, then every other divisor of H, each with both gelu forms). The chosen config is
+confirmed on every batch, and the report says which, with its margin over the runner-up. Formats
+that store their config (keras-hub, Hugging Face, Google checkpoints, Model Garden's heads) are not
+searched.
+
+The rebuild computes with the module's own variables where it can (no copy of the weights), is
+compiled once for every batch shape, and is made and traced in the background while the module
+runs the first batch.
 
 sequence_output is compared on real tokens (input_mask == 1). Padding positions are computed too,
 but nothing uses them, and there LayerNorm divides by a small variance: float32 rounding reaches
@@ -34,9 +40,10 @@ from hub_repro.sources.google_checkpoint import ModelingSource
 FULL_TOLERANCE = 1e-4
 GELU_VARIANTS = ("gelu", "gelu_exact")
 GELU_NAMES = {"gelu": "gelu tanh approximation", "gelu_exact": "gelu erf form"}
-# The heads/gelu search runs on this many examples cut to this many tokens: enough positions that
-# a wrong head split or gelu form shows (0.1 to 5 on trained models, >1e-4 on the tiny fixtures),
-# few enough that each candidate costs ~1/30 of a forward pass of a batch of 32 x 128.
+# The heads/gelu search runs on this many examples of at most this many tokens (or the longest cut
+# to it, if the first batch has none that short): enough positions that a wrong head split or
+# gelu form shows (0.1 to 5 on trained models, >1e-4 on the tiny fixtures), few enough that each
+# candidate costs ~1/30 of a forward pass of a batch of 32 x 128.
 SEARCH_EXAMPLES = 2
 SEARCH_LENGTH = 64
 # A rival candidate "fits" as well as the best when its error on the search examples is within
@@ -150,8 +157,8 @@ class FullCheck:
     self.search_rows = ""  # which examples the search ran on, for the report
     self.seq, self.seq_all, self.pooled, self.layers = 0.0, 0.0, 0.0, []
     # The rebuild for the likeliest config is made and compiled in the background while the
-    # source runs the first batch (its variables, its trace and the runtime's first-call setup:
-    # ~0.7 s at BERT-base, mostly one Python thread while the forward pass runs in TensorFlow's).
+    # source runs the first batch: its trace and the runtime's first-call setup take ~0.7 s at
+    # BERT-base, mostly in one Python thread, and slow that batch's forward pass by ~0.3 s.
     self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-rebuild")
     self._prepared = self._pool.submit(self._prepare, getattr(source, "exposes_layers", True))
 
@@ -169,11 +176,10 @@ class FullCheck:
 
   def _search_inputs(self, batch):
     """The examples the search runs on, the source's sequence_output for them, and their rows in
-    the batch (None if they were cut and run apart): the
-    `search_examples` longest examples of at most `search_length` tokens in the first batch, cut
-    to their longest (rounded up to 16), whose outputs the batch already holds (padding does not
-    change real tokens' outputs); if every example is longer, the longest cut to `search_length`,
-    run through the source once more."""
+    the batch. These are the `search_examples` longest examples of at most `search_length` tokens
+    in the first batch, cut to their longest (rounded up to 16), whose outputs the batch already
+    holds (padding does not change real tokens' outputs). If every example is longer, the longest
+    are cut to `search_length` and run through the source once more (rows: None)."""
     lengths = batch.packed.input_mask.sum(axis=1)
     short = np.flatnonzero(lengths <= self.search_length)
     if short.size:
