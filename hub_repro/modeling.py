@@ -168,34 +168,38 @@ def attention_layer(x_2d, attention_mask, params: Mapping, scope: str, config: B
   return tf.reshape(context, [batch_size * seq_length, n * d])  # [B*F, H]
 
 
+def transformer_layer(layer_input, attention_mask, params: Mapping, scope: str, config: BertConfig,
+                      batch_size, seq_length, training: bool):
+  """One encoder layer (the body of modeling.py's loop) on [B*S, H]; returns [B*S, H]."""
+  attention_output = attention_layer(layer_input, attention_mask, params,
+                                     f"{scope}/attention/self", config, batch_size,
+                                     seq_length, training)
+  attention_output = dense(attention_output, params, f"{scope}/attention/output/dense")
+  attention_output = dropout(attention_output, config.hidden_dropout_prob, training)
+  attention_output = layer_norm(attention_output + layer_input, params,
+                                f"{scope}/attention/output/LayerNorm")
+  intermediate_output = dense(attention_output, params, f"{scope}/intermediate/dense",
+                              get_activation(config.hidden_act))
+  layer_output = dense(intermediate_output, params, f"{scope}/output/dense")
+  layer_output = dropout(layer_output, config.hidden_dropout_prob, training)
+  return layer_norm(layer_output + attention_output, params, f"{scope}/output/LayerNorm")
+
+
 def transformer_model(input_tensor, attention_mask, params: Mapping, config: BertConfig,
-                      training: bool) -> list:
-  """The encoder stack; returns every layer's output, each [B, S, H]."""
+                      training: bool, layer_fn=transformer_layer) -> list:
+  """The encoder stack; returns every layer's output, each [B, S, H]. `layer_fn` computes one
+  layer, with transformer_layer's arguments (a compiled rebuild passes one traced function)."""
   shape = tf.shape(input_tensor)
   batch_size, seq_length, width = shape[0], shape[1], config.hidden_size
   if input_tensor.shape[-1] is not None and input_tensor.shape[-1] != width:
     raise ValueError(f"The width of the input tensor ({input_tensor.shape[-1]}) != "
                      f"hidden size ({width})")
-  act = get_activation(config.hidden_act)
   prev_output = tf.reshape(input_tensor, [-1, width])  # [B*S, H]
   all_layer_outputs = []
   for n in range(config.num_hidden_layers):
-    layer = f"bert/encoder/layer_{n}"
-    layer_input = prev_output
-    attention_output = attention_layer(layer_input, attention_mask, params,
-                                       f"{layer}/attention/self", config, batch_size,
-                                       seq_length, training)
-    attention_output = dense(attention_output, params, f"{layer}/attention/output/dense")
-    attention_output = dropout(attention_output, config.hidden_dropout_prob, training)
-    attention_output = layer_norm(attention_output + layer_input, params,
-                                  f"{layer}/attention/output/LayerNorm")
-    intermediate_output = dense(attention_output, params, f"{layer}/intermediate/dense", act)
-    layer_output = dense(intermediate_output, params, f"{layer}/output/dense")
-    layer_output = dropout(layer_output, config.hidden_dropout_prob, training)
-    layer_output = layer_norm(layer_output + attention_output, params,
-                              f"{layer}/output/LayerNorm")
-    prev_output = layer_output
-    all_layer_outputs.append(tf.reshape(layer_output, [batch_size, seq_length, width]))
+    prev_output = layer_fn(prev_output, attention_mask, params, f"bert/encoder/layer_{n}", config,
+                           batch_size, seq_length, training)
+    all_layer_outputs.append(tf.reshape(prev_output, [batch_size, seq_length, width]))
   return all_layer_outputs
 
 
@@ -215,7 +219,7 @@ def pooler(sequence_output, kernel, bias):
 
 
 def bert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None,
-               token_type_ids=None, training: bool = False) -> dict:
+               token_type_ids=None, training: bool = False, layer_fn=transformer_layer) -> dict:
   """BertModel's forward pass.
 
   Args:
@@ -224,6 +228,7 @@ def bert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None,
     input_mask: int32 Tensor [batch_size, seq_length], 1 for real tokens (default all ones).
     token_type_ids: int32 Tensor [batch_size, seq_length] (default all zeros).
     training: apply dropout (the "train" graph of a TF1 Hub module).
+    layer_fn: computes one encoder layer (see transformer_model).
 
   Returns:
     {"sequence_output": [B, S, H], "pooled_output": [B, H], "encoder_outputs": list of [B, S, H]}
@@ -235,7 +240,8 @@ def bert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None,
   embedding_output = embedding_postprocessor(embedding_lookup(input_ids, params), token_type_ids,
                                              params, config, training)
   attention_mask = create_attention_mask_from_input_mask(input_mask, embedding_output.dtype)
-  all_layers = transformer_model(embedding_output, attention_mask, params, config, training)
+  all_layers = transformer_model(embedding_output, attention_mask, params, config, training,
+                                 layer_fn)
   sequence_output = all_layers[-1]
   return {
       "sequence_output": sequence_output,
