@@ -7,7 +7,7 @@ import os
 
 import tensorflow as tf
 
-from hub_repro import cli, embedded, full, module
+from hub_repro import cli, compare, embedded, full, module
 import testutil
 
 
@@ -58,6 +58,47 @@ class FullReproductionTest(tf.test.TestCase):
       record = json.load(f)
     self.assertLessEqual(record["sequence_vs_rebuilt"]["max_abs_diff"], 1e-4)
     self.assertTrue(record["full"]["reproduced"])
+
+
+class RebuildCostTest(tf.test.TestCase):
+  """What --full costs beyond the module's own forward pass (issue 14): no copy of the weights,
+  one trace for every batch shape, and only the weights a step needs are read."""
+
+  def test_the_rebuild_computes_with_the_modules_own_variables(self):
+    source = module.load(testutil.GOOGLE_MODULE)
+    check = full.FullCheck(source)
+    compare.check(source, testutil.SENTENCES, 16, also=[check])
+    own = source.tf_params()
+    rebuild = check.rebuild.tensors()
+    self.assertCountEqual(rebuild, own)
+    for name, variable in own.items():
+      self.assertIs(rebuild[name], variable, name)  # the same tf.Variable, not a copy
+    self.assertTrue(check.result().reproduced)
+
+  def test_model_garden_kernels_are_reshaped_into_variables_of_their_own(self):
+    # [H, N, H/N] attention kernels are not modeling.py's shapes: those go through params().
+    source = module.load(os.path.join(testutil.MODEL_GARDEN, "encoder"))
+    self.assertIsNone(source.tf_params())
+    result = full.reproduce_full(source, testutil.SENTENCES, 16)
+    self.assertTrue(result.reproduced)
+
+  def test_one_trace_for_every_batch_shape(self):
+    source = module.load(testutil.GOOGLE_MODULE)
+    check = full.FullCheck(source)
+    # Bucketing cuts each batch to its longest example: batches of 1 and of 3 examples, of
+    # different lengths, go through the same compiled function.
+    examples = ["a", "the first token is cls", " ".join(["what does pooled output do"] * 4)]
+    compare.check(source, examples, 32, batch_size=2, also=[check])
+    shapes = {b.packed.input_ids.shape for b in compare.batches(source.tokenizer(), examples, 32, 2)}
+    self.assertLen(shapes, 2)  # [2, 16] and [1, 32]
+    self.assertEqual(check.rebuild.forward(False).experimental_get_tracing_count(), 1)
+
+  def test_the_check_reads_only_the_pooler_weights(self):
+    source = module.load(testutil.GOOGLE_MODULE)
+    result = compare.check(source, testutil.SENTENCES, 16)
+    self.assertTrue(result.reproduced)
+    read = source.variable_values()._read  # noqa: SLF001 (what was read from the module)
+    self.assertCountEqual(read, ["bert/pooler/dense/kernel", "bert/pooler/dense/bias"])
 
 
 if __name__ == "__main__":
