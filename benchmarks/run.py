@@ -715,7 +715,8 @@ def measure_full_overhead(base, settings) -> dict:
   out.update({
       "full_overhead_ratio": times["--full"]["best_s"] / times["forward"]["best_s"],
       "full_overhead_ratio_median": times["--full"]["median_s"] / times["forward"]["median_s"],
-      "full_overhead_ratio_cpu_time": times["--full"]["cpu_best_s"] / times["forward"]["cpu_best_s"],
+      "full_overhead_ratio_cpu_time": (times["--full"]["cpu_best_s"]
+                                       / times["forward"]["cpu_best_s"]),
       "full": times["--full"], "forward": times["forward"],
       "reproduced": {"check": results["check"].reproduced, "full": results["full"].reproduced},
       "how_config": results["full"].how_config})

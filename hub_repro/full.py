@@ -256,7 +256,8 @@ class FullCheck:
 
   def observe(self, batch) -> None:
     packed, out = batch.packed, batch.outputs
-    ids, layers = (packed.input_ids, packed.input_mask, packed.segment_ids), "encoder_outputs" in out
+    ids = (packed.input_ids, packed.input_mask, packed.segment_ids)
+    layers = "encoder_outputs" in out
     if self.config is None:  # the first batch: its rebuild under the likeliest config is the
       self.rebuild = self._prepared.result()[1]  # search's first candidate
       rebuilt = self.rebuild.run(*ids, layers=layers)

@@ -89,7 +89,8 @@ class RebuildCostTest(tf.test.TestCase):
     # different lengths, go through the same compiled function.
     examples = ["a", "the first token is cls", " ".join(["what does pooled output do"] * 4)]
     compare.check(source, examples, 32, batch_size=2, also=[check])
-    shapes = {b.packed.input_ids.shape for b in compare.batches(source.tokenizer(), examples, 32, 2)}
+    batches = compare.batches(source.tokenizer(), examples, 32, batch_size=2)
+    shapes = {batch.packed.input_ids.shape for batch in batches}
     self.assertLen(shapes, 2)  # [2, 16] and [1, 32]
     self.assertEqual(check.rebuild.forward(False).experimental_get_tracing_count(), 1)
 
