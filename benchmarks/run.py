@@ -11,8 +11,9 @@ RSS runs and the end-to-end runs happen in subprocesses (benchmarks.child, pytho
 
 The BERT-base sections (issue 14) run a module of google/bert_uncased_L-12_H-768_A-12's exact shape
 with random weights (benchmarks.bert_base, built once into $HUB_REPRO_CACHE/bench). One forward
-pass of 32 x 128 takes ~4.5 s on 2 cores, so --quick runs them on few batches and caps what can run
-away (`--full` today searches up to 36 head counts): a capped figure is a lower bound, marked ">=".
+pass of 32 x 128 takes ~3.9 s on 2 cores, so --quick runs them on few batches and caps what can run
+away (a `--full` search that no usual head count ends would try all 36 divisors of 768): a capped
+figure is a lower bound, marked ">=".
 """
 
 from __future__ import annotations
