@@ -258,14 +258,14 @@ class FullCheck:
     packed, out = batch.packed, batch.outputs
     ids = (packed.input_ids, packed.input_mask, packed.segment_ids)
     layers = "encoder_outputs" in out
-    if self.config is None:  # the first batch: its rebuild under the likeliest config is the
-      self.rebuild = self._prepared.result()[1]  # search's first candidate
-      rebuilt = self.rebuild.run(*ids, layers=layers)
-      likeliest = self.rebuild
+    rebuilt = None
+    if self.config is None:  # the first batch, rebuilt under the likeliest config: the search's
+      likeliest = self._prepared.result()[1]  # first candidate
+      rebuilt = likeliest.run(*ids, layers=layers)
       self.decide_config(batch, rebuilt)
       if self.rebuild is not likeliest:  # another config won: this batch again, with it
-        rebuilt = self.rebuild.run(*ids, layers=layers)
-    else:
+        rebuilt = None
+    if rebuilt is None:
       rebuilt = self.rebuild.run(*ids, layers=layers)
     real = packed.input_mask.astype(bool)
     positions = _position_max_abs(rebuilt["sequence_output"], out["sequence_output"])
