@@ -4,8 +4,8 @@ own modeling.py needs TensorFlow 1.
 
 `ModelingSource.from_params` runs the same rebuild on any weights; `--full` compares a model with
 it. The forward pass is one `tf.function` for every input shape, its weights held in variables
-(the model's own where Source.tf_params gives them). Not XLA: `python -m benchmarks.xla_rebuild` measured it at
-0.77x the plain graph's speed on this 2-core CPU, with other rounding (1.2e-5).
+(the model's own where Source.tf_params gives them). Not XLA: `python -m benchmarks.xla_rebuild`
+measured it at 0.77x the plain graph's speed on this 2-core CPU, with other rounding (1.2e-5).
 """
 
 from __future__ import annotations

@@ -67,10 +67,6 @@ class VariableValues(collections.abc.Mapping):
     return len(self.variables)
 
 
-def variable_values(variables) -> VariableValues:
-  return VariableValues(variables)
-
-
 def modeling_variables(variables: dict) -> dict | None:
   """A module's own float32 tf.Variables under modeling.py's names ('bert/...'), for the
   rebuild to compute with as they are (no copy); None if it names them otherwise (Model Garden

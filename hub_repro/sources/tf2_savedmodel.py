@@ -108,7 +108,7 @@ class Tf2SavedModelSource(Source):
     if variables is None:  # a plain tf.Module saves no `variables` list: take what the call reads
       functions = getattr(self._function, "concrete_functions", None) or [self._function]
       variables = {id(v): v for f in functions for v in f.variables}.values()
-    return saved_model.variable_values(variables)
+    return saved_model.VariableValues(variables)
 
   def tf_params(self):
     return saved_model.modeling_variables(self.variable_values().variables)
