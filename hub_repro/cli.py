@@ -54,6 +54,7 @@ COMMANDS = {
                     models=2),
 }
 DEFAULT_COMMAND = "check"
+PROG = "hub_repro"
 
 # Exceptions -> exit codes: the first match wins, anything else is EXIT_INTERNAL. A class is named
 # by its module, and looked up only if that module is imported (an exception of a module never
@@ -190,8 +191,9 @@ def input_arguments(models: int = 0) -> argparse.ArgumentParser:
                      "a sentence pair)")
   group.add_argument("--preprocessor", help="a TF-Hub preprocessing model for a TF2 encoder "
                      "(default: tokenize with the module's own vocab_file)")
-  group.add_argument("--max-seq-length", type=int, default=128,
-                     help="sequence length to pack to (default 128)")
+  group.add_argument("--max-seq-length", type=int,
+                     help="sequence length to pack to (default 128, or the model's position "
+                     "count if smaller)")
   group.add_argument("--batch-size", type=int, default=32, help="examples per batch (default 32)")
   return parser
 
@@ -228,7 +230,7 @@ def read_text_file(path: str) -> list:
 def read_examples(args, default=DEFAULT_SENTENCES) -> list | None:
   """The examples the input arguments name (`default` if none), after checking --max-seq-length
   and --batch-size."""
-  if args.max_seq_length < 3:
+  if args.max_seq_length is not None and args.max_seq_length < 3:
     raise UsageError(f"--max-seq-length {args.max_seq_length} is below 3, the minimum for "
                      "[CLS] token [SEP]")
   if args.batch_size < 1:
@@ -273,12 +275,9 @@ def run(args) -> int:
   from hub_repro import compare, module, report, tokenization  # noqa: PLC0415
 
   examples = read_examples(args)
+  check_output_paths(json=args.json, plot=args.plot)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
   loaded = module.load(args.handle, log=log)
-  limit = compare.position_limit(loaded)
-  if limit is not None and args.max_seq_length > limit:
-    raise UsageError(f"--max-seq-length {args.max_seq_length} is above the module's "
-                     f"{limit} position embeddings; use at most {limit}")
   preprocessor = None
   if args.preprocessor:
     preprocessor = tokenization.HubPreprocessor(module.load_preprocessor(args.preprocessor),
@@ -313,6 +312,26 @@ def run(args) -> int:
   return EXIT_REPRODUCED if reproduced else EXIT_NOT_REPRODUCED
 
 
+def check_output_paths(**options: str | None) -> None:
+  """Fails at once (UsageError, exit 2), before any model loads, where an output path (--json,
+  --plot, ...) cannot be written: a path that is a folder, or one under a regular file. A missing
+  parent folder is fine: the atomic write creates it (files.atomic_file), once the results exist."""
+  for option, path in options.items():
+    if path is None:
+      continue
+    flag = "--" + option.replace("_", "-")
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+      raise UsageError(f"{flag} {path} is a folder; expected a file name")
+    folder = os.path.dirname(path)
+    while not os.path.exists(folder):
+      folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+      raise UsageError(f"{flag} {path} cannot be written: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+      raise UsageError(f"{flag} {path} cannot be written: no permission to write in {folder}")
+
+
 def print_written(paths) -> None:
   """One 'wrote PATH' line on stdout per file a command wrote (--json, --plot)."""
   for path in paths:
@@ -337,47 +356,65 @@ def _fill(text: str) -> str:
   return text if "\n" in text.strip("\n") else textwrap.fill(text, 88)
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-  """The whole command line. Only `command`'s module is imported, to add its arguments; the other
-  subcommands show their name and help, so building the parser imports no TensorFlow."""
+def build_parser() -> argparse.ArgumentParser:
+  """The top-level parser: --help (the commands and exit codes) and --version. Each command parses
+  its own arguments (command_parser), so building this imports no command module."""
   formatter = argparse.RawDescriptionHelpFormatter
   parser = argparse.ArgumentParser(
-      prog="hub_repro", formatter_class=formatter,
+      prog=PROG, formatter_class=formatter,
       description=_fill("Show, by measurement, that BERT's pooled_output is tanh(dense("
                         "sequence_output[:, 0])) with the module's own pooler weights, and not "
                         "the [CLS] hidden state.") +
       "\n\n" + _fill(f"Without a command name the command is '{DEFAULT_COMMAND}': 'hub_repro "
-                     "\"a sentence\"' and 'hub_repro --handle H' run it."),
+                     "\"a sentence\"' and 'hub_repro --handle H' run it. 'hub_repro COMMAND "
+                     "--help' gives each command's options."),
       epilog=EXIT_CODE_TABLE)
   parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+  subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+  for name, spec in COMMANDS.items():
+    subparsers.add_parser(name, help=spec.help)
+  return parser
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+  """The parser of one command, `hub_repro NAME`: its module's arguments, the shared input
+  arguments if it reads text, --debug. Its usage is what a usage error prints."""
+  spec = COMMANDS[name]
   common = argparse.ArgumentParser(add_help=False)
   common.add_argument("--debug", action="store_true",
                       help="on an error, also print the traceback (the exit code is the same)")
-  subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-  for name, spec in COMMANDS.items():
-    parents = [input_arguments(spec.models), common] if spec.inputs else [common]
-    sub = subparsers.add_parser(name, help=spec.help, description=spec.help, parents=parents,
-                                formatter_class=formatter, epilog=EXIT_CODE_TABLE)
-    if name == command:
-      module = importlib.import_module(spec.module)
-      add = getattr(module, "add_arguments", None) or module.build_parser
-      add(sub)
-      sub.description = _fill(sub.description)
-      sub.set_defaults(run=module.run)
+  parents = [input_arguments(spec.models), common] if spec.inputs else [common]
+  parser = argparse.ArgumentParser(prog=f"{PROG} {name}", description=spec.help, parents=parents,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter,
+                                   epilog=EXIT_CODE_TABLE)
+  module = importlib.import_module(spec.module)
+  add = getattr(module, "add_arguments", None) or module.build_parser
+  add(parser)
+  parser.description = _fill(parser.description)
+  parser.set_defaults(run=module.run, command=name)
   return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+  """`argv` parsed by its command's parser (DEFAULT_COMMAND when it names none). Options and
+  positional arguments mix in any order (argparse's intermixed parsing): `diff A B --json out.json
+  "a sentence"` is `diff --json out.json A B "a sentence"`. SystemExit on --help, --version or a
+  usage error (which argparse has printed with the command's usage)."""
+  if argv and argv[0] in ("-h", "--help", "--version"):
+    build_parser().parse_args(argv[:1])
+  name = argv[0] if argv and argv[0] in COMMANDS else DEFAULT_COMMAND
+  rest = argv[1:] if argv and argv[0] in COMMANDS else argv
+  return command_parser(name).parse_intermixed_args(rest)
 
 
 def main(argv: list[str] | None = None) -> int:
   """Runs one command and returns its exit code (see EXIT_CODE_TABLE)."""
   argv = sys.argv[1:] if argv is None else list(argv)
-  if not argv or argv[0] not in (*COMMANDS, "-h", "--help", "--version"):
-    argv.insert(0, DEFAULT_COMMAND)
-  parser = build_parser(argv[0] if argv[0] in COMMANDS else None)
   try:
-    args = parser.parse_args(argv)
+    args = parse_args(argv)
   except SystemExit as e:  # --help, --version (0) or a usage error argparse has printed (2)
     return e.code if isinstance(e.code, int) else EXIT_BAD_INPUT if e.code else 0
-  prog = parser.prog if args.command == DEFAULT_COMMAND else f"{parser.prog} {args.command}"
+  prog = PROG if args.command == DEFAULT_COMMAND else f"{PROG} {args.command}"
   with sigterm_raises():
     try:
       quiet_tensorflow()

@@ -30,6 +30,9 @@ PROGRESS_MIN_BATCHES = 4
 # tokenizing 8 batches at once makes that <1% (benchmarks: overhead_ratio). Packing is per example,
 # so the ids are the same.
 ENCODE_BATCHES = 8
+# Without --max-seq-length, examples are packed to this many tokens (the TF-Hub preprocessors'
+# seq_length), or to the model's position count where that is smaller.
+DEFAULT_MAX_SEQ_LENGTH = 128
 # With length bucketing, a batch is padded to its longest example rounded up to this: few distinct
 # shapes (each compiled function is traced once per shape) and matmul-friendly widths.
 BUCKET_MULTIPLE = 16
@@ -68,6 +71,7 @@ class Result:
   pooled_vs_rebuilt: Stats
   tolerance: float
   framework: str = ""
+  max_seq_length_from: str = "as given"  # or "the default", "the model's position embeddings"
   # The first batch's outputs, for plots: pooled_output [B, H] and sequence_output[:, :1] [B, 1, H]
   # (all the pooler reads). Later batches are not kept, so memory does not grow with the input.
   sample_pooled_output: np.ndarray | None = dataclasses.field(default=None, repr=False)
@@ -84,6 +88,7 @@ class Result:
         "framework": self.framework,
         "hidden_size": self.hidden_size,
         "max_seq_length": self.max_seq_length,
+        "max_seq_length_from": self.max_seq_length_from,
         "num_examples": self.num_examples,
         "num_truncated": self.num_truncated,
         "pooler": {"kernel": self.pooler.kernel_name, "bias": self.pooler.bias_name,
@@ -113,6 +118,19 @@ def position_limit(source: Source) -> int | None:
       if "position_emb" in name and len(value.shape) == 2:
         return int(value.shape[0])
   return None
+
+
+def sequence_length(requested: int | None, limit: int | None) -> tuple[int, str]:
+  """The length to pack to, and why: `requested` as given, or DEFAULT_MAX_SEQ_LENGTH, or the model's
+  position count `limit` where that is smaller. ValueError if `requested` exceeds `limit`."""
+  if requested is not None:
+    if limit is not None and requested > limit:
+      raise ValueError(f"--max-seq-length {requested} is above the model's {limit} position "
+                       f"embeddings; use at most {limit}")
+    return requested, "as given"
+  if limit is not None and limit < DEFAULT_MAX_SEQ_LENGTH:
+    return limit, "the model's position embeddings"
+  return DEFAULT_MAX_SEQ_LENGTH, "the default"
 
 
 def round_up(length: int, multiple: int = BUCKET_MULTIPLE) -> int:
@@ -156,20 +174,22 @@ def batches(tokenizer, examples: list, max_seq_length: int, batch_size: int,
         yield Batch(np.asarray(rows)[take] + start, packed.take(take, width))
 
 
-def check(source: Source, examples: list, max_seq_length: int = 128, batch_size: int = 32,
+def check(source: Source, examples: list, max_seq_length: int | None = None, batch_size: int = 32,
           tolerance: float = TOLERANCE, progress: bool | None = None, tokenizer=None,
           bucket: bool = True, also=()) -> Result:
   """Runs the reproduction on `examples` (strings or (first, second) pairs) and returns the numbers.
 
   One pass: each batch is tokenized once and run once; `also` are further checks (full.FullCheck)
   whose `observe(batch)` reads the same outputs. `tokenizer` (a tokenization.HubPreprocessor, say)
-  defaults to the source's own. Raises pooler.NoPoolerError if no dense layer of the model
+  defaults to the source's own. `max_seq_length` None: see sequence_length. Raises
+  pooler.NoPoolerError if no dense layer of the model
   explains pooled_output.
   """
   if not examples:
     raise ValueError("no examples to run")
   if batch_size < 1:
     raise ValueError(f"batch size must be at least 1, got {batch_size}")
+  max_seq_length, length_from = sequence_length(max_seq_length, position_limit(source))
   tokenizer = tokenizer or source.tokenizer()
   num_batches = _count_batches(examples, batch_size)
   if progress is None:
@@ -201,7 +221,7 @@ def check(source: Source, examples: list, max_seq_length: int = 128, batch_size:
       bar.update()
   return Result(
       handle=source.handle, format=source.format, path=source.path, hidden_size=hidden_size,
-      max_seq_length=max_seq_length, num_examples=n, num_truncated=num_truncated,
+      max_seq_length=max_seq_length, max_seq_length_from=length_from, num_examples=n, num_truncated=num_truncated,
       pooler=found, pooled_vs_cls=Stats(*(a.tolist() for a in cls)),
       pooled_vs_rebuilt=Stats(*(a.tolist() for a in by_rebuilt)), tolerance=tolerance,
       framework=source.framework,

@@ -160,7 +160,8 @@ def _peers(source, params: dict, config: BertConfig) -> list[_Peer]:
   return peers
 
 
-def crosscheck(handle: str | None = None, examples: list | None = None, max_seq_length: int = 128,
+def crosscheck(handle: str | None = None, examples: list | None = None,
+               max_seq_length: int | None = None,
                num_heads: int | None = None, hidden_act: str | None = None,
                config: BertConfig | None = None, batch_size: int = 32, tokenizer=None,
                log=print) -> list[dict]:
@@ -195,10 +196,8 @@ def crosscheck(handle: str | None = None, examples: list | None = None, max_seq_
     params = source.params()
   except ValueError as e:
     raise CrosscheckError(f"{where}: {e}") from None
-  positions = params["bert/embeddings/position_embeddings"].shape[0]
-  if max_seq_length > positions:
-    raise ValueError(f"--max-seq-length {max_seq_length} is above the model's {positions} "
-                     f"position embeddings; use at most {positions}")
+  max_seq_length, _ = compare.sequence_length(
+      max_seq_length, int(params["bert/embeddings/position_embeddings"].shape[0]))
   tokenizer = tokenizer or source.tokenizer()
   stream = compare.batches(tokenizer, examples, max_seq_length, batch_size)
   first = next(stream)
@@ -312,6 +311,7 @@ def run(args) -> int:
   from hub_repro import module, tokenization  # noqa: PLC0415
 
   examples = cli.read_examples(args, default=None)
+  cli.check_output_paths(json=args.json)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
   tokenizer = None
   if args.preprocessor:

@@ -143,18 +143,16 @@ def _masked_max(x, y, mask) -> float:
                       initial=0.0))
 
 
-def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int = 128,
+def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | None = None,
          batch_size: int = 32, log=print) -> dict:
   """Compares two models stage by stage; returns the JSON record (see the module docstring)."""
   from hub_repro import compare, crosscheck, module  # noqa: PLC0415
 
   a = Side("A", module.load(handle_a, log=log))
   b = Side("B", module.load(handle_b, log=log))
-  limit = min(x for x in (compare.position_limit(a.source), compare.position_limit(b.source),
-                          max_seq_length) if x is not None)
-  if max_seq_length > limit:
-    raise ValueError(f"--max-seq-length {max_seq_length} is above a model's {limit} position "
-                     f"embeddings; use at most {limit}")
+  limits = [x for x in (compare.position_limit(a.source), compare.position_limit(b.source))
+            if x is not None]
+  max_seq_length, length_from = compare.sequence_length(max_seq_length, min(limits, default=None))
   tolerance = crosscheck.FLOAT32_TOLERANCE
   tok_a = a.tokenizer = a.source.tokenizer()
   tok_b = b.tokenizer = b.source.tokenizer()
@@ -208,6 +206,7 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int = 128
       "b": {"handle": b.source.handle, "format": b.source.format,
             "framework": b.source.framework},
       "num_examples": len(examples), "max_seq_length": max_seq_length,
+      "max_seq_length_from": length_from,
       "tokenization": tokenization, "config": config, "weights": weights, "outputs": outputs}
   if not runnable:
     outputs["not_run"] = (f"A's ids reach {int(packed.input_ids.max())}, beyond B's "
@@ -303,7 +302,8 @@ def render(record: dict) -> str:
       f"{record['a']['framework']})",
       f"  B  {record['b']['handle']}  ({record['b']['format']}, computed by "
       f"{record['b']['framework']})",
-      f"  on {record['num_examples']} examples, max_seq_length {record['max_seq_length']}",
+      f"  on {record['num_examples']} examples, max_seq_length {record['max_seq_length']}: "
+      f"{record['max_seq_length_from']}",
       "",
       f"  1 tokenization  {'same ids' if t['same'] else 'DIFFERENT ids'}"
       f" (vocab {t['vocab_size'][0]} / {t['vocab_size'][1]}, lowercase "
@@ -342,6 +342,7 @@ def run(args) -> int:
   if args.preprocessor:
     raise cli.UsageError("diff tokenizes each model with its own vocab; leave --preprocessor out")
   examples = cli.read_examples(args)
+  cli.check_output_paths(json=args.json)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
   record = diff(args.a, args.b, examples, args.max_seq_length, args.batch_size, log=log)
   print(render(record))

@@ -29,3 +29,27 @@ def atomic_folder(out_dir: str, overwrite: bool = False):
     os.rename(path, out_dir)
   finally:
     shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str, mode: str = "w"):
+  """Yields a file object to write `path` through; on success it is renamed to `path`.
+
+  Missing parent folders are created (as `mkdir -p`). The file is written under a temporary name
+  in the same folder and renamed when the block ends without an error: a crash leaves the old file
+  or none, never half a file. It gets the mode a plain open() would give (mkstemp's is 0600).
+  """
+  path = os.path.abspath(path)
+  folder = os.path.dirname(path)
+  os.makedirs(folder, exist_ok=True)
+  fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
+  try:
+    with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+      yield f
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+  except BaseException:
+    os.unlink(tmp)
+    raise

@@ -307,7 +307,7 @@ class FullCheck:
                       self.seq_all, self.pooled, self.layers, determined)
 
 
-def reproduce_full(source: Source, examples: list, max_seq_length: int = 128,
+def reproduce_full(source: Source, examples: list, max_seq_length: int | None = None,
                    batch_size: int = 32, num_heads: int | None = None,
                    hidden_act: str | None = None, known_config: BertConfig | None = None,
                    tokenizer=None, bucket: bool = True, progress: bool | None = None):

@@ -23,12 +23,11 @@ works without a display and leaves pyplot's global state alone. In a notebook, a
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from hub_repro import files
 
 # A max |diff| of exactly 0 has no place on a log axis; it is drawn at this floor and labelled.
 LOG_FLOOR = 1e-10
@@ -299,22 +298,9 @@ def layer_divergence_figure(records: list, labels: list) -> Figure:
 
 
 def save_figure(figure: Figure, path: str) -> None:
-  """Writes `figure` as a PNG atomically: a crash leaves the old file or none, never half a file."""
-  path = os.path.abspath(path)
-  folder = os.path.dirname(path)
-  if not os.path.isdir(folder):
-    raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
-  fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".png", dir=folder)
-  try:
-    with os.fdopen(fd, "wb") as f:
-      figure.savefig(f, format="png", dpi=100)
-    umask = os.umask(0)  # mkstemp made the file 0600; give it the mode a plain open() would
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-  except BaseException:
-    os.unlink(tmp)
-    raise
+  """Writes `figure` as a PNG atomically (files.atomic_file): never half a file."""
+  with files.atomic_file(path, "wb") as f:
+    figure.savefig(f, format="png", dpi=100)
 
 
 def save_comparison_plot(result, path: str, pooled_output=None, sequence_output=None,

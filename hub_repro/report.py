@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 
+from hub_repro import files
 from hub_repro.compare import Result
 
 
@@ -17,8 +16,8 @@ def render(result: Result) -> str:
       "",
       f"  model    {result.handle}  ({result.format}, hidden size {result.hidden_size})",
       f"           computed by {result.framework}",
-      f"  inputs   {result.num_examples} examples, max_seq_length {result.max_seq_length}, "
-      f"{result.num_truncated} truncated",
+      f"  inputs   {result.num_examples} examples, {result.num_truncated} truncated, "
+      f"max_seq_length {result.max_seq_length}: {result.max_seq_length_from}",
       f"  pooler   {result.pooler.kernel_name}, {result.pooler.bias_name}",
       f"           found {result.pooler.found_by}",
       "",
@@ -78,17 +77,7 @@ def render_full(full) -> str:
 
 
 def write_json(record: dict, path: str) -> None:
-  """Writes `record` atomically: a crash leaves the old file or none, never half a file."""
-  path = os.path.abspath(path)
-  folder = os.path.dirname(path)
-  if not os.path.isdir(folder):
-    raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
-  fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=folder)
-  try:
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-      json.dump(record, f, indent=2, sort_keys=True)
-      f.write("\n")
-    os.replace(tmp, path)
-  except BaseException:
-    os.unlink(tmp)
-    raise
+  """Writes `record` atomically (files.atomic_file): a crash leaves the old file or none."""
+  with files.atomic_file(path) as f:
+    json.dump(record, f, indent=2, sort_keys=True)
+    f.write("\n")

@@ -109,7 +109,7 @@ class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):
 
   @parameterized.named_parameters(
       ("below_3", "2", r"--max-seq-length 2 is below 3"),
-      ("above_positions", "65", r"--max-seq-length 65 is above the module's 64 position "
+      ("above_positions", "65", r"--max-seq-length 65 is above the model's 64 position "
                                 r"embeddings"))
   def test_bad_max_seq_length(self, value, pattern):
     code, _, err = run_cli("--handle", testutil.GOOGLE_MODULE, "--max-seq-length", value)
@@ -277,11 +277,11 @@ class SubcommandTest(parameterized.TestCase, tf.test.TestCase):
 
   @parameterized.named_parameters(("check", "check"), ("crosscheck", "crosscheck"))
   def test_commands_that_read_text_share_the_input_arguments(self, name):
-    parser = cli.build_parser(name)
-    args = parser.parse_args([name, "a", "b|||c", "--text-file", "f", "--preprocessor", "p",
-                              "--max-seq-length", "16", "--batch-size", "3"])
+    args = cli.parse_args([name, "a", "b|||c", "--text-file", "f", "--preprocessor", "p",
+                           "--max-seq-length", "16", "--batch-size", "3"])
     self.assertEqual((args.sentences, args.text_file, args.preprocessor, args.max_seq_length,
                       args.batch_size), (["a", "b|||c"], "f", "p", 16, 3))
+
 
   def test_check_is_the_default_command(self):
     code, out, _ = run_cli("the first token", "--handle", testutil.GOOGLE_MODULE,
@@ -376,6 +376,117 @@ class ExportCommandTest(tf.test.TestCase):
                            "--format", "tf1-hub", "--out", self.get_temp_dir())
     self.assertEqual(code, cli.EXIT_BAD_INPUT)
     self.assertIn("exists; choose another --out", err)
+
+
+class ArgumentOrderTest(parameterized.TestCase):
+  """Every command takes its options and positional arguments in any order (intermixed parsing),
+  and a usage error prints that command's usage line."""
+
+  @parameterized.named_parameters(
+      ("check", ["check"], []),
+      ("default_command", [], []),
+      ("crosscheck", ["crosscheck"], []),
+      ("diff", ["diff"], ["A", "B"]))
+  def test_options_between_sentences(self, command, models):
+    before = cli.parse_args([*command, *models, "--json", "out.json", "one", "two|||three"])
+    mixed = cli.parse_args([*command, *models, "one", "--json", "out.json", "two|||three"])
+    after = cli.parse_args([*command, *models, "one", "two|||three", "--json", "out.json"])
+    for args in (before, mixed, after):
+      self.assertEqual(args.sentences, ["one", "two|||three"])
+      self.assertEqual(args.json, "out.json")
+      if models:
+        self.assertEqual((args.a, args.b), ("A", "B"))
+
+  def test_diff_options_before_the_models(self):
+    args = cli.parse_args(["diff", "--max-seq-length", "16", "A", "--json", "x.json", "B", "s"])
+    self.assertEqual((args.a, args.b, args.sentences, args.max_seq_length, args.json),
+                     ("A", "B", ["s"], 16, "x.json"))
+
+  def test_export_options_after_the_path(self):
+    args = cli.parse_args(["export", "ckpt", "--from", "google-checkpoint", "--format", "tf1-hub",
+                           "--out", "o"])
+    self.assertEqual((args.path, args.source, args.format, args.out),
+                     ("ckpt", "google-checkpoint", "tf1-hub", "o"))
+
+  @parameterized.named_parameters(
+      ("check", ["check", "--max-seq-length", "many"], "hub_repro check"),
+      ("crosscheck", ["crosscheck", "--batch-size", "x"], "hub_repro crosscheck"),
+      ("diff", ["diff", "only_a", "--nope"], "hub_repro diff"),
+      ("export", ["export", "p", "--format", "zip"], "hub_repro export"))
+  def test_a_usage_error_prints_the_commands_usage(self, argv, prog):
+    code, _, err = run_cli(*argv)
+    self.assertEqual(code, cli.EXIT_BAD_INPUT)
+    self.assertRegex(err, rf"^usage: {prog} ")
+    self.assertRegex(err.strip().splitlines()[-1], rf"^{prog}: error: ")
+
+  def test_default_command_errors_name_check(self):
+    code, _, err = run_cli("--batch-size", "x")
+    self.assertEqual(code, cli.EXIT_BAD_INPUT)
+    self.assertRegex(err, "^usage: hub_repro check ")
+
+
+class DefaultLengthTest(tf.test.TestCase):
+  """Without --max-seq-length: 128, or the model's position count where that is smaller."""
+
+  def test_a_model_with_64_positions_packs_to_64_and_says_why(self):
+    path = os.path.join(self.get_temp_dir(), "out.json")
+    code, out, err = run_cli("--handle", testutil.GOOGLE_MODULE, "--json", path)  # 64 positions
+    self.assertEqual(code, cli.EXIT_REPRODUCED, msg=err)
+    self.assertIn("max_seq_length 64: the model's position embeddings", out)
+    with open(path) as f:
+      record = json.load(f)
+    self.assertEqual((record["max_seq_length"], record["max_seq_length_from"]),
+                     (64, "the model's position embeddings"))
+
+  def test_diff_without_a_length_takes_the_smaller_model(self):
+    from hub_repro import diff  # noqa: PLC0415
+    record = diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_CHECKPOINT, ["hello world"],
+                       log=lambda _: None)
+    self.assertEqual((record["max_seq_length"], record["max_seq_length_from"]),
+                     (64, "the model's position embeddings"))
+
+  def test_the_default_and_an_explicit_value(self):
+    from hub_repro import compare  # noqa: PLC0415
+    self.assertEqual(compare.sequence_length(None, 512), (128, "the default"))
+    self.assertEqual(compare.sequence_length(None, None), (128, "the default"))
+    self.assertEqual(compare.sequence_length(32, 64), (32, "as given"))
+    with self.assertRaisesRegex(ValueError, "--max-seq-length 65 is above the model's 64"):
+      compare.sequence_length(65, 64)
+
+
+class OutputPathTest(parameterized.TestCase, tf.test.TestCase):
+  """--json and --plot are checked before any model loads."""
+
+  def _no_load(self):
+    from hub_repro import module  # noqa: PLC0415
+    return mock.patch.object(module, "load", side_effect=AssertionError("the model was loaded"))
+
+  @parameterized.named_parameters(
+      ("check_json", ["check"], "--json"), ("check_plot", ["check"], "--plot"),
+      ("diff_json", ["diff", "A", "B"], "--json"), ("crosscheck_json", ["crosscheck"], "--json"))
+  def test_a_path_under_a_regular_file_is_2_at_once(self, command, option):
+    regular = os.path.join(self.get_temp_dir(), "a_file")
+    with open(regular, "w") as f:
+      f.write("x")
+    with self._no_load():
+      code, _, err = run_cli(*command, option, os.path.join(regular, "sub", "out"))
+    self.assertEqual(code, cli.EXIT_BAD_INPUT, msg=err)
+    self.assertIn(f"{regular} is a file, not a folder", err)
+
+  def test_a_path_that_is_a_folder_is_2_at_once(self):
+    with self._no_load():
+      code, _, err = run_cli("--json", self.get_temp_dir())
+    self.assertEqual(code, cli.EXIT_BAD_INPUT)
+    self.assertIn("is a folder; expected a file name", err)
+
+  def test_missing_folders_are_created_once_the_results_exist(self):
+    folder = os.path.join(self.get_temp_dir(), "new", "deeper")
+    code, out, err = run_cli("--handle", testutil.GOOGLE_MODULE, "--max-seq-length", "16",
+                             "--json", os.path.join(folder, "out.json"),
+                             "--plot", os.path.join(folder, "out.png"))
+    self.assertEqual(code, cli.EXIT_REPRODUCED, msg=err)
+    self.assertEqual(sorted(os.listdir(folder)), ["out.json", "out.png"])
+    self.assertIn(f"wrote {os.path.join(folder, 'out.json')}", out)
 
 
 if __name__ == "__main__":

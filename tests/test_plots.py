@@ -63,10 +63,12 @@ class PlotsTest(tf.test.TestCase):
     with open(path, "rb") as f:
       self.assertEqual(f.read(len(PNG_SIGNATURE)), PNG_SIGNATURE)
 
-  def test_save_into_a_missing_folder_names_it(self):
-    missing = os.path.join(self.get_temp_dir(), "no_such_folder")
-    with self.assertRaisesRegex(FileNotFoundError, "folder .*no_such_folder does not exist"):
-      plots.save_comparison_plot(self.result, os.path.join(missing, "x.png"))
+  def test_save_into_a_missing_folder_creates_it(self):
+    path = os.path.join(self.get_temp_dir(), "no_such_folder", "deeper", "x.png")
+    plots.save_comparison_plot(self.result, path)
+    with open(path, "rb") as f:
+      self.assertEqual(f.read(len(PNG_SIGNATURE)), PNG_SIGNATURE)
+    self.assertEqual(os.listdir(os.path.dirname(path)), ["x.png"])
 
   def test_comparison_figure_from_result_alone(self):
     figure = plots.comparison_figure(self.result)
