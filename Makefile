@@ -1,4 +1,4 @@
-# The two commands of the README: `make repro` and `make test`. Each creates or updates .venv when
+# The commands of the README: `make repro`, `make test` (and `make test-all`). Each creates or updates .venv when
 # a requirements file or pyproject.toml changed (and only then), then runs. `make test` also installs
 # requirements-test.txt (torch, transformers, hypothesis) under a stamp of its own, so `make repro`
 # never installs torch.
@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: repro test clean-venv
+.PHONY: repro test test-all clean-venv
 .PHONY: lab notebooks
 
 $(STAMP): requirements.txt requirements-embedded.txt pyproject.toml
@@ -26,7 +26,13 @@ $(TEST_STAMP): $(STAMP) requirements-test.txt
 repro: $(STAMP)
 	$(PY) -m hub_repro $(ARGS)
 
+# Two tiers, as keras-hub's --run_large and transformers' RUN_SLOW: `make test` leaves out the tests
+# marked slow (BERT-base size, the notebooks re-executed, the wheel in a fresh venv); `make test-all`
+# (CI) runs every test.
 test: $(TEST_STAMP)
+	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
+
+test-all: $(TEST_STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 clean-venv:

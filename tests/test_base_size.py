@@ -10,6 +10,7 @@ the 2,000 lines once.
 
 import os
 
+import pytest
 import tensorflow as tf
 
 from benchmarks.bert_base import bert_base_module
@@ -32,6 +33,7 @@ def examples() -> list:
   return [tuple(line.split("\t")) if "\t" in line else line for line in lines]
 
 
+@pytest.mark.slow
 class BertBaseToleranceTest(tf.test.TestCase):
 
   @classmethod

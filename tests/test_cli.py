@@ -8,6 +8,7 @@ import subprocess
 import sys
 from unittest import mock
 
+import pytest
 import tensorflow as tf
 from absl.testing import parameterized
 
@@ -342,6 +343,7 @@ class DeterminismTest(tf.test.TestCase):
     self.assertIn('"handle": "embedded:', texts[0])
 
 
+@pytest.mark.slow
 class ExportCommandTest(tf.test.TestCase):
   """`export` turns Google's checkpoint folder into both formats, and each is reproduced."""
 

@@ -5,6 +5,7 @@ import os
 import tempfile
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tensorflow_hub as hub
 
@@ -123,6 +124,7 @@ class PreprocessingTest(tf.test.TestCase):
                           self.theirs.bert_pack_inputs([self.theirs.tokenize(texts)] * 2, 12))
 
 
+@pytest.mark.slow
 class EmbeddedBothFormatsTest(tf.test.TestCase):
 
   def test_same_pooled_output_in_both_formats(self):

@@ -11,6 +11,7 @@ import tempfile
 import tomllib
 from importlib import metadata
 
+import pytest
 import tensorflow as tf
 
 import testutil
@@ -164,6 +165,73 @@ class MakefileTest(tf.test.TestCase):
     installs = self.dry_run("test", "requirements-test.txt")
     self.assertLen(installs, 1, msg=installs)  # only the test requirements, not the whole venv
     self.assertRegex(installs[0], r"pip install .*-r requirements-test\.txt -c requirements\.txt")
+
+
+def build_wheel(out_dir: str) -> str:
+  """`pip wheel .` of the repository (no build isolation: the venv's setuptools, no download)."""
+  subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                  "--no-build-isolation", "--wheel-dir", out_dir, REPO],
+                 check=True, capture_output=True, text=True, timeout=300)
+  (wheel,) = [name for name in os.listdir(out_dir) if name.endswith(".whl")]
+  return os.path.join(out_dir, wheel)
+
+
+class WheelTest(tf.test.TestCase):
+  """A real wheel (`pip install .`, `pip install git+...`) holds every module of the package."""
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.wheel_dir = tempfile.mkdtemp(prefix="hub_repro_wheel_")
+    cls.wheel = build_wheel(cls.wheel_dir)
+
+  @classmethod
+  def tearDownClass(cls):
+    shutil.rmtree(cls.wheel_dir, ignore_errors=True)
+    super().tearDownClass()
+
+  def test_the_wheel_holds_every_module(self):
+    import zipfile  # noqa: PLC0415
+    with zipfile.ZipFile(self.wheel) as wheel:
+      packed = {name for name in wheel.namelist() if name.endswith(".py")}
+    in_tree = {os.path.relpath(os.path.join(folder, name), REPO)
+               for folder, _, names in os.walk(os.path.join(REPO, "hub_repro"))
+               for name in names if name.endswith(".py")}
+    self.assertIn("hub_repro/sources/tf1_hub.py", in_tree)
+    self.assertEqual(in_tree - packed, set(), "modules missing from the wheel")
+
+  @pytest.mark.slow
+  def test_installed_non_editable_into_a_fresh_venv_it_runs_a_check(self):
+    """A fresh venv gets the wheel (not editable); its dependencies come from this venv's
+    site-packages through a path entry (a .pth line), which adds no editable finder: only the wheel
+    can give `hub_repro` there."""
+    venv = os.path.join(self.wheel_dir, "venv")
+    subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=300)
+    fresh_python = os.path.join(venv, "bin", "python")
+    site = subprocess.run([fresh_python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], check=True, capture_output=True, text=True).stdout
+    ours = subprocess.run([sys.executable, "-c", "import sysconfig; print(sysconfig.get_paths()"
+                           "['purelib'])"], check=True, capture_output=True, text=True).stdout
+    install = run_outside_the_repo([fresh_python, "-m", "pip", "install", "--quiet", "--no-deps",
+                                    "--no-index", self.wheel])
+    self.assertEqual(install.returncode, 0, msg=install.stderr)
+    # After the install: with this venv's editable hub-repro metadata in view, pip would take the
+    # wheel's package as installed already.
+    with open(os.path.join(site.strip(), "dependencies.pth"), "w", encoding="utf-8") as f:
+      f.write(ours.strip() + "\n")
+
+    where = run_outside_the_repo([fresh_python, "-c", "import hub_repro.sources.tf1_hub as m; "
+                                  "print(m.__file__)"])
+    self.assertEqual(where.returncode, 0, msg=where.stderr)
+    self.assertTrue(where.stdout.strip().startswith(os.path.realpath(site.strip())) or
+                    where.stdout.strip().startswith(site.strip()), where.stdout)
+    script = os.path.join(venv, "bin", "hub-repro")
+    result = run_outside_the_repo([script, "--help"])
+    self.assertEqual(result.returncode, 0, msg=result.stderr)
+    self.assertIn("usage: hub_repro", result.stdout)
+    result = run_outside_the_repo([script, "--handle", testutil.GOOGLE_MODULE, "hello world"])
+    self.assertEqual(result.returncode, 0, msg=result.stdout + result.stderr)
+    self.assertIn("Verdict: REPRODUCED", result.stdout)
 
 
 if __name__ == "__main__":

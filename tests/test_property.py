@@ -14,6 +14,7 @@ import sys
 
 import hypothesis
 from hypothesis import strategies as st
+import pytest
 import tensorflow as tf
 
 from hub_repro import cli
@@ -66,6 +67,7 @@ def run_cli(*argv):
   return code, stdout.getvalue(), stderr.getvalue()
 
 
+@pytest.mark.slow
 class RandomTextTest(tf.test.TestCase):
 
   def assertExit0Or2(self, code, stdout, stderr, content):

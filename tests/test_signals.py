@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import tensorflow as tf
 
 from hub_repro import cli, embedded
@@ -97,6 +98,7 @@ class Run:
     return self.process.returncode, stdout.decode(errors="replace"), self.stderr()
 
 
+@pytest.mark.slow
 class InterruptedRunTest(tf.test.TestCase):
 
   def setUp(self):
