@@ -56,10 +56,25 @@ def _resolve_url(handle: str) -> str:
     absl.logging.set_verbosity(old_verbosity)
 
 
+# Handles of other hubs' own clients (keras-hub's presets through kagglehub, Hugging Face's hub):
+# hub_repro reads the folder they download, and says so.
+OTHER_CLIENTS = {
+    "kaggle://": "a keras-hub preset handle: download it with keras_hub (or kagglehub) and pass "
+                 "the preset folder, or give the model's https://www.kaggle.com/models/... URL",
+    "hf://": "a Hugging Face Hub handle: download it (huggingface_hub's snapshot_download, or "
+             "save_pretrained) and pass the folder",
+}
+
+
 def resolve(handle: str | None, log=print) -> str:
-  """The local folder of `handle`, downloading it into the hub cache if it is a URL."""
+  """The local folder of `handle`, downloading it into the hub cache if it is a URL (tfhub.dev,
+  https://www.kaggle.com/models/OWNER/MODEL/FRAMEWORK/VARIATION/VERSION, any server of
+  ?tf-hub-format=compressed archives)."""
   if handle is None:
     return embedded.embedded_module(log=log)
+  for prefix, advice in OTHER_CLIENTS.items():
+    if handle.startswith(prefix):
+      raise HandleError(f"{handle} is {advice}")
   if _is_url(handle):
     path = _resolve_url(handle)
   else:

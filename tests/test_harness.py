@@ -1,5 +1,6 @@
 """The harness end to end: text -> tokens -> module -> pooler -> verdict, local and over HTTP."""
 
+import contextlib
 import io
 import json
 import os
@@ -11,8 +12,15 @@ from unittest import mock
 
 import tensorflow as tf
 
-from hub_repro import compare, module
+from hub_repro import cli, compare, module
 import testutil
+
+
+def _run_cli(*argv):
+  stdout, stderr = io.StringIO(), io.StringIO()
+  with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    code = cli.main(list(argv))
+  return code, stdout.getvalue(), stderr.getvalue()
 
 
 class GoogleModuleTest(tf.test.TestCase):
@@ -87,6 +95,30 @@ class HttpHandleTest(tf.test.TestCase):
     self.assertEqual(result.handle, handle)
     self.assertTrue(result.reproduced)
     self.assertTrue(module.resolve(handle).startswith(self.cache))
+
+  def test_a_kaggle_models_url_and_the_tfhub_handle_that_redirects_to_it(self):
+    # https://www.kaggle.com/models/OWNER/MODEL/FRAMEWORK/VARIATION/VERSION, where tfhub.dev's
+    # handles have redirected since November 2023; tensorflow_hub resolves both over HTTP.
+    kaggle = "/models/google/bert/tensorFlow1/bert-tiny/1"
+    query = "?tf-hub-format=compressed"
+    routes = {kaggle + query: testutil.tar_gz_of(testutil.GOOGLE_MODULE),
+              "/google/bert_tiny/1" + query: testutil.Redirect(kaggle + query)}
+    with testutil.serve(routes) as (url, requests):
+      code, out, err = _run_cli("--handle", url + kaggle, "--max-seq-length", "16")
+      self.assertEqual(code, 0, msg=err)
+      self.assertIn(f"model    {url}{kaggle}  (tf1-hub", out)
+      self.assertIn("Verdict: REPRODUCED", out)
+      code, out, err = _run_cli("--handle", f"{url}/google/bert_tiny/1", "--max-seq-length", "16")
+      self.assertEqual(code, 0, msg=err)
+    self.assertEqual(requests, [kaggle + query, "/google/bert_tiny/1" + query, kaggle + query])
+    # Each handle has its own folder in tensorflow_hub's cache (TFHUB_CACHE_DIR).
+    self.assertLen([name for name in os.listdir(self.cache) if not name.endswith(".txt")], 2)
+
+  def test_other_hubs_client_handles_say_what_to_pass_instead(self):
+    for handle in ("kaggle://keras/bert/keras/bert_tiny_en_uncased/2", "hf://bert-base-uncased"):
+      code, _, err = _run_cli("--handle", handle)
+      self.assertEqual(code, cli.EXIT_BAD_INPUT, msg=err)
+      self.assertRegex(err, f"^hub_repro: error: {handle} is a .* handle: download it")
 
   def test_the_cli_shows_tensorflow_hubs_download_progress(self):
     routes = {"/google/bert_tiny/1?tf-hub-format=compressed":

@@ -62,9 +62,16 @@ def tar_gz_of(folder: str) -> bytes:
   return buffer.getvalue()
 
 
+@dataclasses.dataclass
+class Redirect:
+  """A route that answers 301 Moved Permanently to `location` (a path on the same server), as
+  tfhub.dev has answered for its handles since November 2023 (to Kaggle Models)."""
+  location: str
+
+
 @contextlib.contextmanager
-def serve(routes: dict[str, bytes]):
-  """Serves {path: body} on 127.0.0.1; paths are matched with their query string, like
+def serve(routes: dict[str, bytes | Redirect]):
+  """Serves {path: body or Redirect} on 127.0.0.1; paths are matched with their query string, like
   "/m/1?tf-hub-format=compressed". Yields the base URL; anything else is 404."""
   requests = []
 
@@ -74,6 +81,12 @@ def serve(routes: dict[str, bytes]):
       body = routes.get(self.path)
       if body is None:
         self.send_error(404)
+        return
+      if isinstance(body, Redirect):
+        self.send_response(301)
+        self.send_header("Location", body.location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
         return
       self.send_response(200)
       self.send_header("Content-Length", str(len(body)))
