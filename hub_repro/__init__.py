@@ -2,7 +2,25 @@
 tanh(dense(sequence_output[:, 0])) with the module's own weights, and not the [CLS] hidden state.
 
 text -> tokenization -> source (any format, hub_repro.sources) -> compare (pooler; with --full the
-whole encoder, full) -> report; diff compares two sources stage by stage. See README.md.
+whole encoder, full) -> report; model_diff compares two sources stage by stage. See README.md.
+
+The Python API (hub_repro.api) is importable from here: `hub_repro.check(handle, sentences)`,
+`hub_repro.diff(a, b)`, `hub_repro.load(handle)`, `hub_repro.render(result)`; and
+`hub_repro.testing` for a test suite. `import hub_repro` itself imports no TensorFlow: the API
+loads on first use (the command line's --help stays instant).
 """
 
 __version__ = "0.1.0"
+
+API = ("check", "diff", "load", "render", "detect", "DEFAULT_SENTENCES")
+__all__ = [*API, "testing"]
+
+
+def __getattr__(name: str):
+  if name in API:
+    from hub_repro import api  # noqa: PLC0415
+    return getattr(api, name)
+  if name == "testing":
+    import importlib  # noqa: PLC0415
+    return importlib.import_module("hub_repro.testing")
+  raise AttributeError(f"module 'hub_repro' has no attribute {name!r}")

@@ -49,7 +49,7 @@ COMMANDS = {
                       "from a Google checkpoint, a Hugging Face folder or a module", inputs=False),
     "crosscheck": Command("hub_repro.crosscheck", "run the module, keras-hub and Hugging Face on "
                           "the same weights and inputs and compare their outputs", inputs=True),
-    "diff": Command("hub_repro.diff", "are two models (any formats) the same function? If not, "
+    "diff": Command("hub_repro.model_diff", "are two models (any formats) the same function? If not, "
                     "where do they part: tokenization, config, weights or which layer", inputs=True,
                     models=2),
 }
@@ -272,23 +272,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
   """The check command: the report on stdout, then one 'wrote PATH' line per file written."""
-  from hub_repro import compare, module, report, tokenization  # noqa: PLC0415
+  from hub_repro import api, report  # noqa: PLC0415
 
   examples = read_examples(args)
   check_output_paths(json=args.json, plot=args.plot)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-  loaded = module.load(args.handle, log=log)
-  preprocessor = None
-  if args.preprocessor:
-    preprocessor = tokenization.HubPreprocessor(module.load_preprocessor(args.preprocessor),
-                                                args.preprocessor)
-  also = []
-  if args.full:  # the whole encoder rebuilt, reading the same batches in the same pass
-    from hub_repro import embedded, full  # noqa: PLC0415
-    known = embedded.config() if args.handle is None else None
-    also.append(full.FullCheck(loaded, num_heads=args.num_heads, known_config=known))
-  result = compare.check(loaded, examples, args.max_seq_length, args.batch_size,
-                         tokenizer=preprocessor, bucket=not args.no_bucketing, also=also)
+  result = api.check(args.handle, examples, max_seq_length=args.max_seq_length,
+                     batch_size=args.batch_size, preprocessor=args.preprocessor, full=args.full,
+                     num_heads=args.num_heads, bucket=not args.no_bucketing, progress=None,
+                     log=log)
   print(report.render(result))
   written = []
   if args.plot:
@@ -298,13 +290,12 @@ def run(args) -> int:
     written.append(args.plot)
   record = result.to_json()
   reproduced = result.reproduced
-  if args.full:
-    full_result = also[0].result()
+  if result.full is not None:
     print()
-    print(report.render_full(full_result))
-    record["full"] = full_result.to_json()
+    print(report.render_full(result.full))
+    record["full"] = result.full.to_json()
     record["sequence_vs_rebuilt"] = record["full"]["sequence_vs_rebuilt"]
-    reproduced = reproduced and full_result.reproduced
+    reproduced = reproduced and result.full.reproduced
   if args.json:
     report.write_json(record, args.json)
     written.append(args.json)

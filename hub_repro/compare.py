@@ -72,6 +72,7 @@ class Result:
   tolerance: float
   framework: str = ""
   max_seq_length_from: str = "as given"  # or "the default", "the model's position embeddings"
+  full: object = None  # with --full (api.check(full=True)): the whole encoder's full.FullResult
   # The first batch's outputs, for plots: pooled_output [B, H] and sequence_output[:, :1] [B, 1, H]
   # (all the pooler reads). Later batches are not kept, so memory does not grow with the input.
   sample_pooled_output: np.ndarray | None = dataclasses.field(default=None, repr=False)

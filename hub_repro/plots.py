@@ -231,7 +231,7 @@ def layer_divergence_figure(records: list, labels: list) -> Figure:
   """Where copies of a model part: per-layer max |A - B| of several `diff.diff` records.
 
   Args:
-    records: diff records (hub_repro.diff.diff); each gives outputs.layers, [{layer, max_abs_diff}],
+    records: diff records (hub_repro.model_diff.diff, hub_repro.diff); each gives outputs.layers, [{layer, max_abs_diff}],
       outputs.layers_from, outputs.first_divergent_layer, outputs.{sequence,pooled}_output and
       outputs.tolerance.
     labels: one short label per record, for the legend (the verdict is appended).

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from benchmarks.bert_base import bert_base_module
 from benchmarks.sentences import natural_lines, paragraphs
-from hub_repro import compare, crosscheck, diff, full, module
+from hub_repro import compare, crosscheck, model_diff, full, module
 from hub_repro.sources import huggingface
 
 MARGIN = 3.0
@@ -67,7 +67,7 @@ class BertBaseToleranceTest(tf.test.TestCase):
       for key in ("pooled_max_abs_diff", "sequence_max_abs_diff"):
         self.assertMargin(row[key], row["tolerance"], f"crosscheck {row['implementation']} {key}")
     tf2 = bert_base_module(base_cache(), "tf2", log=lambda _: None)
-    record = diff.diff(self.tf1, tf2, self.examples, MAX_SEQ_LENGTH, log=lambda _: None)
+    record = model_diff.diff(self.tf1, tf2, self.examples, MAX_SEQ_LENGTH, log=lambda _: None)
     self.assertTrue(record["same"], record["explanation"])
     outputs = record["outputs"]
     for layer in outputs["layers"]:

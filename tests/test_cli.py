@@ -441,8 +441,8 @@ class DefaultLengthTest(tf.test.TestCase):
                      (64, "the model's position embeddings"))
 
   def test_diff_without_a_length_takes_the_smaller_model(self):
-    from hub_repro import diff  # noqa: PLC0415
-    record = diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_CHECKPOINT, ["hello world"],
+    from hub_repro import model_diff  # noqa: PLC0415
+    record = model_diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_CHECKPOINT, ["hello world"],
                        log=lambda _: None)
     self.assertEqual((record["max_seq_length"], record["max_seq_length_from"]),
                      (64, "the model's position embeddings"))

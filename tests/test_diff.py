@@ -10,7 +10,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from hub_repro import cli, diff, embedded
+from hub_repro import cli, embedded, model_diff
 from hub_repro.export_tf1 import export_tf1_hub
 from hub_repro.export_tf2 import export_tf2
 from hub_repro.sources import huggingface
@@ -48,10 +48,10 @@ class DiffTest(tf.test.TestCase):
     args = [a, b, *[s if isinstance(s, str) else "|||".join(s) for s in sentences],
             "--max-seq-length", "32", "--json", path, *extra]
     code, out, err = run_diff(*args)
-    self.assertIn(code, (diff.EXIT_SAME, diff.EXIT_DIFFERENT), out + err)
+    self.assertIn(code, (model_diff.EXIT_SAME, model_diff.EXIT_DIFFERENT), out + err)
     with open(path, encoding="utf-8") as f:
       record = json.load(f)
-    self.assertEqual(code == diff.EXIT_SAME, record["same"])
+    self.assertEqual(code == model_diff.EXIT_SAME, record["same"])
     return record, out
 
   def test_google_module_vs_the_checkpoint_it_came_from(self):

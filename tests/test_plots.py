@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib import image as mpl_image
 
-from hub_repro import compare, diff, full, module, plots, weights
+from hub_repro import compare, full, model_diff, module, plots, weights
 from hub_repro.export_tf1 import export_tf1_hub
 from hub_repro.tokenization import Tokenizer
 import testutil
@@ -163,9 +163,9 @@ class LayerDivergenceFigureTest(tf.test.TestCase):
         checkpoint, config=dataclasses.replace(checkpoint.config, num_attention_heads=2))
     cls.root = tempfile.mkdtemp(prefix="hub_repro_plots_")
     wrong = export_tf1_hub(two_heads, os.path.join(cls.root, "two_heads"))
-    cls.same = diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_CHECKPOINT, testutil.SENTENCES,
+    cls.same = model_diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_CHECKPOINT, testutil.SENTENCES,
                          SEQ_LENGTH, log=_quiet)
-    cls.different = diff.diff(testutil.GOOGLE_MODULE, wrong, testutil.SENTENCES, SEQ_LENGTH,
+    cls.different = model_diff.diff(testutil.GOOGLE_MODULE, wrong, testutil.SENTENCES, SEQ_LENGTH,
                               log=_quiet)
 
   @classmethod

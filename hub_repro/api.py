@@ -1,0 +1,104 @@
+"""The Python API: what the command line does, as functions that return the result objects it renders.
+
+    import hub_repro
+
+    result = hub_repro.check("https://tfhub.dev/google/bert_uncased_L-12_H-768_A-12/1",
+                             ["The cat sat on the mat."])
+    result.reproduced, result.pooled_vs_cls.max_abs_diff, result.to_json()
+    print(hub_repro.render(result))            # the report `hub_repro check` prints
+
+    record = hub_repro.diff("bert_v1", "bert_v4/encoder")
+    record["same"], record["explanation"]      # the JSON and the one line `hub_repro diff` prints
+
+and `hub_repro.testing` for a test suite (assert_pooler_reproduced, assert_same_function).
+Nothing here prints unless given `log`; errors are raised (ValueError for bad input, as the CLI's
+exit 2; pooler.NoPoolerError where no pooler explains pooled_output, exit 3).
+"""
+
+from __future__ import annotations
+
+from hub_repro import cli
+
+cli.quiet_tensorflow()  # before TensorFlow's first import: its start-up lines would bury the output
+
+# pylint: disable=wrong-import-position
+from hub_repro import compare, embedded, full as full_lib, model_diff, module, report  # noqa: E402
+from hub_repro.sources import Source, detect  # noqa: E402, F401 (the API's names)
+
+DEFAULT_SENTENCES = cli.DEFAULT_SENTENCES
+
+
+def _quiet(_message: str) -> None:
+  pass
+
+
+def _examples(sentences) -> list:
+  """`sentences` as examples: a string is one sentence, a (first, second) tuple or "a|||b" a pair;
+  None: the CLI's built-in sentences."""
+  if sentences is None:
+    return list(DEFAULT_SENTENCES)
+  if isinstance(sentences, (str, tuple)):
+    sentences = [sentences]
+  return [tuple(s.split("|||", 1)) if isinstance(s, str) and "|||" in s else s for s in sentences]
+
+
+def load(handle: str | None = None, log=_quiet) -> Source:
+  """The model `handle` names, in whichever format its folder holds (None: the embedded
+  all-MiniLM-L6-v2). Call it with (input_ids, input_mask, segment_ids) for its outputs; see
+  hub_repro.sources.Source."""
+  return module.load(handle, log=log)
+
+
+def check(model: str | Source | None = None, sentences=None, *, max_seq_length: int | None = None,
+          batch_size: int = 32, preprocessor: str | None = None, full: bool = False,
+          num_heads: int | None = None, bucket: bool = True, progress: bool = False,
+          log=_quiet) -> compare.Result:
+  """`hub_repro check`: runs the model on `sentences`, rebuilds its pooler from its own weights and
+  compares both with pooled_output.
+
+  Args:
+    model: a handle (a tfhub.dev or Kaggle Models URL, a local folder of any format), a Source
+      from `load`, or None for the embedded model.
+    sentences: a string, a list of strings and (first, second) pairs; None: built-in sentences.
+    max_seq_length: None: 128, or the model's position count if smaller (`result.max_seq_length`
+      and `result.max_seq_length_from` say which).
+    preprocessor: a TF-Hub preprocessing model for a TF2 encoder (default: the model's own vocab).
+    full: also rebuild the whole encoder (`--full`); its FullResult is `result.full`.
+    num_heads: with `full`, the attention heads if known (else found by the numbers).
+
+  Returns the compare.Result the CLI renders (`render(result)`), with `.reproduced`, `.to_json()`.
+  """
+  source = model if isinstance(model, Source) else load(model, log=log)
+  tokenizer = None
+  if preprocessor is not None:
+    from hub_repro import tokenization  # noqa: PLC0415
+    tokenizer = tokenization.HubPreprocessor(module.load_preprocessor(preprocessor, log=log),
+                                             preprocessor)
+  also = []
+  if full:
+    known = embedded.config() if model is None else None
+    also.append(full_lib.FullCheck(source, num_heads=num_heads, known_config=known))
+  result = compare.check(source, _examples(sentences), max_seq_length, batch_size,
+                         tokenizer=tokenizer, bucket=bucket, progress=progress, also=also)
+  if full:
+    result.full = also[0].result()
+  return result
+
+
+def diff(a: str, b: str, sentences=None, *, max_seq_length: int | None = None,
+         batch_size: int = 32, log=_quiet) -> dict:
+  """`hub_repro diff A B`: are two models (any formats) the same function? Returns the JSON record
+  the CLI renders (`render(record)`): `same`, `explanation` (the one line diff prints: the first
+  divergence and its reason) and each stage (tokenization, config, weights, outputs)."""
+  return model_diff.diff(a, b, _examples(sentences), max_seq_length, batch_size, log=log)
+
+
+def render(result) -> str:
+  """The report the CLI prints for a check's Result (with its --full section, if run) or a diff
+  record."""
+  if isinstance(result, dict):
+    return model_diff.render(result)
+  text = report.render(result)
+  if result.full is not None:
+    text += "\n\n" + report.render_full(result.full)
+  return text
