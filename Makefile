@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: repro test test-all clean-venv
-.PHONY: lab notebooks
+.PHONY: lab notebooks readme
 
 $(STAMP): requirements.txt requirements-embedded.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,3 +56,8 @@ lab: $(STAMP) $(KERNEL)
 # fails when a committed notebook is stale (tests/test_notebooks.py).
 notebooks: $(STAMP)
 	$(PY) tests/notebook_tools.py
+
+# Rewrites the outputs README.md quotes (each after a `<!-- readme-output: NAME -->` line) from the
+# current code; `make test-all` fails when they are stale (tests/test_readme.py).
+readme: $(TEST_STAMP)
+	$(PY) tests/readme_outputs.py
