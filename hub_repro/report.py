@@ -24,10 +24,9 @@ def _evidence_line(pooler) -> list[str]:
   evidence = pooler.untrained_evidence() if pooler is not None else None
   if evidence is None:
     return []
-  return textwrap.wrap(f"untrained evidence: {evidence}, as a dense layer is initialized and no "
-                       "training step leaves it (evidence, not proof: the numbers cannot show "
-                       "how a layer was trained)", PARAGRAPH_WIDTH - 11,
-                       initial_indent="  pooler   ", subsequent_indent=" " * 11)
+  return textwrap.wrap(f"untrained evidence: {evidence}, values a training step would have moved "
+                       "(evidence, not proof: the numbers cannot show how a layer was trained)",
+                       PARAGRAPH_WIDTH, initial_indent=" " * 11, subsequent_indent=" " * 11)
 
 
 def verdict_line(result: Result) -> str:
@@ -61,7 +60,7 @@ def answer(result: Result) -> str:
             f"and a zero bias, so it applies {ACTIVATION_TEXT[pooler.activation]} to the [CLS] "
             f"state value by value and nothing else (max |diff| {rebuilt.max_abs_diff:.3g}). "
             f"pooled_output is not the [CLS] state itself (max |diff| {cls.max_abs_diff:.3g}) "
-            "but a fixed function of it, with nothing learned; take sequence_output[:, 0] for "
+            "but a fixed function of it, element by element; take sequence_output[:, 0] for "
             "the state.")
   if is_ == "pooler":
     text = (f"pooled_output is not the [CLS] hidden state (max |diff| {cls.max_abs_diff:.3g}): "
@@ -74,9 +73,10 @@ def answer(result: Result) -> str:
                      "pooled_output to a classifier you fine-tune; take sequence_output[:, 0] "
                      "when you need the [CLS] hidden state itself.")
     return text + (f" Its weights show evidence that it was never trained "
-                   f"({pooler.untrained_evidence()}): then it is a fixed projection of the "
-                   "[CLS] state, not a learned sentence representation; take "
-                   "sequence_output[:, 0] for the state itself.")
+                   f"({pooler.untrained_evidence()}): if so, pooled_output is a fixed "
+                   "projection of the [CLS] state rather than a representation trained for a "
+                   "task, and the arithmetic above holds all the same. Take sequence_output[:, 0] "
+                   "for the [CLS] state itself.")
   if result.verdict == "NOT REPRODUCED" and pooler is not None:
     return (f"This model's pooled_output is not {_formula('act')} with the pooler it names "
             f"({pooler.kernel_name}, {pooler.bias_name}) for any act of tanh, gelu or none "
@@ -115,9 +115,8 @@ def render(result: Result) -> str:
     lines.append("  pooler   none of the model's dense layers explains pooled_output"
                  if result.pooled_is != "cls" else "  pooler   none: pooled_output is "
                  "sequence_output[:, 0]")
-  lines.append("")
   if cls is not None:
-    lines += [f"  {'pooled_output compared with':<44}{'max |diff|':>12}{'mean cosine':>14}",
+    lines += ["", f"  {'pooled_output compared with':<44}{'max |diff|':>12}{'mean cosine':>14}",
               f"  {'sequence_output[:, 0]   (the [CLS] state)':<44}{cls.max_abs_diff:>12.3g}"
               f"{cls.mean_cosine:>14.6f}"]
   if rebuilt is not None and pooler is not None:
