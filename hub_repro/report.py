@@ -26,7 +26,8 @@ def _evidence_line(pooler) -> list[str]:
     return []
   return textwrap.wrap(f"untrained evidence: {evidence}, values a training step would have moved "
                        "(evidence, not proof: the numbers cannot show how a layer was trained)",
-                       PARAGRAPH_WIDTH, initial_indent=" " * 11, subsequent_indent=" " * 11)
+                       PARAGRAPH_WIDTH, initial_indent=" " * 11, subsequent_indent=" " * 11,
+                       break_on_hyphens=False)
 
 
 def verdict_line(result: Result) -> str:
@@ -125,7 +126,7 @@ def render(result: Result) -> str:
               "     (modeling.py pooler, module weights)" if pooler.activation == "tanh" else
               "     (the module's dense layer and weights)"]
   lines += ["", f"pooled_is: {result.pooled_is}", verdict_line(result)]
-  lines += textwrap.wrap(answer(result), PARAGRAPH_WIDTH)
+  lines += textwrap.wrap(answer(result), PARAGRAPH_WIDTH, break_on_hyphens=False)
   return "\n".join(lines)
 
 
