@@ -79,7 +79,9 @@ def answer(result: Result) -> str:
                    "task, and the arithmetic above holds all the same. Take sequence_output[:, 0] "
                    "for the [CLS] state itself.")
   if result.verdict == "NOT REPRODUCED" and pooler is not None:
-    return (f"This model's pooled_output is not {_formula('act')} with the pooler it names "
+    whose = ("the pooler it names" if result.named_pooler
+             else "the dense layer the first batch chose")
+    return (f"This model's pooled_output is not {_formula('act')} with {whose} "
             f"({pooler.kernel_name}, {pooler.bias_name}) for any act of tanh, gelu or none "
             f"(nearest: {pooler.activation}, max |diff| {rebuilt.max_abs_diff:.3g}), nor the "
             f"[CLS] state sequence_output[:, 0] (max |diff| {cls.max_abs_diff:.3g}): it is "
@@ -98,7 +100,7 @@ def render(result: Result) -> str:
   """A short report a newcomer can read: what was compared, the numbers, the verdict."""
   cls, rebuilt, pooler = result.pooled_vs_cls, result.pooled_vs_rebuilt, result.pooler
   lines = [
-      "Is BERT's pooled_output the hidden state of [CLS], sequence_output[:, 0]?",
+      "Is this model's pooled_output the hidden state of [CLS], sequence_output[:, 0]?",
       "",
       f"  model    {result.handle}  ({result.format}, hidden size {result.hidden_size})",
       f"           computed by {result.framework}",
