@@ -256,7 +256,7 @@ def harness_breakdown(run_harness) -> dict:
       "tokenize + pack (Tokenizer.encode)": ("tokenization.py", "encode"),
       "tokenizer setup (Tokenizer.__init__)": ("tokenization.py", "__init__"),
       "read variables (Source.variable_values)": ("sources/__init__.py", "variable_values"),
-      "find pooler (pooler.find_pooler)": ("pooler.py", "find_pooler"),
+      "find pooler (pooler.explain)": ("pooler.py", "explain"),
       "rebuilt pooler (PoolerWeights.__call__)": ("pooler.py", "__call__"),
       "statistics (compare._row_stats)": ("compare.py", "_row_stats"),
       "check total (compare.check)": ("compare.py", "check"),

@@ -11,8 +11,8 @@
     record["same"], record["explanation"]      # the JSON and the one line `hub_repro diff` prints
 
 and `hub_repro.testing` for a test suite (assert_pooler_reproduced, assert_same_function).
-Nothing here prints unless given `log`; errors are raised (ValueError for bad input, as the CLI's
-exit 2; pooler.NoPoolerError where no pooler explains pooled_output, exit 3).
+Nothing here prints unless given `log`; bad input raises ValueError (the CLI's exit 2). What
+pooled_output is comes back in the result (`result.pooled_is`, `result.verdict`), whatever it is.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
     full: also rebuild the whole encoder (`--full`); its FullResult is `result.full`.
     num_heads: with `full`, the attention heads if known (else found by the numbers).
 
-  Returns the compare.Result the CLI renders (`render(result)`), with `.reproduced`, `.to_json()`.
+  Returns the compare.Result the CLI renders (`render(result)`): `.pooled_is` ("pooler",
+  "identity_pooler", "cls", "none", "unexplained"), `.verdict`, `.reproduced`, `.to_json()`.
   """
   source = model if isinstance(model, Source) else load(model, log=log)
   tokenizer = None

@@ -28,11 +28,13 @@ EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM  # 130, 14
 
 EXIT_CODE_TABLE = """\
 exit codes:
-  0    reproduced (crosscheck: every implementation agrees; export: written)
-  1    computed, and not reproduced within tolerance (crosscheck: an implementation
-       disagrees); only ever from a finished comparison, never from an error
+  0    reproduced: pooled_output is explained (a pooler, an identity pooler or the [CLS]
+       state; diff: the same function; crosscheck: every implementation agrees; export: written)
+  1    computed, and not reproduced within tolerance (a named pooler that does not explain
+       pooled_output; diff: different; crosscheck: an implementation disagrees); only ever
+       from a finished comparison, never from an error
   2    bad input (handle, file, argument): one line says what was wrong and what was expected
-  3    no dense layer of the module explains pooled_output (no pooler)
+  3    no pooler: the model has no pooled_output, or nothing of it explains pooled_output
   4    internal error: one line names the exception; rerun with --debug for the traceback
   130  interrupted (SIGINT), 143 terminated (SIGTERM); no partial output is left behind"""
 
@@ -283,7 +285,7 @@ def run(args) -> int:
                      log=log)
   print(report.render(result))
   written = []
-  if args.plot:
+  if args.plot and result.pooled_vs_rebuilt is not None:  # nothing to draw without a rebuild
     from hub_repro import plots  # noqa: PLC0415
     plots.save_comparison_plot(result, args.plot, result.sample_pooled_output,
                                result.sample_sequence_output)
@@ -300,6 +302,9 @@ def run(args) -> int:
     report.write_json(record, args.json)
     written.append(args.json)
   print_written(written)
+  if result.verdict == "NO POOLER":  # exit 3, its one line on stderr; the candidates in the JSON
+    from hub_repro import pooler  # noqa: PLC0415
+    raise pooler.NoPoolerError(result.no_pooler_message())
   return EXIT_REPRODUCED if reproduced else EXIT_NOT_REPRODUCED
 
 

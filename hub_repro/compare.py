@@ -1,8 +1,9 @@
-"""The comparison: run the module on packed text, rebuild modeling.py's pooler from the module's own
-weights, apply it to sequence_output[:, 0], and measure both against pooled_output.
+"""The comparison: run the module on packed text and measure what pooled_output is: a dense layer
+of the model on sequence_output[:, 0] (modeling.py's pooler, rebuilt from the module's own
+weights), an identity pooler, the [CLS] state itself, or nothing the model holds.
 
-The verdict comes from the numbers alone: pooled_output is "reproduced" when the rebuilt pooler
-matches it within TOLERANCE on every example.
+The verdict comes from the numbers alone: the first batch chooses the explanation (pooler.explain),
+and pooled_output is "reproduced" when it matches it within TOLERANCE on every example.
 """
 
 from __future__ import annotations
@@ -66,13 +67,18 @@ class Result:
   max_seq_length: int
   num_examples: int
   num_truncated: int
-  pooler: pooler_lib.PoolerWeights
-  pooled_vs_cls: Stats
-  pooled_vs_rebuilt: Stats
+  pooler: pooler_lib.PoolerWeights | None  # the dense layer compared (None: "cls" or no pooler)
+  pooled_vs_cls: Stats | None  # None: the model has no pooled_output
+  pooled_vs_rebuilt: Stats | None  # against the explanation; None if there is none
   tolerance: float
   framework: str = ""
   max_seq_length_from: str = "as given"  # or "the default", "the model's position embeddings"
   full: object = None  # with --full (api.check(full=True)): the whole encoder's full.FullResult
+  # The explanation the first batch chose (pooler.Explanation.pooled_is): what every batch is
+  # compared with. None: nothing fits (no pooler to compare with).
+  hypothesis: str | None = "pooler"
+  named_pooler: bool = True  # the model names its pooler: it is compared whether it fits or not
+  candidates: list = dataclasses.field(default_factory=list)  # pooler.Explanation.candidates_json
   # The first batch's outputs, for plots: pooled_output [B, H] and sequence_output[:, :1] [B, 1, H]
   # (all the pooler reads). Later batches are not kept, so memory does not grow with the input.
   sample_pooled_output: np.ndarray | None = dataclasses.field(default=None, repr=False)
@@ -80,9 +86,43 @@ class Result:
 
   @property
   def reproduced(self) -> bool:
-    return self.pooled_vs_rebuilt.max_abs_diff <= self.tolerance
+    """The explanation holds on every example within the tolerance."""
+    return (self.hypothesis is not None and self.pooled_vs_rebuilt is not None
+            and self.pooled_vs_rebuilt.max_abs_diff <= self.tolerance)
+
+  @property
+  def pooled_is(self) -> str:
+    """What pooled_output is (pooler.POOLED_IS): the explanation if it held on every example."""
+    if self.pooled_vs_cls is None:
+      return "none"
+    return self.hypothesis if self.reproduced else "unexplained"
+
+  @property
+  def verdict(self) -> str:
+    """REPRODUCED (exit 0); NOT REPRODUCED (exit 1): an explanation was compared on every example
+    and missed; NO POOLER (exit 3): no pooled_output, or nothing of the model to compare it with."""
+    if self.reproduced:
+      return "REPRODUCED"
+    return "NOT REPRODUCED" if self.hypothesis not in (None, "none") else "NO POOLER"
+
+  def rebuild(self, sequence_output) -> np.ndarray:
+    """The explanation applied to sequence_output [B, S, H] -> [B, H]."""
+    if self.hypothesis == "cls" or self.pooler is None:
+      return np.asarray(sequence_output)[:, 0]
+    return np.asarray(self.pooler(sequence_output))
+
+  def no_pooler_message(self) -> str:
+    """The one line of exit 3 (the candidates are in the JSON)."""
+    return pooler_lib.no_pooler_message(
+        self.pooled_is, self.pooled_vs_cls and self.pooled_vs_cls.max_abs_diff, self.candidates,
+        self.hidden_size, self.handle)
 
   def to_json(self) -> dict:
+    pooler = (self.pooler.to_json() if self.pooler is not None else
+              {"kernel": None, "bias": None, "found_by": None,
+               "activation": "none" if self.hypothesis == "cls" else None,
+               "untrained_evidence": None})
+    pooler["candidates"] = self.candidates
     return {
         "handle": self.handle,
         "format": self.format,
@@ -92,10 +132,11 @@ class Result:
         "max_seq_length_from": self.max_seq_length_from,
         "num_examples": self.num_examples,
         "num_truncated": self.num_truncated,
-        "pooler": {"kernel": self.pooler.kernel_name, "bias": self.pooler.bias_name,
-                   "found_by": self.pooler.found_by},
-        "pooled_vs_cls": self.pooled_vs_cls.to_json(),
-        "pooled_vs_rebuilt": self.pooled_vs_rebuilt.to_json(),
+        "pooled_is": self.pooled_is,
+        "verdict": self.verdict,
+        "pooler": pooler,
+        "pooled_vs_cls": self.pooled_vs_cls and self.pooled_vs_cls.to_json(),
+        "pooled_vs_rebuilt": self.pooled_vs_rebuilt and self.pooled_vs_rebuilt.to_json(),
         "tolerance": self.tolerance,
         "reproduced": self.reproduced,
     }
@@ -175,6 +216,56 @@ def batches(tokenizer, examples: list, max_seq_length: int, batch_size: int,
         yield Batch(np.asarray(rows)[take] + start, packed.take(take, width))
 
 
+class PoolerCheck:
+  """What pooled_output is, measured batch by batch as compare.check's pass hands the batches over
+  (`observe`): the first batch chooses the explanation (pooler.explain), every batch is compared
+  with it and with sequence_output[:, 0]. Only per-example statistics are kept."""
+
+  def __init__(self, source: Source, num_examples: int, tolerance: float = TOLERANCE):
+    self.source, self.tolerance = source, tolerance
+    self.found: pooler_lib.Explanation | None = None
+    self.hidden_size, self.sample = None, (None, None)
+    self.has_pooled = True
+    self.cls = (np.zeros(num_examples), np.zeros(num_examples))  # (max |diff|, cosine)
+    self.by_rebuilt = (np.zeros(num_examples), np.zeros(num_examples))
+
+  def observe(self, batch: Batch) -> None:
+    pooled, sequence = batch.outputs.get("pooled_output"), batch.outputs["sequence_output"]
+    if self.found is None:
+      self.hidden_size = int(sequence.shape[-1])
+      self.found = pooler_lib.explain(self.source.variable_values() if pooled is not None else {},
+                                      sequence, pooled, self.tolerance,
+                                      named=self.source.named_pooler() if pooled is not None
+                                      else None)
+      self.sample = (pooled, sequence[:, :1])
+    if pooled is None:
+      self.has_pooled = False
+      return
+    found = self.found
+    compared = [(self.cls, sequence[:, 0])]
+    if found.pooled_is == "cls":
+      compared.append((self.by_rebuilt, sequence[:, 0]))
+    elif found.pooler is not None:
+      compared.append((self.by_rebuilt, np.asarray(found.pooler(sequence))))
+    for (diffs, cosines), other in compared:
+      diffs[batch.indices], cosines[batch.indices] = _row_stats(pooled, other)
+
+  def result(self, max_seq_length: int, num_truncated: int) -> Result:
+    found, source = self.found, self.source
+    stats = lambda pair: Stats(*(a.tolist() for a in pair))  # noqa: E731
+    compared = self.has_pooled and (found.pooled_is == "cls" or found.pooler is not None)
+    return Result(
+        handle=source.handle, format=source.format, path=source.path,
+        hidden_size=self.hidden_size, max_seq_length=max_seq_length,
+        num_examples=len(self.cls[0]), num_truncated=num_truncated,
+        pooler=found.pooler, pooled_vs_cls=stats(self.cls) if self.has_pooled else None,
+        pooled_vs_rebuilt=stats(self.by_rebuilt) if compared else None,
+        tolerance=self.tolerance, framework=source.framework,
+        hypothesis=found.pooled_is if self.has_pooled else "none",
+        named_pooler=found.named, candidates=found.candidates_json(),
+        sample_pooled_output=self.sample[0], sample_sequence_output=self.sample[1])
+
+
 def check(source: Source, examples: list, max_seq_length: int | None = None, batch_size: int = 32,
           tolerance: float = TOLERANCE, progress: bool | None = None, tokenizer=None,
           bucket: bool = True, also=()) -> Result:
@@ -182,9 +273,9 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
 
   One pass: each batch is tokenized once and run once; `also` are further checks (full.FullCheck)
   whose `observe(batch)` reads the same outputs. `tokenizer` (a tokenization.HubPreprocessor, say)
-  defaults to the source's own. `max_seq_length` None: see sequence_length. Raises
-  pooler.NoPoolerError if no dense layer of the model
-  explains pooled_output.
+  defaults to the source's own. What pooled_output is comes back as `Result.pooled_is`, whatever it
+  is (no pooled_output, nothing that explains it: `Result.verdict` "NO POOLER"). `max_seq_length`
+  None: see sequence_length.
   """
   if not examples:
     raise ValueError("no examples to run")
@@ -196,37 +287,22 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
   if progress is None:
     progress = num_batches > PROGRESS_MIN_BATCHES
   want_layers = any(getattr(c, "wants_layers", False) for c in also)
-  found, hidden_size, num_truncated, sample = None, None, 0, None
-  n = len(examples)
-  cls = (np.zeros(n), np.zeros(n))  # (per-example max |diff|, cosine) against pooled_output
-  by_rebuilt = (np.zeros(n), np.zeros(n))
+  pooled_check = PoolerCheck(source, len(examples), tolerance)
+  num_truncated = 0
   with tqdm(total=num_batches, desc="batches", unit="batch", disable=not progress,
             leave=False) as bar:
     for batch in batches(tokenizer, examples, max_seq_length, batch_size, bucket):
+      num_truncated += batch.packed.num_truncated
       packed = batch.packed
-      num_truncated += packed.num_truncated
       batch.outputs = source.run(packed.input_ids, packed.input_mask, packed.segment_ids,
                                  layers=want_layers)
-      pooled, sequence = batch.outputs["pooled_output"], batch.outputs["sequence_output"]
-      if found is None:
-        hidden_size = int(pooled.shape[-1])
-        found = pooler_lib.find_pooler(source.variable_values(), sequence, pooled, tolerance,
-                                       named=source.named_pooler())
-        sample = (pooled, sequence[:, :1])
-      rebuilt = np.asarray(found(sequence))
-      for (diffs, cosines), other in ((cls, sequence[:, 0]), (by_rebuilt, rebuilt)):
-        diffs[batch.indices], cosines[batch.indices] = _row_stats(pooled, other)
-      for consumer in also:
+      for consumer in (pooled_check, *also):
         consumer.observe(batch)
       batch.outputs = None  # let the outputs go before the next batch
       bar.update()
-  return Result(
-      handle=source.handle, format=source.format, path=source.path, hidden_size=hidden_size,
-      max_seq_length=max_seq_length, max_seq_length_from=length_from, num_examples=n, num_truncated=num_truncated,
-      pooler=found, pooled_vs_cls=Stats(*(a.tolist() for a in cls)),
-      pooled_vs_rebuilt=Stats(*(a.tolist() for a in by_rebuilt)), tolerance=tolerance,
-      framework=source.framework,
-      sample_pooled_output=sample[0], sample_sequence_output=sample[1])
+  result = pooled_check.result(max_seq_length, num_truncated)
+  result.max_seq_length_from = length_from
+  return result
 
 
 def _count_batches(examples: list, batch_size: int) -> int:

@@ -12,12 +12,15 @@ and compared stage by stage on the same text:
   4. outputs on the same ids (A's): pooled_output, sequence_output (real tokens) and each layer
      (as the framework exposes it, else rebuilt with modeling.py from that side's own weights and
      config), and the first layer that diverges;
-  5. the verdict: SAME FUNCTION (exit 0) or DIFFERENT (exit 1) with the best explanation.
+  5. what each side's pooled_output is (compare's `pooled_is`: a pooler, an identity pooler, the
+     [CLS] state, none), measured as the check measures it;
+  6. the verdict: SAME FUNCTION (exit 0) or DIFFERENT (exit 1) with the best explanation.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 
 import numpy as np
@@ -160,6 +163,8 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
   layer_max: list = []
   layers_how = {}
   tokenization_parts, runnable = [], True
+  pooled_checks = [compare.PoolerCheck(s.source, len(examples)) for s in (a, b)]
+  num_truncated = 0
   for number, batch_a in enumerate(compare.batches(tok_a, examples, max_seq_length, batch_size)):
     packed_b = tok_b.encode([examples[i] for i in batch_a.indices], max_seq_length)  # B's ids for the same examples
     tokenization_parts.append(compare_tokenization(a, b, batch_a.packed, packed_b,
@@ -173,8 +178,14 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
       continue
     out = [s.source.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
            for s in (a, b)]
-    outputs_max["pooled_output"] = max(outputs_max["pooled_output"], float(np.max(np.abs(
-        out[0]["pooled_output"].astype(np.float64) - out[1]["pooled_output"]))))
+    num_truncated += packed.num_truncated
+    for check, side_out in zip(pooled_checks, out):
+      check.observe(compare.Batch(batch_a.indices, packed, side_out))
+    if outputs_max["pooled_output"] is not None and all("pooled_output" in o for o in out):
+      outputs_max["pooled_output"] = max(outputs_max["pooled_output"], float(np.max(np.abs(
+          out[0]["pooled_output"].astype(np.float64) - out[1]["pooled_output"]))))
+    else:  # a side without pooled_output: nothing to subtract (pooled_is says which)
+      outputs_max["pooled_output"] = None
     outputs_max["sequence_output"] = max(outputs_max["sequence_output"], _masked_max(
         out[0]["sequence_output"], out[1]["sequence_output"], packed.input_mask))
     if a.config.num_hidden_layers == b.config.num_hidden_layers:
@@ -196,9 +207,16 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
       "layers": [{"layer": i, "max_abs_diff": d} for i, d in enumerate(layer_max)],
       "layers_from": layers_how, "first_divergent_layer": first_divergent,
       "on": "A's token ids", "tolerance": tolerance,
-      "same": runnable and all(v <= tolerance for v in outputs_max.values())
+      "same": runnable and all(v is not None and v <= tolerance for v in outputs_max.values())
               and first_divergent is None}
-  same = bool(tokenization["same"] and outputs["same"])
+  pooled_is = {"a": None, "b": None, "same": not runnable}
+  if runnable:
+    results = [check.result(max_seq_length, num_truncated) for check in pooled_checks]
+    pooled_is = {"a": results[0].pooled_is, "b": results[1].pooled_is,
+                 "same": results[0].pooled_is == results[1].pooled_is,
+                 "describe_a": describe_pooled(results[0]),
+                 "describe_b": describe_pooled(results[1])}
+  same = bool(tokenization["same"] and outputs["same"] and pooled_is["same"])
   record = {
       "same": same,
       "a": {"handle": a.source.handle, "format": a.source.format,
@@ -207,7 +225,8 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
             "framework": b.source.framework},
       "num_examples": len(examples), "max_seq_length": max_seq_length,
       "max_seq_length_from": length_from,
-      "tokenization": tokenization, "config": config, "weights": weights, "outputs": outputs}
+      "tokenization": tokenization, "config": config, "weights": weights, "outputs": outputs,
+      "pooled_is": pooled_is}
   if not runnable:
     outputs["not_run"] = (f"A's ids reach {int(packed.input_ids.max())}, beyond B's "
                           f"{b.config.vocab_size}-token embedding table")
@@ -225,10 +244,62 @@ def _merge_tokenization(parts: list, a: Side, b: Side) -> dict:
           "do_lower_case": [a.source.do_lower_case, b.source.do_lower_case]}
 
 
+def describe_pooled(result) -> str:
+  """What one side's pooled_output is, in a few words (from a compare.Result)."""
+  pooler = result.pooler
+  act = pooler.activation if pooler is not None else None
+  apply = (lambda x: x) if act in (None, "none") else (lambda x: f"{act}({x})")  # noqa: E731
+  return {
+      "pooler": lambda: f"a pooler, {apply('sequence_output[:, 0] @ K + b')} "
+                        f"({pooler and pooler.kernel_name})",
+      "identity_pooler": lambda: f"an identity pooler, {apply('sequence_output[:, 0]')} "
+                                 f"({pooler and pooler.kernel_name})",
+      "cls": lambda: "sequence_output[:, 0] itself (the [CLS] state)",
+      "none": lambda: "absent (no pooler)",
+      "unexplained": lambda: "explained by none of its dense layers",
+  }[result.pooled_is]()
+
+
+def _pooler_name(name: str) -> bool:
+  from hub_repro import pooler as pooler_lib  # noqa: PLC0415 (TensorFlow: not before a command)
+
+  return any(re.fullmatch(pattern.replace("kernel", "(kernel|bias)"), name)
+             for _, pattern in pooler_lib.KNOWN_NAMES)
+
+
+def _pooled_only(record: dict) -> str | None:
+  """The one line for two models that part in pooled_output only (same ids, config, sequence
+  output and layers; weights the same but for the pooler), or None."""
+  tokenization, config, weights, outputs, pooled_is = (
+      record[k] for k in ("tokenization", "config", "weights", "outputs", "pooled_is"))
+  sequence = outputs["sequence_output"]["max_abs_diff"]
+  if not (tokenization["same"] and config["same"] and sequence is not None
+          and sequence <= outputs["tolerance"] and outputs["first_divergent_layer"] is None
+          and pooled_is.get("a") is not None) or weights.get("error"):
+    return None
+  unshared = (weights["only_in_a"] + weights["only_in_b"] + list(weights["shape_differences"])
+              + list(weights["differing"]))
+  if not all(_pooler_name(name) for name in unshared):
+    return None
+  pooled = outputs["pooled_output"]["max_abs_diff"]
+  by = f" (max |diff| {pooled:.3g})" if pooled is not None else ""
+  weights_part = ("weights identical" if not unshared else
+                  "weights identical but for the pooler: " + ", ".join(
+                      f"{name} {where}" for where, names in (
+                          ("only in A", weights["only_in_a"]), ("only in B", weights["only_in_b"]),
+                          ("differs", [*weights["shape_differences"], *weights["differing"]]))
+                      for name in names))
+  return (f"DIFFERENT in pooled_output only: A's pooled_output is {pooled_is['describe_a']}, "
+          f"B's is {pooled_is['describe_b']}{by}; sequence_output and every layer agree (max "
+          f"|diff| {sequence:.2g}); {weights_part}")
+
+
 def explain(record: dict) -> str:
   """One paragraph: the verdict's cause, from the earliest stage that shows a difference."""
   tokenization, config, weights, outputs = (record[k] for k in
                                             ("tokenization", "config", "weights", "outputs"))
+  if not record["same"] and (line := _pooled_only(record)) is not None:
+    return line
   causes = []
   if not tokenization["same"]:
     vocab, lower = tokenization["vocab_size"], tokenization["do_lower_case"]
@@ -279,7 +350,8 @@ def explain(record: dict) -> str:
   elif outputs.get("not_run"):
     where = f"outputs not compared: {outputs['not_run']}"
   elif not outputs["same"]:
-    where = (f"outputs differ (pooled {outputs['pooled_output']['max_abs_diff']:.3g}, sequence "
+    pooled = outputs["pooled_output"]["max_abs_diff"]
+    where = (f"outputs differ (pooled {'-' if pooled is None else f'{pooled:.3g}'}, sequence "
              f"{outputs['sequence_output']['max_abs_diff']:.3g})")
   else:
     where = "outputs on the same ids agree"
@@ -319,6 +391,9 @@ def render(record: dict) -> str:
   for layer in o["layers"]:
     mark = "  <- first divergence" if layer["layer"] == o["first_divergent_layer"] else ""
     lines.append(f"                  layer {layer['layer']:>2}  {fmt(layer['max_abs_diff']):>9}{mark}")
+  p = record["pooled_is"]
+  if p.get("a") is not None:
+    lines += [f"  5 pooled_is     {'same' if p['same'] else 'DIFFERENT'}: A {p['a']}, B {p['b']}"]
   lines += ["", ("Verdict: SAME FUNCTION" if record["same"] else "Verdict: DIFFERENT"),
             record["explanation"]]
   return "\n".join(lines)

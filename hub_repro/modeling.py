@@ -223,7 +223,8 @@ def bert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None,
   """BertModel's forward pass.
 
   Args:
-    params: modeling.py checkpoint name -> tensor, with every name of `variable_shapes(config)`.
+    params: modeling.py checkpoint name -> tensor, with every name of `variable_shapes(config)`
+      (the pooler's may be missing).
     input_ids: int32 Tensor of shape [batch_size, seq_length].
     input_mask: int32 Tensor [batch_size, seq_length], 1 for real tokens (default all ones).
     token_type_ids: int32 Tensor [batch_size, seq_length] (default all zeros).
@@ -232,6 +233,7 @@ def bert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None,
 
   Returns:
     {"sequence_output": [B, S, H], "pooled_output": [B, H], "encoder_outputs": list of [B, S, H]}
+    ("pooled_output" only if `params` hold the pooler's weights).
   """
   if input_mask is None:
     input_mask = tf.ones_like(input_ids)
@@ -243,8 +245,7 @@ def bert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None,
   all_layers = transformer_model(embedding_output, attention_mask, params, config, training,
                                  layer_fn)
   sequence_output = all_layers[-1]
-  return {
-      "sequence_output": sequence_output,
-      "pooled_output": pooler(sequence_output, params[POOLER_KERNEL], params[POOLER_BIAS]),
-      "encoder_outputs": all_layers,
-  }
+  outputs = {"sequence_output": sequence_output, "encoder_outputs": all_layers}
+  if POOLER_KERNEL in params:  # an encoder saved without its pooler has no pooled_output
+    outputs["pooled_output"] = pooler(sequence_output, params[POOLER_KERNEL], params[POOLER_BIAS])
+  return outputs

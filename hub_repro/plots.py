@@ -170,7 +170,7 @@ def comparison_figure(result, pooled_output=None, sequence_output=None,
     grid = figure.add_gridspec(2, 2, height_ratios=[1, 1])
     _max_abs_diff_panel(figure.add_subplot(grid[0, :]), result)
     cls = sequence[:, 0]
-    rebuilt = np.asarray(result.pooler(sequence), np.float32)
+    rebuilt = np.asarray(result.rebuild(sequence), np.float32)
     _values_panel(figure.add_subplot(grid[1, 0]), pooled, cls, CLS_COLOR,
                   "The [CLS] state against pooled_output, value by value",
                   "sequence_output[:, 0]  (the [CLS] state)", batch)

@@ -1,5 +1,11 @@
-"""Find the pooler's dense layer among a module's variables: by name in each known naming, else by
-its numbers (the [H, H] kernel and [H] bias whose tanh(seq0 K + b) reproduces pooled_output)."""
+"""What pooled_output is, by its numbers: a dense layer of the model applied to the [CLS] state
+(found by name in each known naming, else among the model's [H, H] kernels + [H] biases), with the
+activation that reproduces it (tanh, else gelu or none); the [CLS] state itself; or nothing the
+model holds.
+
+`explain` measures it on one batch and returns an Explanation: the hypothesis that the comparison
+(compare.PoolerCheck) then confirms, or refutes, on every batch.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,17 @@ KNOWN_NAMES = [
     ("Model Garden", r"(.*/)?pooler_transform/kernel"),
     ("keras-hub", r"(.*/)?pooled_dense/kernel"),
 ]
+# The pooler's activation, tried in this order: modeling.py's tanh (BERT, ALBERT) first, the others
+# only if tanh does not reproduce pooled_output. "gelu" is modeling.py's tanh approximation,
+# "gelu_exact" the erf form; they differ by up to ~1e-3, far above the tolerance.
+ACTIVATIONS = ("tanh", "gelu", "gelu_exact", "none")
+# What pooled_output is (the JSON `pooled_is`), in the order the verdict tells them apart.
+POOLED_IS = ("pooler", "identity_pooler", "cls", "none", "unexplained")
+EXPLAINED = ("pooler", "identity_pooler", "cls")  # exit 0: the question has its answer
 
 
 class NoPoolerError(LookupError):
-  """No dense layer of the module explains pooled_output."""
+  """No dense layer of the module explains pooled_output (or it has none): exit 3."""
 
 
 @dataclasses.dataclass
@@ -30,10 +43,64 @@ class PoolerWeights:
   kernel: np.ndarray  # [H, H]
   bias: np.ndarray  # [H]
   found_by: str  # how it was found, for the report
+  activation: str = "tanh"  # one of ACTIVATIONS
 
   def __call__(self, sequence_output):
-    """modeling.py's pooler with these weights: tanh(sequence_output[:, 0] @ kernel + bias)."""
-    return modeling.pooler(sequence_output, self.kernel, self.bias)
+    """act(sequence_output[:, 0] @ kernel + bias); with tanh, modeling.py's pooler itself."""
+    if self.activation == "tanh":
+      return modeling.pooler(sequence_output, self.kernel, self.bias)
+    first_token_tensor = tf.convert_to_tensor(sequence_output)[:, 0]  # [B, H]
+    dense = tf.nn.bias_add(tf.matmul(first_token_tensor, self.kernel), self.bias)
+    return dense if self.activation == "none" else modeling.get_activation(self.activation)(dense)
+
+  def with_activation(self, activation: str) -> "PoolerWeights":
+    return dataclasses.replace(self, activation=activation)
+
+  @property
+  def is_identity(self) -> bool:
+    """The kernel is exactly the identity and the bias exactly 0. Exact, not within a tolerance:
+    0 and 1 are exact in float32, so an exporter that writes an identity writes it bit for bit,
+    and a single gradient step moves the entries by far more than float32 rounding."""
+    return _identity_kernel(self.kernel) and not np.any(self.bias)
+
+  def untrained_evidence(self) -> str | None:
+    """What in these weights is evidence that the layer was never trained, or None.
+
+    A bias exactly 0 in every entry is what a dense layer's zeros initializer leaves (modeling.py,
+    Keras and torch.nn.Linear in transformers all start there) and any gradient step moves off 0;
+    an identity kernel is what an exporter writes for a layer it does not use. Evidence, not
+    proof: the numbers cannot tell how a layer was trained."""
+    facts = []
+    if _identity_kernel(self.kernel):
+      facts.append(f"the kernel is exactly the {self.kernel.shape[0]}x{self.kernel.shape[1]} "
+                   "identity")
+    if not np.any(self.bias):
+      facts.append(f"the bias is exactly 0 in all {self.bias.shape[0]} entries")
+    return " and ".join(facts) or None
+
+  def to_json(self) -> dict:
+    return {"kernel": self.kernel_name, "bias": self.bias_name, "found_by": self.found_by,
+            "activation": self.activation, "untrained_evidence": self.untrained_evidence()}
+
+
+def _identity_kernel(kernel: np.ndarray) -> bool:
+  return (kernel.ndim == 2 and kernel.shape[0] == kernel.shape[1]
+          and np.array_equal(kernel, np.eye(kernel.shape[0], dtype=kernel.dtype)))
+
+
+@dataclasses.dataclass
+class Explanation:
+  """What pooled_output is on the batch `explain` measured: the hypothesis to confirm."""
+  pooled_is: str | None  # "pooler", "identity_pooler", "cls", "none", or None: nothing fits
+  pooler: PoolerWeights | None  # the layer to compare with (named, or the one that fits)
+  named: bool  # the model names its pooler: its layer is compared whether it fits or not
+  cls_max_abs_diff: float | None  # pooled_output vs sequence_output[:, 0] on this batch
+  candidates: list = dataclasses.field(default_factory=list)  # (max |diff|, PoolerWeights)
+
+  def candidates_json(self) -> list:
+    """Every (layer, activation) tried, nearest first: the JSON's pooler.candidates."""
+    return [{"kernel": c.kernel_name, "bias": c.bias_name, "activation": c.activation,
+             "max_abs_diff": e} for e, c in self.candidates]
 
 
 def _scope(name: str) -> str:
@@ -70,33 +137,83 @@ def dense_candidates(variables: dict[str, np.ndarray], hidden_size: int) -> list
   return found
 
 
-def max_error(candidate: PoolerWeights, sequence_output, pooled_output) -> float:
+def max_error(candidate, sequence_output, pooled_output) -> float:
   rebuilt = candidate(tf.convert_to_tensor(sequence_output))
   return float(np.max(np.abs(np.asarray(rebuilt, np.float64) - np.asarray(pooled_output,
                                                                            np.float64))))
 
 
+def fit_activation(candidate: PoolerWeights, sequence_output, pooled_output,
+                   tolerance: float) -> list[tuple[float, PoolerWeights]]:
+  """(max |diff|, the layer with that activation): tanh alone if it reproduces pooled_output
+  within `tolerance`, else every activation of ACTIVATIONS."""
+  tried = []
+  for activation in ACTIVATIONS:
+    weights = candidate.with_activation(activation)
+    tried.append((max_error(weights, sequence_output, pooled_output), weights))
+    if activation == "tanh" and tried[0][0] <= tolerance:
+      break
+  return tried
+
+
+def explain(variables: dict[str, np.ndarray], sequence_output, pooled_output, tolerance: float,
+            named: list[PoolerWeights] | None = None) -> Explanation:
+  """What pooled_output [B, H] (None: the model has none) is, from sequence_output [B, S, H].
+
+  In this order: no pooled_output ("none"); pooled_output = sequence_output[:, 0] within
+  `tolerance` ("cls"); a named pooler (`named`, a format's own, else KNOWN_NAMES), compared
+  whether it fits or not (that is the finding: "not reproduced"); else the [H, H] + [H] pair and
+  activation that reproduces pooled_output within `tolerance`. A layer that fits is an
+  "identity_pooler" if its kernel is the identity and its bias 0, else a "pooler". If nothing
+  fits, pooled_is is None and `candidates` holds what was tried, nearest first.
+  """
+  if pooled_output is None:
+    return Explanation("none", None, False, None)
+  hidden_size = int(np.shape(pooled_output)[-1])
+  cls_error = float(np.max(np.abs(np.asarray(pooled_output, np.float64)
+                                  - np.asarray(sequence_output, np.float64)[:, 0])))
+  named = named or named_candidates(variables, hidden_size)
+  layers = named or dense_candidates(variables, hidden_size)
+  tried = sorted((t for layer in layers
+                  for t in fit_activation(layer, sequence_output, pooled_output, tolerance)),
+                 key=lambda t: t[0])
+  best = tried[0] if tried else None
+  fits = best is not None and best[0] <= tolerance
+  if cls_error <= tolerance:
+    return Explanation("cls", best[1] if fits else None, bool(named), cls_error, tried)
+  if fits or named:
+    kind = "identity_pooler" if best[1].is_identity else "pooler"
+    return Explanation(kind, best[1], bool(named), cls_error, tried)
+  return Explanation(None, None, False, cls_error, tried)
+
+
 def find_pooler(variables: dict[str, np.ndarray], sequence_output, pooled_output,
                 tolerance: float, named: list[PoolerWeights] | None = None) -> PoolerWeights:
-  """The pooler's weights, by name if the module names them, else by their numbers.
+  """The pooler's weights (with their activation), by name if the module names them, else by
+  their numbers; NoPoolerError if no dense layer explains pooled_output (see `explain`)."""
+  found = explain(variables, sequence_output, pooled_output, tolerance, named)
+  if found.pooler is None:
+    raise NoPoolerError(no_pooler_message(found.pooled_is, found.cls_max_abs_diff,
+                                          found.candidates_json(),
+                                          int(np.shape(sequence_output)[-1])))
+  return found.pooler
 
-  `named` are candidates a source names itself (a format whose names no pattern here fits).
-  A named pooler is returned even if it does not reproduce pooled_output: that is the finding
-  ("not reproduced"), and the comparison reports it. Without a named pooler, the [H, H] + [H] pair
-  that reproduces pooled_output within `tolerance` is returned; if none does, NoPoolerError.
-  """
-  hidden_size = int(np.shape(pooled_output)[-1])
-  named = named or named_candidates(variables, hidden_size)
-  if named:
-    return min(named, key=lambda c: max_error(c, sequence_output, pooled_output))
-  candidates = dense_candidates(variables, hidden_size)
-  errors = [(max_error(c, sequence_output, pooled_output), c) for c in candidates]
-  good = [(e, c) for e, c in errors if e <= tolerance]
-  if good:
-    return min(good, key=lambda ec: ec[0])[1]
-  considered = ", ".join(f"{c.kernel_name} + {c.bias_name} (max |diff| {e:.3g})"
-                         for e, c in sorted(errors, key=lambda ec: ec[0])[:10]) or "none"
-  raise NoPoolerError(
-      f"no pooler found: no variable is named like {[p for _, p in KNOWN_NAMES]}, and no "
-      f"[{hidden_size}, {hidden_size}] kernel + [{hidden_size}] bias pair reproduces pooled_output "
-      f"within {tolerance:g}; candidates considered ({len(candidates)}): {considered}")
+
+def no_pooler_message(pooled_is: str | None, cls_max_abs_diff: float | None, candidates: list,
+                      hidden_size: int, handle: str = "the model") -> str:
+  """One line for exit 3: what pooled_output is not, and the nearest candidate (`candidates`:
+  Explanation.candidates_json(); all of them go to the JSON, not to this line)."""
+  if pooled_is == "none":
+    return (f"{handle} has no pooled_output (it returns sequence_output only): there is no "
+            "pooler to compare with the [CLS] state, sequence_output[:, 0]")
+  h = hidden_size
+  if candidates:
+    c = candidates[0]
+    nearest = (f"nearest {c['kernel']} + {c['bias']} with {c['activation']}, max |diff| "
+               f"{c['max_abs_diff']:.3g}; all {len(candidates)} in --json's pooler.candidates")
+  else:
+    nearest = f"it has no [{h}, {h}] kernel beside an [{h}] bias"
+  return (f"no pooler explains pooled_output of {handle}: it is neither sequence_output[:, 0] "
+          f"(max |diff| {cls_max_abs_diff:.3g}) nor act(sequence_output[:, 0] @ K + b) for any "
+          f"[{h}, {h}] kernel K + [{h}] bias b of the model and act in {', '.join(ACTIVATIONS)} "
+          f"({nearest})")

@@ -3,49 +3,131 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 from hub_repro import files
 from hub_repro.compare import Result
 
 
+# The report's paragraphs are wrapped to this width (the table above them is 70 wide).
+PARAGRAPH_WIDTH = 96
+ACTIVATION_TEXT = {"tanh": "tanh", "gelu": "gelu (tanh approximation)",
+                   "gelu_exact": "gelu (erf form)", "none": "no activation"}
+
+
+def _formula(activation: str | None, inner: str = "sequence_output[:, 0] @ K + b") -> str:
+  return inner if activation in (None, "none") else f"{activation}({inner})"
+
+
+def _evidence_line(pooler) -> list[str]:
+  evidence = pooler.untrained_evidence() if pooler is not None else None
+  if evidence is None:
+    return []
+  return textwrap.wrap(f"untrained evidence: {evidence}, values a training step would have moved "
+                       "(evidence, not proof: the numbers cannot show how a layer was trained)",
+                       PARAGRAPH_WIDTH, initial_indent=" " * 11, subsequent_indent=" " * 11,
+                       break_on_hyphens=False)
+
+
+def verdict_line(result: Result) -> str:
+  rebuilt = result.pooled_vs_rebuilt
+  if result.verdict == "REPRODUCED":
+    return (f"Verdict: REPRODUCED (max |diff| {rebuilt.max_abs_diff:.3g} <= tolerance "
+            f"{result.tolerance:g}).")
+  if result.verdict == "NOT REPRODUCED":
+    return (f"Verdict: NOT REPRODUCED (max |diff| {rebuilt.max_abs_diff:.3g} > tolerance "
+            f"{result.tolerance:g}).")
+  if result.pooled_is == "none":
+    return "Verdict: NO POOLED OUTPUT."
+  return f"Verdict: UNEXPLAINED (nothing of the model within tolerance {result.tolerance:g})."
+
+
+def answer(result: Result) -> str:
+  """One plain paragraph: what pooled_output is, measured, then what that means."""
+  cls, rebuilt, pooler = result.pooled_vs_cls, result.pooled_vs_rebuilt, result.pooler
+  is_ = result.pooled_is
+  if is_ == "none":
+    return ("This model has no pooled_output: it returns sequence_output only, with no pooler "
+            "layer. Its [CLS] state is sequence_output[:, 0]; take that (or a mean over the token "
+            "states) where another model would give pooled_output.")
+  if is_ == "cls":
+    return (f"Yes: this model's pooled_output is the [CLS] state, sequence_output[:, 0], within "
+            f"float32 rounding (max |diff| {cls.max_abs_diff:.3g}). No layer stands between "
+            "them: either output gives the same vector.")
+  if is_ == "identity_pooler":
+    return (f"pooled_output is {_formula(pooler.activation, 'sequence_output[:, 0]')}: the "
+            f"model's pooler ({pooler.kernel_name}, {pooler.bias_name}) has an identity kernel "
+            f"and a zero bias, so it applies {ACTIVATION_TEXT[pooler.activation]} to the [CLS] "
+            f"state value by value and nothing else (max |diff| {rebuilt.max_abs_diff:.3g}). "
+            f"pooled_output is not the [CLS] state itself (max |diff| {cls.max_abs_diff:.3g}) "
+            "but a fixed function of it, element by element; take sequence_output[:, 0] for "
+            "the state.")
+  if is_ == "pooler":
+    text = (f"pooled_output is not the [CLS] hidden state (max |diff| {cls.max_abs_diff:.3g}): "
+            f"it is one more layer on top of it, pooled_output = {_formula(pooler.activation)} "
+            f"with the model's own dense layer K, b ({pooler.kernel_name}, {pooler.bias_name}; "
+            f"{ACTIVATION_TEXT[pooler.activation]}), as in the pooler of google-research/bert "
+            "modeling.py.")
+    if pooler.untrained_evidence() is None:
+      return text + (" In BERT that layer is trained for next-sentence prediction: feed "
+                     "pooled_output to a classifier you fine-tune; take sequence_output[:, 0] "
+                     "when you need the [CLS] hidden state itself.")
+    return text + (f" Its weights show evidence that it was never trained "
+                   f"({pooler.untrained_evidence()}): if so, pooled_output is a fixed "
+                   "projection of the [CLS] state rather than a representation trained for a "
+                   "task, and the arithmetic above holds all the same. Take sequence_output[:, 0] "
+                   "for the [CLS] state itself.")
+  if result.verdict == "NOT REPRODUCED" and pooler is not None:
+    whose = ("the pooler it names" if result.named_pooler
+             else "the dense layer the first batch chose")
+    return (f"This model's pooled_output is not {_formula('act')} with {whose} "
+            f"({pooler.kernel_name}, {pooler.bias_name}) for any act of tanh, gelu or none "
+            f"(nearest: {pooler.activation}, max |diff| {rebuilt.max_abs_diff:.3g}), nor the "
+            f"[CLS] state sequence_output[:, 0] (max |diff| {cls.max_abs_diff:.3g}): it is "
+            "computed some other way.")
+  if result.verdict == "NOT REPRODUCED":  # the [CLS] state on the first batch only
+    return (f"This model's pooled_output equals sequence_output[:, 0] on the first batch but not "
+            f"on every example (max |diff| {rebuilt.max_abs_diff:.3g}): it is computed some "
+            "other way.")
+  return (f"This model's pooled_output is neither the [CLS] state sequence_output[:, 0] (max "
+          f"|diff| {cls.max_abs_diff:.3g}) nor act(sequence_output[:, 0] @ K + b) for any "
+          "[H, H] kernel and [H] bias of the model with tanh, gelu or no activation: it is "
+          "computed some other way. The candidates tried are in the JSON (pooler.candidates).")
+
+
 def render(result: Result) -> str:
-  """A short report a newcomer can read: what was compared, the two numbers, the verdict."""
-  cls, rebuilt = result.pooled_vs_cls, result.pooled_vs_rebuilt
+  """A short report a newcomer can read: what was compared, the numbers, the verdict."""
+  cls, rebuilt, pooler = result.pooled_vs_cls, result.pooled_vs_rebuilt, result.pooler
   lines = [
-      "Is BERT's pooled_output the hidden state of [CLS], sequence_output[:, 0]?",
+      "Is this model's pooled_output the hidden state of [CLS], sequence_output[:, 0]?",
       "",
       f"  model    {result.handle}  ({result.format}, hidden size {result.hidden_size})",
       f"           computed by {result.framework}",
       f"  inputs   {result.num_examples} examples, {result.num_truncated} truncated, "
       f"max_seq_length {result.max_seq_length}: {result.max_seq_length_from}",
-      f"  pooler   {result.pooler.kernel_name}, {result.pooler.bias_name}",
-      f"           found {result.pooler.found_by}",
-      "",
-      f"  {'pooled_output compared with':<44}{'max |diff|':>12}{'mean cosine':>14}",
-      f"  {'sequence_output[:, 0]   (the [CLS] state)':<44}{cls.max_abs_diff:>12.3g}"
-      f"{cls.mean_cosine:>14.6f}",
-      f"  {'tanh(sequence_output[:, 0] @ K + b)':<44}{rebuilt.max_abs_diff:>12.3g}"
-      f"{rebuilt.mean_cosine:>14.6f}",
-      "     (modeling.py pooler, module weights)",
-      "",
   ]
-  if result.reproduced:
-    lines += [
-        f"Verdict: REPRODUCED (max |diff| {rebuilt.max_abs_diff:.3g} <= tolerance "
-        f"{result.tolerance:g}).",
-        "pooled_output is not the [CLS] hidden state. It is one more layer on top of it, the",
-        "pooler of google-research/bert modeling.py: pooled_output = tanh(dense(sequence_output[:, 0]))",
-        "with the module's own pooler weights (in BERT, trained for next-sentence prediction).",
-        "Feed pooled_output to a classifier you fine-tune; take sequence_output[:, 0] when you",
-        "need the [CLS] hidden state itself.",
-    ]
+  if pooler is not None:
+    lines += [f"  pooler   {pooler.kernel_name}, {pooler.bias_name}, "
+              f"{ACTIVATION_TEXT[pooler.activation]}",
+              f"           found {pooler.found_by}"]
+    lines += _evidence_line(pooler)
+  elif result.pooled_is == "none":
+    lines.append("  pooler   none: the model returns no pooled_output")
   else:
-    lines += [
-        f"Verdict: NOT REPRODUCED (max |diff| {rebuilt.max_abs_diff:.3g} > tolerance "
-        f"{result.tolerance:g}).",
-        "This module's pooled_output is not tanh(dense(sequence_output[:, 0])) with the weights",
-        f"found ({result.pooler.kernel_name}); it is computed some other way.",
-    ]
+    lines.append("  pooler   none of the model's dense layers explains pooled_output"
+                 if result.pooled_is != "cls" else "  pooler   none: pooled_output is "
+                 "sequence_output[:, 0]")
+  if cls is not None:
+    lines += ["", f"  {'pooled_output compared with':<44}{'max |diff|':>12}{'mean cosine':>14}",
+              f"  {'sequence_output[:, 0]   (the [CLS] state)':<44}{cls.max_abs_diff:>12.3g}"
+              f"{cls.mean_cosine:>14.6f}"]
+  if rebuilt is not None and pooler is not None:
+    lines += [f"  {_formula(pooler.activation):<44}{rebuilt.max_abs_diff:>12.3g}"
+              f"{rebuilt.mean_cosine:>14.6f}",
+              "     (modeling.py pooler, module weights)" if pooler.activation == "tanh" else
+              "     (the module's dense layer and weights)"]
+  lines += ["", f"pooled_is: {result.pooled_is}", verdict_line(result)]
+  lines += textwrap.wrap(answer(result), PARAGRAPH_WIDTH, break_on_hyphens=False)
   return "\n".join(lines)
 
 
@@ -70,7 +152,8 @@ def render_full(full) -> str:
       + f"   (padding included: {full.sequence_max_abs_diff_all_positions:.3g})",
   ]
   lines += [row(f"encoder_outputs[{i}]", diff) for i, diff in enumerate(full.layer_max_abs_diff)]
-  lines.append(row("pooled_output", full.pooled_max_abs_diff))
+  if full.pooled_max_abs_diff is not None:  # a model without pooled_output has no such row
+    lines.append(row("pooled_output", full.pooled_max_abs_diff))
   verdict = "REPRODUCED" if full.reproduced else "NOT REPRODUCED"
   lines.append(f"Full verdict: {verdict} (tolerance {full.tolerance:g}).")
   return "\n".join(lines)

@@ -21,20 +21,19 @@ from hub_repro import api
 
 
 def assert_pooler_reproduced(model=None, sentences=None, **options):
-  """Fails unless `model`'s pooled_output is reproduced by its own pooler weights within the
-  tolerance (`hub_repro check`'s exit 0), and with `full=True` its whole encoder too. Returns the
-  compare.Result. `options` are api.check's (max_seq_length, preprocessor, full, ...)."""
-  from hub_repro import pooler  # noqa: PLC0415
-
-  try:
-    result = api.check(model, sentences, **options)
-  except pooler.NoPoolerError as e:
-    raise AssertionError(f"{model or 'the embedded model'}: {e}") from None
-  rebuilt = result.pooled_vs_rebuilt
+  """Fails unless what `model`'s pooled_output is (a pooler, an identity pooler, the [CLS] state:
+  `result.pooled_is`) is reproduced within the tolerance on every example (`hub_repro check`'s
+  exit 0), and with `full=True` its whole encoder too. Returns the compare.Result. `options` are
+  api.check's (max_seq_length, preprocessor, full, ...)."""
+  result = api.check(model, sentences, **options)
+  if result.verdict == "NO POOLER":
+    raise AssertionError(result.no_pooler_message())
   if not result.reproduced:
+    explained_by = (result.pooler.kernel_name if result.pooler is not None
+                    else "sequence_output[:, 0]")
     raise AssertionError(
-        f"{result.handle}: pooled_output NOT REPRODUCED by {result.pooler.kernel_name}: max |diff| "
-        f"{rebuilt.max_abs_diff:.3g} > tolerance {result.tolerance:g}")
+        f"{result.handle}: pooled_output NOT REPRODUCED by {explained_by}: max |diff| "
+        f"{result.pooled_vs_rebuilt.max_abs_diff:.3g} > tolerance {result.tolerance:g}")
   if result.full is not None and not result.full.reproduced:
     worst = max([("sequence_output", result.full.sequence_max_abs_diff),
                  ("pooled_output", result.full.pooled_max_abs_diff)]

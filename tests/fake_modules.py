@@ -6,21 +6,25 @@ the variable names or the pooled_output computation differ.
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import tensorflow as tf
 
-from hub_repro import export_tf2
+from hub_repro import export_tf2, modeling
 
 
 class ModelingNamedEncoder(export_tf2.BertEncoder):
   """Variables under modeling.py's names (bert/pooler/dense/kernel, ...) instead of Model Garden's."""
   renames: dict = {}
+  dropped: tuple = ()  # names not saved at all
 
   def __init__(self, weights):
     tf.Module.__init__(self)
     self.config = weights.config
-    self._names = [self.renames.get(n, n) for n in weights.params]
-    self.encoder_variables = [tf.Variable(v, name=n)
-                              for n, v in zip(self._names, weights.params.values())]
+    kept = {n: v for n, v in weights.params.items() if n not in self.dropped}
+    self._names = [self.renames.get(n, n) for n in kept]
+    self.encoder_variables = [tf.Variable(v, name=n) for n, v in zip(self._names, kept.values())]
 
   def params(self):
     inverse = {v: k for k, v in self.renames.items()}
@@ -49,6 +53,45 @@ class RenamedMeanPooledEncoder(ModelingNamedEncoder):
 
   def pooled_output(self, sequence_output, params):
     return tf.tanh(tf.reduce_mean(sequence_output, axis=1))
+
+
+class GeluPooledEncoder(ModelingNamedEncoder):
+  """A pooler with gelu (modeling.py's tanh approximation) where BERT's has tanh."""
+
+  def pooled_output(self, sequence_output, params):
+    return modeling.gelu(tf.matmul(sequence_output[:, 0], params[modeling.POOLER_KERNEL])
+                         + params[modeling.POOLER_BIAS])
+
+
+class ClsPooledEncoder(ModelingNamedEncoder):
+  """No pooler weights, and pooled_output = sequence_output[:, 0], as google-research ELECTRA."""
+  dropped = (modeling.POOLER_KERNEL, modeling.POOLER_BIAS)
+
+  def pooled_output(self, sequence_output, params):
+    return sequence_output[:, 0]
+
+
+def with_pooler(weights, kernel=None, bias=None):
+  """`weights` with the pooler's kernel and/or bias replaced."""
+  params = dict(weights.params)
+  if kernel is not None:
+    params[modeling.POOLER_KERNEL] = np.asarray(kernel, np.float32)
+  if bias is not None:
+    params[modeling.POOLER_BIAS] = np.asarray(bias, np.float32)
+  return dataclasses.replace(weights, params=params)
+
+
+def identity_pooler(weights):
+  """The pooler of TF-Hub's ELECTRA: an identity kernel and a zero bias (tanh still applied)."""
+  h = weights.config.hidden_size
+  return with_pooler(weights, np.eye(h), np.zeros(h))
+
+
+def without_pooler(weights):
+  """`weights` without the pooler's kernel and bias."""
+  return dataclasses.replace(weights, params={
+      k: v for k, v in weights.params.items()
+      if k not in (modeling.POOLER_KERNEL, modeling.POOLER_BIAS)})
 
 
 def export(encoder_class, weights, out_dir: str) -> str:

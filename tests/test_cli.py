@@ -4,6 +4,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from unittest import mock
@@ -47,6 +48,7 @@ class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):
          "pooled_vs_rebuilt", "tolerance", "reproduced"}, set(record))
     self.assertEqual(record["format"], "tf1-hub")
     self.assertEqual(record["pooler"]["kernel"], "bert/pooler/dense/kernel")
+    self.assertEqual((record["pooled_is"], record["pooler"]["activation"]), ("pooler", "tanh"))
     self.assertTrue(record["reproduced"])
     self.assertLessEqual(record["pooled_vs_rebuilt"]["max_abs_diff"], record["tolerance"])
 
@@ -58,15 +60,54 @@ class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):
     self.assertEqual(code, cli.EXIT_NOT_REPRODUCED)
     self.assertIn("Verdict: NOT REPRODUCED", out)
     with open(json_path) as f:
-      self.assertFalse(json.load(f)["reproduced"])
+      record = json.load(f)
+    self.assertFalse(record["reproduced"])
+    self.assertEqual((record["pooled_is"], record["verdict"]), ("unexplained", "NOT REPRODUCED"))
 
   def test_no_pooler_is_3(self):
     path = fake_modules.export(fake_modules.RenamedMeanPooledEncoder,
                                testutil.random_weights(seed=6),
                                os.path.join(self.get_temp_dir(), "nopooler"))
-    code, _, err = run_cli("--handle", path, "--max-seq-length", "16")
+    json_path = os.path.join(self.get_temp_dir(), "nopooler.json")
+    code, out, err = run_cli("--handle", path, "--max-seq-length", "16", "--json", json_path)
     self.assertEqual(code, cli.EXIT_NO_POOLER)
-    self.assertOneLineError(err, "no pooler found.*candidates considered")
+    self.assertOneLineError(err, "no pooler explains pooled_output")
+    self.assertLen(re.findall(r"/kernel", err), 1)  # the nearest candidate, not the list
+    self.assertIn("Verdict: UNEXPLAINED", out)
+    self.assertEqual(out.splitlines()[-1], f"wrote {json_path}")
+    with open(json_path) as f:
+      record = json.load(f)
+    self.assertEqual((record["pooled_is"], record["verdict"]), ("unexplained", "NO POOLER"))
+    self.assertIn("head/projection/kernel", {c["kernel"] for c in record["pooler"]["candidates"]})
+
+  def test_no_pooled_output_is_3(self):
+    from hub_repro import module  # noqa: PLC0415
+    from hub_repro.sources.google_checkpoint import ModelingSource  # noqa: PLC0415
+    weights = fake_modules.without_pooler(testutil.random_weights(seed=6))
+    source = ModelingSource.from_params(weights.params, weights.config, handle="no-pooler",
+                                        vocab_file=testutil.VOCAB)
+    json_path = os.path.join(self.get_temp_dir(), "none.json")
+    with mock.patch.object(module, "load", return_value=source):
+      code, out, err = run_cli("--max-seq-length", "16", "--json", json_path)
+    self.assertEqual(code, cli.EXIT_NO_POOLER)
+    self.assertOneLineError(err, "no-pooler has no pooled_output")
+    self.assertIn("This model has no pooled_output", out)
+    with open(json_path) as f:
+      self.assertEqual(json.load(f)["pooled_is"], "none")
+
+  @parameterized.named_parameters(
+      ("identity_pooler", fake_modules.ModelingNamedEncoder, fake_modules.identity_pooler,
+       "identity_pooler"),
+      ("cls", fake_modules.ClsPooledEncoder, lambda w: w, "cls"))
+  def test_explained_without_a_trained_pooler_is_0(self, encoder_class, change, pooled_is):
+    path = fake_modules.export(encoder_class, change(testutil.random_weights(seed=6)),
+                               os.path.join(self.get_temp_dir(), pooled_is))
+    json_path = os.path.join(self.get_temp_dir(), f"{pooled_is}.json")
+    code, out, _ = run_cli("--handle", path, "--max-seq-length", "16", "--json", json_path)
+    self.assertEqual(code, cli.EXIT_REPRODUCED)
+    self.assertIn(f"pooled_is: {pooled_is}", out)
+    with open(json_path) as f:
+      self.assertEqual(json.load(f)["pooled_is"], pooled_is)
 
   def test_missing_handle(self):
     code, _, err = run_cli("--handle", os.path.join(self.get_temp_dir(), "nope"))

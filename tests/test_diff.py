@@ -15,6 +15,7 @@ from hub_repro.export_tf1 import export_tf1_hub
 from hub_repro.export_tf2 import export_tf2
 from hub_repro.sources import huggingface
 from hub_repro.weights import BertWeights
+import fake_modules
 import testutil
 
 HF_HEAD16 = os.path.join(testutil.FIXTURES, "hf_bert_head16_gelu_new")
@@ -135,6 +136,34 @@ class DiffTest(tf.test.TestCase):
     self.assertTrue(record["weights"]["same"])
     self.assertIn("cased vs uncased", record["explanation"])
     self.assertIn("[UNK]", record["tokenization"]["tokens_b"])
+
+  def test_identity_pooler_vs_no_pooler_differs_in_pooled_output_only(self):
+    """TF-Hub's ELECTRA (an identity pooler, tanh) against google-research's (no pooler:
+    pooled_output = sequence_output[:, 0]), on the same encoder."""
+    identity = fake_modules.export(fake_modules.ModelingNamedEncoder,
+                                   fake_modules.identity_pooler(self.weights),
+                                   os.path.join(self.root, "identity_pooler"))
+    cls = fake_modules.export(fake_modules.ClsPooledEncoder, self.weights,
+                              os.path.join(self.root, "cls"))
+    record, out = self.diff(identity, cls)
+    self.assertFalse(record["same"])
+    self.assertEqual({k: record["pooled_is"][k] for k in ("a", "b", "same")},
+                     {"a": "identity_pooler", "b": "cls", "same": False})
+    self.assertLessEqual(record["outputs"]["sequence_output"]["max_abs_diff"],
+                         record["outputs"]["tolerance"])
+    self.assertIsNone(record["outputs"]["first_divergent_layer"])
+    self.assertGreater(record["outputs"]["pooled_output"]["max_abs_diff"], 0.01)
+    self.assertEqual(record["weights"]["only_in_a"],
+                     ["bert/pooler/dense/bias", "bert/pooler/dense/kernel"])
+    self.assertRegex(record["explanation"],
+                     r"^DIFFERENT in pooled_output only: A's pooled_output is an identity pooler, "
+                     r"tanh\(sequence_output\[:, 0\]\) \(bert/pooler/dense/kernel\), B's is "
+                     r"sequence_output\[:, 0\] itself \(the \[CLS\] state\) \(max \|diff\| "
+                     r"[0-9.e-]+\); sequence_output and every layer agree .*; weights identical "
+                     r"but for the pooler: bert/pooler/dense/bias only in A, "
+                     r"bert/pooler/dense/kernel only in A$")
+    self.assertNotIn("\n", record["explanation"])
+    self.assertIn("5 pooled_is     DIFFERENT: A identity_pooler, B cls", out)
 
   def test_bad_handle_exits_2(self):
     code, _, err = run_diff(testutil.GOOGLE_MODULE, os.path.join(self.get_temp_dir(), "nope"))

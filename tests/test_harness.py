@@ -12,7 +12,7 @@ from unittest import mock
 
 import tensorflow as tf
 
-from hub_repro import cli, compare, module
+from hub_repro import cli, compare, module, report
 import testutil
 
 
@@ -189,6 +189,17 @@ class EmbeddedModelTest(tf.test.TestCase):
     self.assertLessEqual(result.pooled_vs_rebuilt.max_abs_diff, compare.TOLERANCE)
     self.assertGreater(result.pooled_vs_cls.max_abs_diff, 1.0)
     self.assertLess(result.pooled_vs_cls.mean_cosine, 0.5)
+
+  def test_the_embedded_pooler_shows_evidence_that_it_was_never_trained(self):
+    """all-MiniLM-L6-v2 was trained with mean pooling: its pooler bias is exactly 0."""
+    result = compare.check(module.load(None), testutil.SENTENCES, max_seq_length=32)
+    record = result.to_json()
+    self.assertEqual((record["pooled_is"], record["pooler"]["activation"]), ("pooler", "tanh"))
+    self.assertEqual(record["pooler"]["untrained_evidence"],
+                     "the bias is exactly 0 in all 384 entries")
+    text = " ".join(report.render(result).split())
+    self.assertIn("untrained evidence: the bias is exactly 0 in all 384 entries", text)
+    self.assertNotIn("next-sentence", text)
 
   def test_deterministic(self):
     loaded = module.load(None)

@@ -56,7 +56,8 @@ class Source(abc.ABC):
 
   @abc.abstractmethod
   def run(self, input_ids, input_mask, segment_ids, layers: bool = False) -> dict:
-    """The model on int32 [B, S] inputs. Returns float32 numpy arrays: `pooled_output` [B, H],
+    """The model on int32 [B, S] inputs. Returns float32 numpy arrays: `pooled_output` [B, H]
+    (absent if the model has no pooled output: ELECTRA, DistilBERT),
     `sequence_output` [B, S, H] and, if `layers` and the framework exposes them,
     `encoder_outputs`, a list of L arrays [B, S, H]."""
 

@@ -68,7 +68,8 @@ class ModelingSource(Source):
     return self._tensors
 
   def forward(self, layers: bool = False):
-    """The compiled forward pass: inputs -> (pooled, sequence[, every layer]), traced once for
+    """The compiled forward pass: inputs -> {pooled_output (if the weights hold a pooler),
+    sequence_output[, encoder_outputs]}, traced once for
     every batch size and length (the ops take any shape; a trace per bucketed shape would cost
     ~0.7 s each at BERT-base). The encoder layer is one traced function called for each layer
     with that layer's weights: tracing 12 layers' ops one by one took 0.5 s at BERT-base, this
@@ -100,9 +101,8 @@ class ModelingSource(Source):
       def forward(input_ids, input_mask, segment_ids):
         out = modeling.bert_model(tensors, config, input_ids, input_mask, segment_ids,
                                   layer_fn=layer_fn)
-        if layers:
-          return out["pooled_output"], out["sequence_output"], out["encoder_outputs"]
-        return out["pooled_output"], out["sequence_output"]
+        return {k: out[k] for k in ("pooled_output", "sequence_output",
+                                    "encoder_outputs" if layers else "") if k in out}
 
       self._forward[layers] = forward
     return self._forward[layers]
@@ -118,10 +118,10 @@ class ModelingSource(Source):
 
     ids = [tf.convert_to_tensor(np.asarray(t), tf.int32)
            for t in (input_ids, input_mask, segment_ids)]
-    pooled, sequence, *encoder = self.forward(layers)(*ids)
-    result = {"pooled_output": pooled.numpy(), "sequence_output": sequence.numpy()}
+    out = self.forward(layers)(*ids)
+    result = {k: out[k].numpy() for k in ("pooled_output", "sequence_output") if k in out}
     if layers:
-      result["encoder_outputs"] = [t.numpy() for t in encoder[0]]
+      result["encoder_outputs"] = [t.numpy() for t in out["encoder_outputs"]]
     return result
 
   def read_variables(self):

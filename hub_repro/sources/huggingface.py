@@ -135,8 +135,9 @@ class HuggingFaceSource(Source):
     with torch.inference_mode():
       out = self.model(input_ids=as_long(input_ids), attention_mask=as_long(input_mask),
                        token_type_ids=as_long(segment_ids), output_hidden_states=layers)
-    result = {"pooled_output": out.pooler_output.numpy(),
-              "sequence_output": out.last_hidden_state.numpy()}
+    result = {"sequence_output": out.last_hidden_state.numpy()}
+    if out.pooler_output is not None:  # saved without its pooler (add_pooling_layer=False): none
+      result["pooled_output"] = out.pooler_output.numpy()
     if layers:  # hidden_states[0] is the embedding output
       result["encoder_outputs"] = [h.numpy() for h in out.hidden_states[1:]]
     return result
@@ -166,6 +167,8 @@ class HuggingFaceSource(Source):
     from hub_repro.pooler import PoolerWeights  # noqa: PLC0415
 
     params = self.params()  # pooler.dense.weight is [out, in]; params hold it as [in, out]
+    if "bert/pooler/dense/kernel" not in params:
+      return []
     return [PoolerWeights("pooler.dense.weight", "pooler.dense.bias",
                           params["bert/pooler/dense/kernel"], params["bert/pooler/dense/bias"],
                           "by name (Hugging Face: pooler.dense, weight transposed to [in, out])")]
@@ -214,10 +217,12 @@ def load(handle: str, path: str) -> Source:
                       f"{str(e).splitlines()[0] if str(e) else ''}") from None
   # transformers initialises missing weights at random (with a warning): refuse that instead.
   missing = sorted(k for k in info.get("missing_keys", []) if not k.endswith("position_ids"))
-  if any(k.startswith("pooler.") for k in missing):
-    from hub_repro.pooler import NoPoolerError  # noqa: PLC0415
-    raise NoPoolerError(f"{handle}: model.safetensors has no pooler weights ({missing}); the "
-                        "model was saved without its pooler (add_pooling_layer=False)")
+  if missing and all(k.startswith("pooler.") for k in missing):
+    # Saved without its pooler (add_pooling_layer=False): the model has no pooled_output (the
+    # verdict "none"), rather than one from a randomly initialised pooler.
+    model = transformers.BertModel.from_pretrained(path, local_files_only=True,
+                                                   add_pooling_layer=False)
+    missing = []
   if missing:
     raise HandleError(f"{handle}: model.safetensors lacks {missing}")
   model.eval()

@@ -39,9 +39,10 @@ def is_saved_model(path: str) -> bool:
 
 
 def to_numpy(outputs: dict, layers: bool) -> dict:
-  """A SavedModel's output dict as float32 numpy arrays: pooled_output, sequence_output and, if
-  `layers`, encoder_outputs (when the module returns them)."""
-  result = {key: np.asarray(outputs[key]) for key in ("pooled_output", "sequence_output")}
+  """A SavedModel's output dict as float32 numpy arrays: pooled_output (if any), sequence_output
+  and, if `layers`, encoder_outputs (when the module returns them)."""
+  result = {key: np.asarray(outputs[key]) for key in ("pooled_output", "sequence_output")
+            if key in outputs}  # an encoder without a pooler returns no pooled_output
   if layers and "encoder_outputs" in outputs:
     result["encoder_outputs"] = [np.asarray(t) for t in outputs["encoder_outputs"]]
   return result

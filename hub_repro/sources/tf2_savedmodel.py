@@ -97,10 +97,9 @@ class Tf2SavedModelSource(Source):
                  else self._function(inputs))
     else:
       outputs = self._function(**inputs)
-    missing = [k for k in ("pooled_output", "sequence_output") if k not in outputs]
-    if missing:
-      raise HandleError(f"{self.handle} returns {sorted(outputs)}; expected pooled_output and "
-                        "sequence_output (a BERT encoder)")
+    if "sequence_output" not in outputs:  # pooled_output is optional: "none" is a finding
+      raise HandleError(f"{self.handle} returns {sorted(outputs)}; expected sequence_output "
+                        "(and pooled_output, if it has a pooler): a BERT encoder")
     return saved_model.to_numpy(outputs, layers)
 
   def read_variables(self):
