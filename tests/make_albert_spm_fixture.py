@@ -151,7 +151,7 @@ def spm_train_command() -> str:
   for key, value in TRAIN_ARGS.items():
     if isinstance(value, list):
       value = ",".join(value)
-    parts.append("--%s=%s" % (key, json.dumps(value) if "\"" in str(value) else value))
+    parts.append("--%s=%s" % (key, json.dumps(value, ensure_ascii=False) if "\"" in str(value) else value))
   return " ".join(parts)
 
 
