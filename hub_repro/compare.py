@@ -68,6 +68,7 @@ class Result:
   pooled_vs_rebuilt: Stats
   tolerance: float
   framework: str = ""
+  family: str = "bert"  # hub_repro.families: "bert", "albert" or "electra"
   # The first batch's outputs, for plots: pooled_output [B, H] and sequence_output[:, :1] [B, 1, H]
   # (all the pooler reads). Later batches are not kept, so memory does not grow with the input.
   sample_pooled_output: np.ndarray | None = dataclasses.field(default=None, repr=False)
@@ -82,6 +83,7 @@ class Result:
         "handle": self.handle,
         "format": self.format,
         "framework": self.framework,
+        "family": self.family,
         "hidden_size": self.hidden_size,
         "max_seq_length": self.max_seq_length,
         "num_examples": self.num_examples,
@@ -204,7 +206,7 @@ def check(source: Source, examples: list, max_seq_length: int = 128, batch_size:
       max_seq_length=max_seq_length, num_examples=n, num_truncated=num_truncated,
       pooler=found, pooled_vs_cls=Stats(*(a.tolist() for a in cls)),
       pooled_vs_rebuilt=Stats(*(a.tolist() for a in by_rebuilt)), tolerance=tolerance,
-      framework=source.framework,
+      framework=source.framework, family=source.family,
       sample_pooled_output=sample[0], sample_sequence_output=sample[1])
 
 

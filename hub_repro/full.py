@@ -27,7 +27,7 @@ import dataclasses
 
 import numpy as np
 
-from hub_repro import compare, modeling
+from hub_repro import compare, families
 from hub_repro.config import BertConfig
 from hub_repro.sources import Source
 from hub_repro.sources.google_checkpoint import ModelingSource
@@ -60,8 +60,8 @@ def _fits(error: float, best: float) -> bool:
 @dataclasses.dataclass
 class FullResult:
   handle: str
-  naming: str  # "modeling.py" or "Model Garden"
-  config: BertConfig
+  naming: str  # "modeling.py", "Model Garden", "keras-hub", "Hugging Face"
+  config: BertConfig  # its `family` says whose modeling.py the rebuild follows
   how_config: str  # how heads and gelu were decided
   variant_errors: dict  # "heads=N, act" -> max |sequence diff| on the first batch
   sequence_max_abs_diff: float  # real tokens
@@ -81,6 +81,7 @@ class FullResult:
   def to_json(self) -> dict:
     return {
         "naming": self.naming,
+        "family": self.config.family,
         "config": self.config.to_dict(),
         "how_config": self.how_config,
         "gelu_determined": self.gelu_determined,
@@ -229,7 +230,7 @@ class FullCheck:
         elif candidate == likeliest:
           out = self.rebuild.run(*ids)["sequence_output"]
         else:
-          out = modeling.bert_model(tensors, candidate, *ids)["sequence_output"]
+          out = families.get(candidate).model(tensors, candidate, *ids)["sequence_output"]
         self.errors[(h, act)] = _masked_max_abs(out, target, small.input_mask)
       return self.errors[(h, act)]
 

@@ -9,6 +9,7 @@ so mapping is a reshape, never a transpose.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -51,13 +52,27 @@ MODEL_GARDEN_PER_HEAD = [
 ]
 
 
-def expand_layers(table: dict[str, str], num_layers: int) -> dict[str, str]:
-  """A name table with `{n}` templates on both sides, written out for layers 0 .. num_layers - 1."""
+def expand(table: dict[str, str], ranges: dict[str, int]) -> dict[str, str]:
+  """A name table with templates on both sides (`{n}` a layer; ALBERT's `{g}` group and `{i}`
+  inner group), written out for every index 0 .. ranges[key] - 1 of the keys each name uses."""
   out = {}
   for source, target in table.items():
-    for n in (range(num_layers) if "{n}" in source else [None]):
-      out[source.format(n=n)] = target.format(n=n)
+    keys = [k for k in ranges if f"{{{k}}}" in source]
+    for values in itertools.product(*(range(ranges[k]) for k in keys)):
+      index = dict(zip(keys, values))
+      out[source.format(**index)] = target.format(**index)
   return out
+
+
+def expand_layers(table: dict[str, str], num_layers: int) -> dict[str, str]:
+  """A name table with `{n}` templates on both sides, written out for layers 0 .. num_layers - 1."""
+  return expand(table, {"n": num_layers})
+
+
+def name_ranges(config: BertConfig) -> dict[str, int]:
+  """How many of each templated index a config has: layers `n`; ALBERT's groups `g`, inner `i`."""
+  return {"n": config.num_hidden_layers, "g": config.num_hidden_groups,
+          "i": config.inner_group_num}
 
 
 def model_garden_names(config: BertConfig) -> dict[str, str]:

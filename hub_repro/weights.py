@@ -72,12 +72,18 @@ class WeightsError(ValueError):
 
 
 def check_params(params: dict[str, np.ndarray], config: BertConfig, source: str) -> None:
-  """Compares the key set and every shape against `modeling.variable_shapes(config)`."""
-  expected = modeling.variable_shapes(config)
+  """Compares the key set and every shape against the config's family's `variable_shapes` (and
+  its `optional_shapes`, which params may hold or lack)."""
+  from hub_repro import families  # noqa: PLC0415
+
+  family = families.get(config)
+  optional = family.optional_shapes(config)
+  expected = {**family.variable_shapes(config),
+              **{k: v for k, v in optional.items() if k in params}}
   missing = sorted(set(expected) - set(params))
   unexpected = sorted(set(params) - set(expected))
   if missing or unexpected:
-    raise WeightsError(f"{source}: weights do not match BertConfig: "
+    raise WeightsError(f"{source}: weights do not match the {config.family} config: "
                        f"missing keys {missing}, unexpected keys {unexpected}")
   for name, shape in expected.items():
     if tuple(params[name].shape) != shape:

@@ -78,14 +78,15 @@ class ModelingSource(Source):
     if layers not in self._forward:
       import tensorflow as tf  # noqa: PLC0415
 
-      from hub_repro import modeling  # noqa: PLC0415
+      from hub_repro import families  # noqa: PLC0415
 
       tensors, config = self.tensors(), self._config
+      family = families.get(config)
 
       @tf.function(autograph=False)
       def layer(layer_input, attention_mask, weights, batch_size, seq_length):
-        return modeling.transformer_layer(layer_input, attention_mask, weights, "layer", config,
-                                          batch_size, seq_length, training=False)
+        return family.transformer_layer(layer_input, attention_mask, weights, "layer", config,
+                                        batch_size, seq_length, training=False)
 
       def layer_fn(layer_input, attention_mask, params, scope, config, batch_size, seq_length,
                    training):
@@ -98,8 +99,8 @@ class ModelingSource(Source):
 
       @tf.function(input_signature=[ids, ids, ids], autograph=False)  # plain Python loops
       def forward(input_ids, input_mask, segment_ids):
-        out = modeling.bert_model(tensors, config, input_ids, input_mask, segment_ids,
-                                  layer_fn=layer_fn)
+        out = family.model(tensors, config, input_ids, input_mask, segment_ids,
+                           layer_fn=layer_fn)
         if layers:
           return out["pooled_output"], out["sequence_output"], out["encoder_outputs"]
         return out["pooled_output"], out["sequence_output"]
