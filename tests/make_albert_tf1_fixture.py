@@ -1,0 +1,551 @@
+"""Build the "Google-made" TF1 ALBERT fixture in tests/fixtures/albert_tf1/.
+
+This script builds a *tiny* ALBERT the way google-research/albert made google/albert_base/3:
+first a google-research style checkpoint folder (albert_config.json, model.ckpt-best.*,
+30k-clean.model, 30k-clean.vocab), then a TF1 Hub module exported from it with
+``hub.create_module_spec`` + ``spec.export(path, checkpoint_path=...)``, as albert's
+``export_to_tfhub.py`` does. All model code is Google's ALBERT code as shipped on PyPI in
+``albert-tensorflow==1.1`` (``albert.modeling`` for the model, ``albert.run_pretraining`` for the
+masked-LM and sentence-order heads, ``albert.tokenization`` for the example ids). albert-tensorflow
+1.1 ships no hub export script; the module_fn below follows google-research/albert's
+``export_to_tfhub.py`` (GitHub commit b772393d3dae115b493258ce8e37c17b2cc62100) line by line:
+placeholders ``input_ids``/``input_mask``/``segment_ids``/``mlm_positions``; assets
+``config_file`` (albert_config.json), ``vocab_model`` (30k-clean.model), ``vocab_file``
+(30k-clean.vocab) in ASSET_FILEPATHS; signatures ``tokens`` (pooled_output, sequence_output),
+``sop`` (+ sop_log_probs), ``mlm`` (+ mlm_logits, inputs + mlm_positions) and
+``tokenization_info`` (vocab_file = the vocab_model asset, do_lower_case True); graph variants for
+tags ``{"train"}`` (is_training=True) and ``set()`` (is_training=False). The two differences from
+that file: it calls ``modeling.AlbertModel`` without ``use_einsum`` (1.1's AlbertModel has no such
+argument; it always uses einsum) and it builds the heads with run_pretraining.py's
+``get_masked_lm_output`` / ``get_sentence_order_output`` (the functions export_to_tfhub.py copied;
+``mlm_logits`` is the BiasAdd that feeds their log_softmax, label inputs fed with zeros).
+
+It must run in its own, old environment (NOT the project's dev env), exactly:
+
+    python3.11 -m venv /tmp/tf115_venv && /tmp/tf115_venv/bin/pip install \
+        tensorflow==2.15.1 tensorflow-hub==0.15.0 tf-slim==1.1.0 albert-tensorflow==1.1 \
+        sentencepiece==0.2.3
+
+(albert-tensorflow 1.1 exists on PyPI; it does not declare sentencepiece, which its
+tokenization.py imports. This resolved to numpy 1.26.4, protobuf 4.25.9, keras 2.15.0.)
+Run from the repo root, after tests/make_albert_spm_fixture.py:
+
+    /tmp/tf115_venv/bin/python tests/make_albert_tf1_fixture.py
+
+Import shim (no file of albert-tensorflow is edited): its modules do ``import tensorflow as tf``
+and use TF1 API (tf.flags, tf.layers, tf.gfile, tf.logging, variable scopes), and
+``from tensorflow.contrib import layers`` (only ``layer_norm``) plus ``cluster_resolver``,
+``data``, ``tpu`` (only in run_pretraining's main/input_fn and optimization, never called here).
+While albert's modules are imported, ``sys.modules["tensorflow"]`` is ``tensorflow.compat.v1``
+(with ``disable_v2_behavior()``), and ``tensorflow.contrib`` is a stand-in module whose ``layers``
+is ``tf_slim.layers`` (the maintained fork of tf.contrib.layers: same layer_norm, same variable
+names LayerNorm/beta, LayerNorm/gamma) and whose other attributes are empty modules; afterwards
+``sys.modules["tensorflow"]`` is restored. The same trick as tests/make_google_fixture.py.
+
+Outputs (built in a temporary folder next to the target, then moved into place):
+
+  albert_tf1/checkpoint/  albert_config.json, model.ckpt-best.{index,data-00000-of-00001} written
+                          by tf.train.Saver (variable names exactly as albert's code creates them:
+                          bert/embeddings/..., bert/encoder/embedding_hidden_mapping_in/...,
+                          bert/encoder/transformer/group_0/inner_group_0/..., bert/pooler/dense/...,
+                          cls/predictions/..., cls/seq_relationship/...; no global_step), the
+                          `checkpoint` state file, 30k-clean.model, 30k-clean.vocab.
+  albert_tf1/module/      the TF1 Hub module exported from that checkpoint (tfhub_module.pb,
+                          saved_model.pb, variables/, assets/{albert_config.json,
+                          30k-clean.model, 30k-clean.vocab}).
+  albert_tf1/golden.json  albert's code's outputs: the module's tokens/mlm/sop/tokenization_info
+                          signatures (default tags) and, from the checkpoint, every layer's output
+                          (AlbertModel.get_all_encoder_layers) and the embedding output.
+  albert_tf1/README.md
+
+Weights: modeling.py's own random init (truncated normal, stddev initializer_range) under a fixed
+graph seed (1234), initializer_range 0.2 instead of 0.02 (as the other fixtures: 0.02 makes the
+attention nearly uniform); then every bias (pooler's and heads' included) and every LayerNorm beta
+is overwritten with N(0, 0.1) and every LayerNorm gamma with 1 + 0.1 N(0, 1) (LayerNorm and
+LayerNorm_1 alike), drawn from
+numpy.random.RandomState(1234) in sorted variable-name order, before the checkpoint is saved.
+"""
+
+import os
+
+# tensorflow_hub 0.15's generated *_pb2 modules need the pure-python protobuf
+# implementation with protobuf 4.x.
+os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Plain Eigen kernels instead of oneDNN ones: the golden numbers should not
+# depend on the CPU's oneDNN code path.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import hashlib
+import importlib
+import importlib.metadata
+import json
+import re
+import shutil
+import sys
+import tempfile
+import types
+
+import numpy as np
+import tensorflow as tf2
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+import tensorflow_hub as hub  # noqa: E402
+import tf_slim  # noqa: E402
+
+
+def _import_albert():
+  """albert.{modeling,run_pretraining,tokenization} with TF1 names (see the module docstring)."""
+  contrib = types.ModuleType("tensorflow.contrib")
+  contrib.layers = tf_slim.layers
+  for name in ("cluster_resolver", "data", "tpu"):  # imported, never used here
+    setattr(contrib, name, types.ModuleType("tensorflow.contrib." + name))
+  saved = sys.modules["tensorflow"]
+  sys.modules["tensorflow"] = tf
+  sys.modules.setdefault("tensorflow.contrib", contrib)
+  try:
+    modules = [importlib.import_module("albert." + name)
+               for name in ("modeling", "run_pretraining", "tokenization")]
+  finally:
+    sys.modules["tensorflow"] = saved
+  return modules
+
+
+modeling, run_pretraining, tokenization = _import_albert()
+
+SEED = 1234
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
+SPM_MODEL = os.path.join(FIXTURES, "albert_spm", "30k-clean.model")
+SPM_VOCAB = os.path.join(FIXTURES, "albert_spm", "30k-clean.vocab")
+NAME = "albert_tf1"
+OUT_DIR = os.path.join(FIXTURES, NAME)
+CHECKPOINT_NAME = "model.ckpt-best"  # export_to_tfhub.py's --checkpoint_name default
+
+CONFIG = dict(vocab_size=400, embedding_size=16, hidden_size=32, num_hidden_layers=2,
+              num_hidden_groups=1, inner_group_num=1, num_attention_heads=4,
+              intermediate_size=64, hidden_act="gelu", hidden_dropout_prob=0.0,
+              attention_probs_dropout_prob=0.0, max_position_embeddings=64, type_vocab_size=2,
+              initializer_range=0.2, down_scale_factor=1)
+
+# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro);
+# a tuple is a sentence pair.
+SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
+             ("this is a test", "the hidden state")]
+MAX_SEQ_LENGTH = 16
+MLM_POSITIONS = [[1, 2], [3, 4], [1, 2], [2, 9]]
+
+PACKAGES = ["tensorflow", "tensorflow-hub", "albert-tensorflow", "tf-slim", "sentencepiece"]
+
+
+def versions():
+  out = {name: importlib.metadata.version(name) for name in PACKAGES}
+  out["numpy"] = np.__version__
+  out["protobuf"] = importlib.metadata.version("protobuf")
+  out["python"] = sys.version.split()[0]
+  return out
+
+
+def float32_list(array):
+  """Nested lists of float32 values printed with 9 significant digits (exact for float32)."""
+  array = np.asarray(array, dtype=np.float32)
+  flat = np.array([float("%.9g" % v) for v in array.ravel()])
+  return flat.reshape(array.shape).tolist()
+
+
+def encode():
+  """testutil.SENTENCES through albert's own tokenization.FullTokenizer (spm_model_file), packed as
+  albert's classifier_utils.convert_single_example packs: [CLS] a [SEP] (b [SEP]), segment 0 for
+  the first part, 1 for the second, padded with 0 to MAX_SEQ_LENGTH."""
+  tokenizer = tokenization.FullTokenizer(vocab_file=None, do_lower_case=True,
+                                         spm_model_file=SPM_MODEL)
+  rows = {"input_ids": [], "input_mask": [], "segment_ids": []}
+  for sentence in SENTENCES:
+    parts = [sentence] if isinstance(sentence, str) else list(sentence)
+    tokens, segment_ids = ["[CLS]"], [0]
+    for i, part in enumerate(parts):
+      pieces = tokenizer.tokenize(tokenization.preprocess_text(part, lower=True))
+      tokens += pieces + ["[SEP]"]
+      segment_ids += [i] * (len(pieces) + 1)
+    ids = tokenizer.convert_tokens_to_ids(tokens)
+    pad = MAX_SEQ_LENGTH - len(ids)
+    rows["input_ids"].append(ids + [0] * pad)
+    rows["input_mask"].append([1] * len(ids) + [0] * pad)
+    rows["segment_ids"].append(segment_ids + [0] * pad)
+  return rows
+
+
+def build_heads(config, model, mlm_positions):
+  """The pretraining heads from albert's run_pretraining.py; returns (mlm_logits, sop_log_probs).
+  mlm_logits is the BiasAdd that get_masked_lm_output feeds into log_softmax (export_to_tfhub.py's
+  get_mlm_logits returns that same tensor). The label inputs only feed the losses; zeros."""
+  label_ids = tf.zeros_like(mlm_positions)
+  label_weights = tf.zeros_like(mlm_positions, dtype=tf.float32)
+  _, _, mlm_log_probs = run_pretraining.get_masked_lm_output(
+      config, model.get_sequence_output(), model.get_embedding_table(), mlm_positions,
+      label_ids, label_weights)
+  mlm_logits = mlm_log_probs.op.inputs[0]
+  if mlm_logits.op.type != "BiasAdd":
+    raise RuntimeError("expected log_softmax(BiasAdd), got %s" % mlm_logits.op.type)
+  sop_labels = tf.zeros_like(model.get_pooled_output()[:, 0], dtype=tf.int32)
+  _, _, sop_log_probs = run_pretraining.get_sentence_order_output(
+      config, model.get_pooled_output(), sop_labels)
+  return mlm_logits, sop_log_probs
+
+
+def make_module_fn(albert_directory, do_lower_case=True):
+  """module_fn as in google-research/albert export_to_tfhub.py (see the module docstring)."""
+
+  def module_fn(is_training):
+    tf.set_random_seed(SEED)
+    input_ids = tf.placeholder(tf.int32, [None, None], "input_ids")
+    input_mask = tf.placeholder(tf.int32, [None, None], "input_mask")
+    segment_ids = tf.placeholder(tf.int32, [None, None], "segment_ids")
+    mlm_positions = tf.placeholder(tf.int32, [None, None], "mlm_positions")
+
+    albert_config_path = os.path.join(albert_directory, "albert_config.json")
+    albert_config = modeling.AlbertConfig.from_json_file(albert_config_path)
+    model = modeling.AlbertModel(
+        config=albert_config,
+        is_training=is_training,
+        input_ids=input_ids,
+        input_mask=input_mask,
+        token_type_ids=segment_ids,
+        use_one_hot_embeddings=False)
+
+    mlm_logits, sop_log_probs = build_heads(albert_config, model, mlm_positions)
+
+    vocab_model_path = os.path.join(albert_directory, "30k-clean.model")
+    vocab_file_path = os.path.join(albert_directory, "30k-clean.vocab")
+    config_file = tf.constant(value=albert_config_path, dtype=tf.string, name="config_file")
+    vocab_model = tf.constant(value=vocab_model_path, dtype=tf.string, name="vocab_model")
+    vocab_file = tf.constant(value=vocab_file_path, dtype=tf.string, name="vocab_file")
+    tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, config_file)
+    tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, vocab_model)
+    tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, vocab_file)
+
+    hub.add_signature(
+        name="tokens",
+        inputs=dict(input_ids=input_ids, input_mask=input_mask, segment_ids=segment_ids),
+        outputs=dict(sequence_output=model.get_sequence_output(),
+                     pooled_output=model.get_pooled_output()))
+    hub.add_signature(
+        name="sop",
+        inputs=dict(input_ids=input_ids, input_mask=input_mask, segment_ids=segment_ids),
+        outputs=dict(sequence_output=model.get_sequence_output(),
+                     pooled_output=model.get_pooled_output(),
+                     sop_log_probs=sop_log_probs))
+    hub.add_signature(
+        name="mlm",
+        inputs=dict(input_ids=input_ids, input_mask=input_mask, segment_ids=segment_ids,
+                    mlm_positions=mlm_positions),
+        outputs=dict(sequence_output=model.get_sequence_output(),
+                     pooled_output=model.get_pooled_output(),
+                     mlm_logits=mlm_logits))
+    hub.add_signature(
+        name="tokenization_info",
+        inputs={},
+        outputs=dict(vocab_file=vocab_model, do_lower_case=tf.constant(do_lower_case)))
+
+  return module_fn
+
+
+def randomize_biases_and_layer_norms(variables, session):
+  """Overwrite zeros/ones init of biases and LayerNorm params (see docstring)."""
+  rng = np.random.RandomState(SEED)
+  changed = []
+  for var in sorted(variables, key=lambda v: v.op.name):
+    name, shape = var.op.name, var.shape.as_list()
+    layer_norm = re.search(r"/LayerNorm(_\d+)?/(beta|gamma)$", name)
+    if name.endswith("/bias") or name.endswith("output_bias") or (
+        layer_norm and layer_norm.group(2) == "beta"):
+      value = rng.normal(0.0, 0.1, size=shape)
+    elif layer_norm:
+      value = 1.0 + 0.1 * rng.normal(0.0, 1.0, size=shape)
+    else:
+      continue
+    var.load(value.astype(np.float32), session)
+    changed.append(name)
+  return changed
+
+
+def build_checkpoint(config, ckpt_dir):
+  """The checkpoint as run_pretraining.py's graph would hold it (model + both heads)."""
+  with tf.Graph().as_default():
+    tf.set_random_seed(SEED)
+    input_ids = tf.placeholder(tf.int32, [None, None], "input_ids")
+    mlm_positions = tf.placeholder(tf.int32, [None, None], "mlm_positions")
+    model = modeling.AlbertModel(config=config, is_training=True, input_ids=input_ids,
+                                 input_mask=tf.ones_like(input_ids),
+                                 token_type_ids=tf.zeros_like(input_ids),
+                                 use_one_hot_embeddings=False)
+    build_heads(config, model, mlm_positions)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      changed = randomize_biases_and_layer_norms(tf.global_variables(), sess)
+      saver = tf.train.Saver(save_relative_paths=True)
+      saver.save(sess, os.path.join(ckpt_dir, CHECKPOINT_NAME), write_meta_graph=False)
+  return changed
+
+
+def canonicalize_saved_model_pb(path):
+  """Rewrites saved_model.pb with protobuf's deterministic serialization (see
+  make_google_fixture.py: hub writes protobuf maps in an arbitrary order)."""
+  from tensorflow.core.protobuf import saved_model_pb2
+  proto = saved_model_pb2.SavedModel()
+  with open(path, "rb") as f:
+    proto.ParseFromString(f.read())
+  data = proto.SerializeToString(deterministic=True)
+  check = saved_model_pb2.SavedModel()
+  check.ParseFromString(data)
+  if check != proto:
+    raise RuntimeError("deterministic serialization changed saved_model.pb")
+  with open(path, "wb") as f:
+    f.write(data)
+
+
+def run_module(module_dir, inputs, tags=None):
+  """Runs the exported module (TF1 hub.Module) on the inputs: tokens, mlm, sop, tokenization_info."""
+  with tf.Graph().as_default():
+    m = hub.Module(module_dir, tags=tags)
+    feeds = {k: tf.constant(v, tf.int32) for k, v in inputs.items()}
+    out = {
+        "tokens": m(feeds, signature="tokens", as_dict=True),
+        "mlm": m(dict(feeds, mlm_positions=tf.constant(MLM_POSITIONS, tf.int32)),
+                 signature="mlm", as_dict=True),
+        "sop": m(feeds, signature="sop", as_dict=True),
+        "tokenization_info": m(signature="tokenization_info", as_dict=True),
+    }
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      return sess.run(out), m.get_signature_names()
+
+
+def run_checkpoint(config, ckpt_dir, inputs):
+  """Plain modeling.AlbertModel restored from the checkpoint folder: every layer's output."""
+  with tf.Graph().as_default():
+    model = modeling.AlbertModel(
+        config=config, is_training=False,
+        input_ids=tf.constant(inputs["input_ids"], tf.int32),
+        input_mask=tf.constant(inputs["input_mask"], tf.int32),
+        token_type_ids=tf.constant(inputs["segment_ids"], tf.int32),
+        use_one_hot_embeddings=False)
+    with tf.Session() as sess:
+      ckpt = tf.train.latest_checkpoint(ckpt_dir)
+      if ckpt is None:
+        raise RuntimeError("tf.train.latest_checkpoint found nothing in %s" % ckpt_dir)
+      var_list = {v.op.name: v for v in tf.global_variables()}
+      tf.train.Saver(var_list=var_list).restore(sess, ckpt)
+      return sess.run({"pooled_output": model.get_pooled_output(),
+                       "sequence_output": model.get_sequence_output(),
+                       "embedding_output": model.get_embedding_output(),
+                       "all_encoder_layers": model.get_all_encoder_layers()})
+
+
+README = """\
+# albert_tf1: a tiny ALBERT made the way Google made google/albert_base/3
+
+Golden fixture, generated by `tests/make_albert_tf1_fixture.py`; do not edit by hand. All model
+code is Google's (`albert-tensorflow` {albert} from PyPI: `albert.modeling`,
+`albert.run_pretraining`, `albert.tokenization`); nothing here was written by hub_repro.
+
+- `checkpoint/`: a google-research/albert checkpoint folder: `albert_config.json`,
+  `model.ckpt-best.{{index,data-00000-of-00001}}` (tf.train.Saver, variables named as albert's code
+  names them: `bert/embeddings/{{word,position,token_type}}_embeddings` (width 16),
+  `bert/embeddings/LayerNorm/*`, `bert/encoder/embedding_hidden_mapping_in/{{kernel,bias}}` (16 -> 32),
+  `bert/encoder/transformer/group_0/inner_group_0/...` (the one shared layer:
+  `attention_1/self/{{query,key,value}}`, `attention_1/output/dense`, `LayerNorm`, `ffn_1/intermediate/dense`,
+  `ffn_1/intermediate/output/dense`, `LayerNorm_1`), `bert/pooler/dense/*`, `cls/predictions/*`,
+  `cls/seq_relationship/*`), the `checkpoint` state file, `30k-clean.model`, `30k-clean.vocab`
+  (copies of `../albert_spm/`).
+- `module/`: a TF1 Hub-format module exported from that checkpoint by `hub.create_module_spec` +
+  `spec.export(path, checkpoint_path=checkpoint/model.ckpt-best)`, with the module_fn of
+  google-research/albert's `export_to_tfhub.py`: graph variants for tags `set()` and `{{"train"}}`;
+  signatures `tokens` (inputs `input_ids`, `input_mask`, `segment_ids`: int32 `[None, None]`;
+  outputs `pooled_output`, `sequence_output`), `sop` (+ `sop_log_probs`), `mlm` (+ input
+  `mlm_positions`, output `mlm_logits`) and `tokenization_info` (`vocab_file` = the
+  `assets/30k-clean.model` asset, `do_lower_case` True). Assets: `albert_config.json`,
+  `30k-clean.model`, `30k-clean.vocab`.
+- `golden.json`: see its `schema` key: the ids albert's FullTokenizer gives testutil.SENTENCES, the
+  module's outputs for them (tokens, mlm at `mlm_positions`, sop) and, from the checkpoint,
+  `embedding_output` (after LayerNorm, width 16, before `embedding_hidden_mapping_in`) and
+  `all_encoder_layers` (every layer's output, `[-1]` == sequence_output).
+
+What ALBERT's code computes for pooled_output: `tanh(dense(sequence_output[:, 0]))` with the
+`bert/pooler/dense` kernel and bias (a real pooler, as in BERT).
+
+Config (`checkpoint/albert_config.json`): {config}. gelu is albert's `modeling.gelu`, the tanh
+approximation.
+
+Weights: modeling.py's random init (graph seed {seed}, initializer_range 0.2); then every bias
+(including `bert/pooler/dense/bias`, `cls/predictions/output_bias`, `cls/seq_relationship/output_bias`)
+and every LayerNorm beta set to N(0, 0.1), every LayerNorm gamma to 1 + 0.1 N(0, 1) (numpy
+RandomState({seed}), sorted names), so that no parameter is trivially 0 or 1.
+
+Caveats: albert-tensorflow 1.1's `AlbertModel` has no `use_einsum` argument (it always uses
+einsum), so the module_fn does not pass it; the heads come from `albert.run_pretraining`'s
+`get_masked_lm_output` / `get_sentence_order_output` (export_to_tfhub.py's copies of them), whose
+label inputs are fed zeros (they only feed the unused losses). Loaded with TF2 `hub.load`,
+`tokenization_info` returns `vocab_file == b"SAVEDMODEL-ASSET"`; the real path is in
+`loaded.asset_paths`. albert's FullTokenizer in this version does not lowercase by itself; the
+ids were made from `tokenization.preprocess_text(text, lower=True)`.
+
+Regenerate (from the repo root, in a separate venv):
+
+    python3.11 -m venv /tmp/tf115_venv
+    /tmp/tf115_venv/bin/pip install tensorflow==2.15.1 tensorflow-hub==0.15.0 tf-slim==1.1.0 albert-tensorflow==1.1 sentencepiece==0.2.3
+    /tmp/tf115_venv/bin/python tests/make_albert_tf1_fixture.py
+
+Generated with: {versions}.
+"""
+
+
+def tree_listing(root):
+  rows = []
+  for dirpath, _, filenames in sorted(os.walk(root)):
+    for fn in sorted(filenames):
+      path = os.path.join(dirpath, fn)
+      with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:12]
+      rows.append((os.path.relpath(path, root), os.path.getsize(path), digest))
+  return rows
+
+
+def main():
+  tf2.config.threading.set_intra_op_parallelism_threads(1)  # the machine is shared
+  tf2.config.threading.set_inter_op_parallelism_threads(1)
+  config = modeling.AlbertConfig.from_dict(CONFIG)
+  vers = versions()
+  work = tempfile.mkdtemp(prefix=".%s.tmp-" % NAME, dir=FIXTURES)
+  os.chmod(work, 0o755)  # mkdtemp makes it 0700
+  try:
+    ckpt_dir = os.path.join(work, "checkpoint")
+    module_dir = os.path.join(work, "module")
+    os.makedirs(ckpt_dir)
+    with open(os.path.join(ckpt_dir, "albert_config.json"), "w") as f:
+      f.write(config.to_json_string())
+    shutil.copyfile(SPM_MODEL, os.path.join(ckpt_dir, "30k-clean.model"))
+    shutil.copyfile(SPM_VOCAB, os.path.join(ckpt_dir, "30k-clean.vocab"))
+    changed = build_checkpoint(config, ckpt_dir)
+
+    tags_and_args = []
+    for is_training in (True, False):  # as export_to_tfhub.py's main()
+      tags = {"train"} if is_training else set()
+      tags_and_args.append((tags, dict(is_training=is_training)))
+    spec = hub.create_module_spec(make_module_fn(ckpt_dir), tags_and_args=tags_and_args)
+    spec.export(module_dir, checkpoint_path=os.path.join(ckpt_dir, CHECKPOINT_NAME))
+    canonicalize_saved_model_pb(os.path.join(module_dir, "saved_model.pb"))
+
+    inputs = encode()
+    golden, sig_names = run_module(module_dir, inputs)
+    if sorted(sig_names) != ["mlm", "sop", "tokenization_info", "tokens"]:
+      raise RuntimeError("signatures %s" % sig_names)
+    info = golden["tokenization_info"]
+    if bool(info["do_lower_case"]) is not True:
+      raise RuntimeError("do_lower_case is not True")
+    vocab_file = info["vocab_file"].decode()
+    if not vocab_file.endswith("assets/30k-clean.model"):
+      raise RuntimeError("tokenization_info vocab_file is %s" % vocab_file)
+    with open(vocab_file, "rb") as a, open(SPM_MODEL, "rb") as b:
+      if a.read() != b.read():
+        raise RuntimeError("assets/30k-clean.model differs from albert_spm/30k-clean.model")
+    train_out, _ = run_module(module_dir, inputs, tags={"train"})
+    if train_out["tokens"]["pooled_output"].shape != golden["tokens"]["pooled_output"].shape:
+      raise RuntimeError("the train variant gives other shapes")
+
+    from_ckpt = run_checkpoint(config, ckpt_dir, inputs)
+    for key in ("pooled_output", "sequence_output"):
+      diff = float(np.max(np.abs(from_ckpt[key] - golden["tokens"][key])))
+      print("checkpoint vs module %s: max abs diff %g" % (key, diff))
+      if diff > 1e-6:
+        raise RuntimeError("checkpoint and module disagree on %s: %g" % (key, diff))
+    layers = np.stack(from_ckpt["all_encoder_layers"])
+    if not np.array_equal(layers[-1], from_ckpt["sequence_output"]):
+      raise RuntimeError("all_encoder_layers[-1] is not sequence_output")
+    for name in ("mlm", "sop"):
+      for key in ("pooled_output", "sequence_output"):
+        if not np.array_equal(golden[name][key], golden["tokens"][key]):
+          raise RuntimeError("signature %s gives another %s" % (name, key))
+
+    for rel, _, _ in tree_listing(work):  # no path of this machine may leak into the fixture
+      with open(os.path.join(work, rel), "rb") as f:
+        data = f.read()
+      for leak in (work, REPO_ROOT):
+        if leak.encode() in data:
+          raise RuntimeError("%s/%s contains the path %s" % (NAME, rel, leak))
+
+    golden_json = {
+        "schema": {
+            "framework": "google-research/albert code (albert-tensorflow) in TF1 graph mode "
+                         "(tensorflow.compat.v1), CPU, float32, TF_ENABLE_ONEDNN_OPTS=0",
+            "sentences": "tests/testutil.py SENTENCES; a 2-list is a sentence pair",
+            "inputs": "albert tokenization.FullTokenizer(spm_model_file=30k-clean.model) on "
+                      "preprocess_text(text, lower=True), packed [CLS] a [SEP] (b [SEP]), "
+                      "padded with 0: int [batch, max_seq_length]",
+            "pooled_output": "module signature tokens (default tags): tanh(bert/pooler/dense("
+                             "sequence_output[:, 0])), float [batch, hidden]",
+            "sequence_output": "module signature tokens, float [batch, max_seq_length, hidden]",
+            "mlm_logits": "module signature mlm at mlm_positions: float "
+                          "[batch * num_positions, vocab_size]",
+            "sop_log_probs": "module signature sop: float [batch, 2]",
+            "embedding_output": "AlbertModel.get_embedding_output() from checkpoint/: the "
+                                "LayerNorm'd embedding sum (width embedding_size), before "
+                                "bert/encoder/embedding_hidden_mapping_in",
+            "all_encoder_layers": "AlbertModel.get_all_encoder_layers() from checkpoint/: each "
+                                  "layer's output, float [num_layers, batch, max_seq_length, "
+                                  "hidden]; [-1] == sequence_output",
+            "floats": "float32 values printed with 9 significant digits (exact round trip)",
+        },
+        "framework": "albert-tensorflow (TF1)",
+        "config": CONFIG,
+        "sentences": [s if isinstance(s, str) else list(s) for s in SENTENCES],
+        "max_seq_length": MAX_SEQ_LENGTH,
+        "inputs": inputs,
+        "mlm_positions": MLM_POSITIONS,
+        "pooled_output": float32_list(golden["tokens"]["pooled_output"]),
+        "sequence_output": float32_list(golden["tokens"]["sequence_output"]),
+        "mlm_logits": float32_list(golden["mlm"]["mlm_logits"]),
+        "sop_log_probs": float32_list(golden["sop"]["sop_log_probs"]),
+        "embedding_output": float32_list(from_ckpt["embedding_output"]),
+        "all_encoder_layers": float32_list(layers),
+        "re_randomized_variables": changed,
+        "versions": vers,
+    }
+    with open(os.path.join(work, "golden.json"), "w") as f:
+      json.dump(golden_json, f, indent=1)
+      f.write("\n")
+    with open(os.path.join(work, "README.md"), "w") as f:
+      f.write(README.format(
+          albert=vers["albert-tensorflow"], seed=SEED,
+          config=", ".join("%s=%r" % kv for kv in CONFIG.items()),
+          versions=", ".join("%s %s" % kv for kv in vers.items())))
+
+    old = None
+    if os.path.exists(OUT_DIR):
+      old = tempfile.mkdtemp(prefix=".%s.old-" % NAME, dir=FIXTURES)
+      os.rename(OUT_DIR, os.path.join(old, NAME))
+    os.rename(work, OUT_DIR)
+    if old:
+      shutil.rmtree(old)
+  finally:
+    if os.path.exists(work):
+      shutil.rmtree(work)
+
+  print("\nversions: %s" % json.dumps(vers))
+  print("\nwrote %s:" % os.path.relpath(OUT_DIR, REPO_ROOT))
+  total = 0
+  for rel, size, digest in tree_listing(OUT_DIR):
+    total += size
+    print("  %-50s %8d  sha256:%s" % (rel, size, digest))
+  print("  total %d bytes" % total)
+  print("\nvariables (checkpoint/%s):" % CHECKPOINT_NAME)
+  for name, shape in tf.train.list_variables(os.path.join(OUT_DIR, "checkpoint", CHECKPOINT_NAME)):
+    print("  %-70s %s%s" % (name, shape, "  (re-randomized)" if name in changed else ""))
+  print("\ninputs: %s" % json.dumps(inputs["input_ids"]))
+  print("pooled_output[0][:4] = %s" % golden_json["pooled_output"][0][:4])
+
+
+if __name__ == "__main__":
+  main()
