@@ -121,13 +121,13 @@ class BertConfig:
     return cls(**{**values, "family": family})
 
   @classmethod
-  def from_json_file(cls, path: str | os.PathLike) -> "BertConfig":
+  def from_json_file(cls, path: str | os.PathLike, family: str | None = None) -> "BertConfig":
     with open(path, encoding="utf-8") as f:
       try:
         values = json.load(f)
       except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON: {e}") from None
-    return cls.from_dict(values)
+    return cls.from_dict(values, family)
 
   @classmethod
   def from_hf_dict(cls, values: dict) -> "BertConfig":

@@ -142,12 +142,18 @@ def to_bert_params(variables: dict) -> tuple[dict, str, int | None]:
   if is_model_garden(variables):
     config = infer_config(variables, 0)
     return model_garden_to_bert(variables, config), "Model Garden", config.num_attention_heads
-  params = {k: v for k, v in variables.items() if k.startswith("bert/")}
+  params = checkpoint_names_only(variables)
   if not params:
-    raise ValueError("variables are named neither like modeling.py ('bert/embeddings/...') nor "
-                     "like TF Model Garden ('transformer/layer_0/...'); first names: "
-                     f"{sorted(variables)[:5]}")
+    raise ValueError("variables are named neither like a Google checkpoint ('bert/embeddings/...', "
+                     "'electra/embeddings/...') nor like TF Model Garden "
+                     f"('transformer/layer_0/...'); first names: {sorted(variables)[:5]}")
   return params, "modeling.py", None
+
+
+def checkpoint_names_only(variables) -> dict:
+  """The variables under a Google checkpoint's encoder scopes ('bert/', 'electra/'): a module's
+  heads (ALBERT's cls/predictions for its mlm signature) are not part of the encoder."""
+  return {k: v for k, v in variables.items() if k.startswith(("bert/", "electra/"))}
 
 
 def infer_config(variables: dict, num_attention_heads: int, hidden_act: str = "gelu") -> BertConfig:
