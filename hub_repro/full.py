@@ -66,7 +66,7 @@ class FullResult:
   variant_errors: dict  # "heads=N, act" -> max |sequence diff| on the first batch
   sequence_max_abs_diff: float  # real tokens
   sequence_max_abs_diff_all_positions: float  # padding included
-  pooled_max_abs_diff: float
+  pooled_max_abs_diff: float | None  # None: the model returns no pooled_output (ElectraModel)
   layer_max_abs_diff: list  # per layer, [] if the module does not expose encoder_outputs
   gelu_determined: bool = True  # False if both gelu forms reproduce the module within tolerance
   tolerance: float = FULL_TOLERANCE
@@ -75,7 +75,7 @@ class FullResult:
   @property
   def reproduced(self) -> bool:
     return (self.sequence_max_abs_diff <= self.tolerance
-            and self.pooled_max_abs_diff <= self.tolerance
+            and (self.pooled_max_abs_diff or 0.0) <= self.tolerance
             and all(d <= self.tolerance for d in self.layer_max_abs_diff))
 
   def to_json(self) -> dict:
@@ -156,7 +156,7 @@ class FullCheck:
     self.rebuild = None
     self.errors: dict = {}
     self.search_rows = ""  # which examples the search ran on, for the report
-    self.seq, self.seq_all, self.pooled, self.layers = 0.0, 0.0, 0.0, []
+    self.seq, self.seq_all, self.pooled, self.layers = 0.0, 0.0, None, []
     # The rebuild for the likeliest config is made and compiled in the background while the
     # source runs the first batch: its trace and the runtime's first-call setup take ~0.7 s at
     # BERT-base, mostly in one Python thread, and slow that batch's forward pass by ~0.3 s.
@@ -272,7 +272,9 @@ class FullCheck:
     positions = _position_max_abs(rebuilt["sequence_output"], out["sequence_output"])
     self.seq = max(self.seq, float(np.max(positions[real])))
     self.seq_all = max(self.seq_all, float(np.max(positions)))
-    self.pooled = max(self.pooled, _max_abs(rebuilt["pooled_output"], out["pooled_output"]))
+    if "pooled_output" in out:  # transformers' ElectraModel has none
+      self.pooled = max(self.pooled or 0.0,
+                        _max_abs(rebuilt["pooled_output"], out["pooled_output"]))
     if layers:
       diffs = [_masked_max_abs(r, m, real) for r, m in zip(rebuilt["encoder_outputs"],
                                                             out["encoder_outputs"])]

@@ -71,7 +71,8 @@ def render_full(full) -> str:
       + f"   (padding included: {full.sequence_max_abs_diff_all_positions:.3g})",
   ]
   lines += [row(f"encoder_outputs[{i}]", diff) for i, diff in enumerate(full.layer_max_abs_diff)]
-  lines.append(row("pooled_output", full.pooled_max_abs_diff))
+  if full.pooled_max_abs_diff is not None:  # None: the model has no pooled_output
+    lines.append(row("pooled_output", full.pooled_max_abs_diff))
   verdict = "REPRODUCED" if full.reproduced else "NOT REPRODUCED"
   lines.append(f"Full verdict: {verdict} (tolerance {full.tolerance:g}).")
   return "\n".join(lines)
