@@ -90,8 +90,9 @@ class Tf1HubSource(Source):
     if self._config_asset:
       return BertConfig.from_json_file(self._config_asset, family=shapes.family)
     if shapes.family == "albert":  # a shared layer: count the layers in the graph
+      # (TensorFlow names the reused group's scope group_0, group_0_1, ...: the layer_N is Google's)
       layers = {int(m.group(1)) for op in self._signature.graph.get_operations()
-                if (m := re.search(r"/group_\d+/layer_(\d+)/", op.name))}
+                if (m := re.search(r"/group_\d+(?:_\d+)?/layer_(\d+)/", op.name))}
       if layers:
         shapes = dataclasses.replace(shapes, num_hidden_layers=max(layers) + 1)
     return shapes
