@@ -206,5 +206,58 @@ class AlbertConfigTest(tf.test.TestCase):
     self.assertTrue(result.reproduced)
 
 
+
+class AcrossFamiliesTest(tf.test.TestCase):
+  """diff and crosscheck see only the Source interface: ALBERT and ELECTRA go through them as
+  BERT does."""
+
+  def test_diff_albert_module_against_its_own_checkpoint_is_the_same_function(self):
+    from hub_repro import diff  # noqa: PLC0415
+
+    record = diff.diff(os.path.join(ALBERT_TF1, "module"), os.path.join(ALBERT_TF1, "checkpoint"),
+                       testutil.SENTENCES, 32, log=lambda _: None)
+    self.assertTrue(record["same"], record["explanation"])
+    self.assertTrue(record["weights"]["same"])
+    self.assertEqual(record["families"]["a"]["family"], "albert")
+    self.assertStartsWith(record["explanation"], "SAME FUNCTION")
+
+  def test_diff_albert_against_bert_names_the_families_in_one_line(self):
+    from hub_repro import diff  # noqa: PLC0415
+
+    record = diff.diff(os.path.join(ALBERT_TF1, "module"), testutil.GOOGLE_MODULE,
+                       testutil.SENTENCES, 32, log=lambda _: None)
+    self.assertFalse(record["same"])
+    self.assertEqual(record["explanation"], "DIFFERENT: A is ALBERT (one shared layer, embedding "
+                                            "width 16), B is BERT")
+
+  def test_crosscheck_runs_keras_hub_and_transformers_on_albert_weights(self):
+    if not HAS_TORCH:
+      self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
+    from hub_repro import crosscheck  # noqa: PLC0415
+
+    rows = crosscheck.crosscheck(os.path.join(ALBERT_TF1, "module"), testutil.SENTENCES, 32,
+                                 log=lambda _: None)
+    ran = {row["implementation"].split(",")[0]: row for row in rows[1:] if row["status"] == "ran"}
+    self.assertCountEqual(ran, ["keras-hub AlbertBackbone", "transformers AlbertModel",
+                                "modeling.py rebuild (hub_repro.albert_modeling)"])
+    for name, row in ran.items():  # float32 rounding only: see crosscheck.FLOAT32_TOLERANCE
+      self.assertLessEqual(row["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE, name)
+      self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE, name)
+    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_AGREES)
+
+  def test_crosscheck_electra_without_a_pooler_in_transformers(self):
+    if not HAS_TORCH:
+      self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
+    from hub_repro import crosscheck  # noqa: PLC0415
+
+    rows = crosscheck.crosscheck(os.path.join(testutil.FIXTURES, "keras_hub_electra"),
+                                 testutil.SENTENCES, 32, log=lambda _: None)
+    hf = next(r for r in rows if r["implementation"].startswith("transformers ElectraModel"))
+    self.assertIsNone(hf["pooled_max_abs_diff"])  # ElectraModel has no pooler to compare
+    # float32 rounding only: see crosscheck.FLOAT32_TOLERANCE
+    self.assertLessEqual(hf["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_AGREES)
+
+
 if __name__ == "__main__":
   tf.test.main()

@@ -179,12 +179,17 @@ def model_from_params(params: dict, config: BertConfig):
 
   from hub_repro.weights import check_params  # noqa: PLC0415
 
+  from hub_repro import families  # noqa: PLC0415
+
   family = HF_FAMILIES[config.family]
   check_params(params, config, f"transformers {family.model_class}")
+  to_hf = {name: hf for hf, name in naming.expand(family.table, naming.name_ranges(config)).items()}
+  # An optional weight transformers' model has no place for (ElectraModel: no pooler) is left out.
+  params = {k: v for k, v in params.items()
+            if k in to_hf or k not in families.get(config).optional_shapes(config)}
   model_class = getattr(transformers, family.model_class)
   kwargs = {"add_pooling_layer": True} if family.pooler else {}
   model = model_class(hf_config_of(config), **kwargs).eval()
-  to_hf = {name: hf for hf, name in naming.expand(family.table, naming.name_ranges(config)).items()}
   state = {}
   for name, value in params.items():
     hf_name = to_hf[name]

@@ -196,12 +196,19 @@ def backbone_from_params(params: dict, config: BertConfig, activation: str | Non
   return backbone
 
 
-def keras_hub_from_hf_folder(folder: str):
-  """keras-hub's own Hugging Face converter (keras_hub.src.utils.transformers.convert_bert) on a
-  local BertModel folder; it reads config.json and model.safetensors, offline."""
+# Families keras-hub's Hugging Face converters read (keras_hub.src.utils.transformers has
+# convert_bert.py and convert_albert.py; no convert_electra.py).
+HF_CONVERTED = ("bert", "albert")
+
+
+def keras_hub_from_hf_folder(folder: str, family: str = "bert"):
+  """keras-hub's own Hugging Face converter (keras_hub.src.utils.transformers.convert_bert,
+  convert_albert) on a local folder of that family; it reads config.json and model.safetensors,
+  offline."""
   import keras_hub  # noqa: PLC0415
 
-  return keras_hub.models.BertBackbone.from_preset(folder, dtype="float32")
+  backbone = getattr(keras_hub.models, KERAS_HUB_FAMILIES[family].backbone)
+  return backbone.from_preset(folder, dtype="float32")
 
 
 class KerasHubSource(Source):
