@@ -288,8 +288,8 @@ def main() -> None:
                                "hidden]",
             "hidden_states": "the output of embedding_projection, then of each call of the shared "
                              "group_0_inner_layer_0: float [num_layers + 1, batch, max_seq_length, "
-                             "hidden]; hidden_states[-1] == sequence_output (to float32 rounding: "
-                             "eager layer calls vs the functional graph)",
+                             "hidden]; hidden_states[-1] == sequence_output (checked to 1e-6; "
+                             "bit-identical on the generating machine)",
             "floats": "float32 values printed with 9 significant digits (exact round trip)",
             "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
         },

@@ -1,0 +1,375 @@
+"""Regenerate tests/fixtures/model_garden_albert/ (tiny TF2 ALBERT SavedModels).
+
+Builds a tiny ALBERT encoder SavedModel and its SentencePiece preprocessing SavedModel the way
+TF-Hub's ``tensorflow/albert_en_base/3`` and ``tensorflow/albert_en_preprocess/3`` were made: with
+TF Model Garden's ``official/nlp/tools/export_tfhub_lib.py`` (``export_model`` with an
+``encoders.EncoderConfig(type="albert")``, ``with_mlm=False``, ``sp_model_file``; and
+``export_preprocessing`` with ``sp_model_file``, ``do_lower_case=True`` and the ``export_tfhub.py``
+flag defaults), then computes ``golden.json`` in the same environment. Nothing is written by
+hub_repro.
+
+Inputs (not modified): tests/fixtures/albert_spm/30k-clean.model (make_albert_spm_fixture.py).
+Outputs: tests/fixtures/model_garden_albert/{encoder,preprocess,golden.json,README.md}.
+
+This needs its own venv (it is NOT the development env), the one of
+tests/make_model_garden_fixture.py. Exact versions used:
+
+    tf-models-official==2.20.0
+    tensorflow==2.20.0
+    tensorflow-text==2.20.1
+    tf-keras==2.20.1
+    keras==3.15.1
+    tensorflow-hub==0.16.1
+    numpy==2.4.6
+
+Create it with (one line; pip resolves exactly the versions above):
+
+    python3.11 -m venv /tmp/mg_venv && /tmp/mg_venv/bin/pip install tf-models-official==2.20.0
+
+Run from the repo root:
+
+    /tmp/mg_venv/bin/python tests/make_model_garden_albert_fixture.py
+
+Everything is written into a temporary directory first and then moved into place.
+
+Encoder: Model Garden's ``AlbertEncoder`` as ``encoders.build_encoder`` builds it (one transformer
+layer, ``transformer``, shared by all ``num_layers`` calls; factorized embeddings
+``word_embeddings`` (width 16) -> ``embedding_projection`` (16 -> 32); ``pooler_transform``, a
+Dense(32, tanh) on sequence_output[:, 0]). Config in ENCODER_CONFIG below; max_position_embeddings
+is 128 = the preprocessing's default seq_length, so ``encoder(preprocess(texts))`` works.
+
+Variable initialization: ``tf.keras.utils.set_random_seed(1234)`` and
+``tf_keras.utils.set_random_seed(1234)``, then the encoder is built exactly as
+``export_tfhub_lib._create_model`` builds it (kernels/embeddings from its
+TruncatedNormal(stddev=initializer_range), initializer_range 0.2 as the other fixtures). Then,
+iterating the encoder's variables sorted by name, with ``rng = np.random.default_rng(1234)``:
+every ``*/bias`` and every LayerNorm ``*/beta`` is set to ``rng.normal(0, 0.1, shape)`` and every
+LayerNorm ``*/gamma`` to ``1 + 0.1 * rng.normal(0, 1, shape)`` (float32). The checkpoint is
+``tf.train.Checkpoint(encoder=encoder)``, which export_model restores.
+
+Activation: ``hidden_activation="gelu"`` maps via ``tf_utils.get_activation`` to
+``official.modeling.activations.gelu``, the tanh approximation (checked below).
+"""
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import numpy as np  # noqa: E402
+import sentencepiece as spm  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tensorflow_hub as hub  # noqa: E402
+import tensorflow_text  # noqa: E402,F401  (registers the ops preprocess needs)
+import tf_keras  # noqa: E402
+from official.modeling import activations as mg_activations  # noqa: E402
+from official.modeling import tf_utils  # noqa: E402
+from official.nlp.configs import encoders  # noqa: E402
+from official.nlp.tools import export_tfhub_lib  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+SPM_MODEL = FIXTURES / "albert_spm" / "30k-clean.model"
+OUT = FIXTURES / "model_garden_albert"
+
+SEED = 1234
+PREPROCESS_SEQ_LENGTH = 128  # export_tfhub.py --default_seq_length default
+ENCODER_SEQ_LENGTH = 16
+
+ENCODER_CONFIG = dict(vocab_size=400, embedding_width=16, hidden_size=32, num_layers=2,
+                      num_attention_heads=4, hidden_activation="gelu", intermediate_size=64,
+                      dropout_rate=0.0, attention_dropout_rate=0.0, max_position_embeddings=128,
+                      type_vocab_size=2, initializer_range=0.2)
+
+# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro);
+# a tuple is a sentence pair.
+SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
+             ("this is a test", "the hidden state")]
+# Case and accents the preprocessing model must fold (do_lower_case=True).
+TEXTS_CASED = ["Hello World", "The First Token is CLS"]
+
+
+def _versions():
+  from importlib import metadata
+  out = {}
+  for dist in ["tensorflow", "tensorflow-text", "tf-models-official", "tf-keras", "keras",
+               "tensorflow-hub", "numpy", "sentencepiece"]:
+    out[dist] = metadata.version(dist)
+  out["python"] = sys.version.split()[0]
+  return out
+
+
+def _check_activation():
+  act = tf_utils.get_activation(ENCODER_CONFIG["hidden_activation"])
+  if act is not mg_activations.gelu:
+    raise RuntimeError(f"get_activation('gelu') is {act}")
+  x = np.linspace(-4, 4, 81)
+  tanh_approx = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+  if np.max(np.abs(act(tf.constant(x, tf.float32)).numpy() - tanh_approx)) > 1e-6:
+    raise RuntimeError("Model Garden's gelu is not the tanh approximation")
+  return "tanh_approx"
+
+
+def _f32_list(t):
+  """float32 array -> nested lists of Python floats (9 sig. digits, exact)."""
+  a = np.asarray(t, dtype=np.float32)
+  flat = np.array([float("%.9g" % v) for v in a.ravel()])
+  return flat.reshape(a.shape).tolist()
+
+
+def _ragged_to_list(rt):
+  return rt.to_list() if isinstance(rt, tf.RaggedTensor) else rt.numpy().tolist()
+
+
+def build_checkpoint(encoder_config, ckpt_dir):
+  """Builds a seeded encoder as export_tfhub_lib._create_model does and checkpoints it."""
+  tf.keras.utils.set_random_seed(SEED)
+  tf_keras.utils.set_random_seed(SEED)
+  encoder = encoders.build_encoder(encoder_config)
+  rng = np.random.default_rng(SEED)
+  overwritten = []
+  for v in sorted(encoder.variables, key=lambda v: v.name):
+    name = v.name
+    if name.endswith("/bias:0") or name.endswith("/beta:0"):
+      val = rng.normal(0.0, 0.1, v.shape)
+    elif name.endswith("/gamma:0"):
+      val = 1.0 + 0.1 * rng.normal(0.0, 1.0, v.shape)
+    else:
+      continue
+    v.assign(val.astype(np.float32))
+    overwritten.append(name)
+  if "pooler_transform/bias:0" not in overwritten:
+    raise RuntimeError(f"no pooler_transform/bias among {overwritten}")
+  ckpt = tf.train.Checkpoint(encoder=encoder)
+  return ckpt.save(os.path.join(ckpt_dir, "ckpt")), overwritten
+
+
+def pack_examples(pre):
+  """SENTENCES through the preprocessing model's own tokenize + bert_pack_inputs: singles
+  [CLS] a [SEP], the pair [CLS] a [SEP] b [SEP], at ENCODER_SEQ_LENGTH."""
+  rows = {"input_word_ids": [], "input_mask": [], "input_type_ids": []}
+  for sentence in SENTENCES:
+    parts = [sentence] if isinstance(sentence, str) else list(sentence)
+    packed = pre.bert_pack_inputs([pre.tokenize(tf.constant([p])) for p in parts],
+                                  seq_length=tf.constant(ENCODER_SEQ_LENGTH))
+    for k, t in packed.items():
+      rows[k].append(t.numpy()[0].tolist())
+  return rows
+
+
+def check_against_sentencepiece(tokenized, texts):
+  """The preprocessing model's tokenize == sentencepiece's pieces of the lowercased text."""
+  sp = spm.SentencePieceProcessor(model_file=str(SPM_MODEL))
+  for ids, text in zip(tokenized, texts):
+    flat = [i for word in ids for i in word] if ids and isinstance(ids[0], list) else ids
+    if flat != sp.encode(text.lower()):
+      raise RuntimeError(f"preprocess tokenized {text!r} as {flat}, sentencepiece "
+                         f"{sp.encode(text.lower())}")
+
+
+def compute_golden(enc_dir, pre_dir, activation, overwritten):
+  pre = hub.load(pre_dir)
+  enc = hub.load(enc_dir)
+  singles = [s for s in SENTENCES if isinstance(s, str)]
+  pair = [s for s in SENTENCES if not isinstance(s, str)][0]
+
+  # (a) one-shot preprocessing at the default seq_length (128), singles and cased texts.
+  one_shot = {k: t.numpy() for k, t in pre(tf.constant(singles + TEXTS_CASED)).items()}
+  for k, t in one_shot.items():
+    if t.shape != (len(singles) + len(TEXTS_CASED), PREPROCESS_SEQ_LENGTH) or t.dtype != np.int32:
+      raise RuntimeError(f"preprocess {k}: {t.shape} {t.dtype}")
+
+  # (b) tokenize (a RaggedTensor [batch, words, pieces]) and bert_pack_inputs.
+  flat_texts = singles + list(pair) + TEXTS_CASED
+  tokenized = _ragged_to_list(pre.tokenize(tf.constant(flat_texts)))
+  check_against_sentencepiece(tokenized, flat_texts)
+  special = {k: int(t.numpy()) for k, t in pre.tokenize.get_special_tokens_dict().items()}
+  inputs = pack_examples(pre)
+  if [r[:ENCODER_SEQ_LENGTH] for r in one_shot["input_word_ids"][:len(singles)].tolist()] != \
+      inputs["input_word_ids"][:len(singles)]:
+    raise RuntimeError("one-shot preprocess and tokenize+pack disagree")
+
+  # (c) the encoder on the packed inputs, and on the one-shot 128-token batch.
+  out = enc({k: tf.constant(v, tf.int32) for k, v in inputs.items()}, training=False)
+  if not np.array_equal(out["default"].numpy(), out["pooled_output"].numpy()):
+    raise RuntimeError("default != pooled_output")
+  if not np.array_equal(out["encoder_outputs"][-1].numpy(), out["sequence_output"].numpy()):
+    raise RuntimeError("encoder_outputs[-1] != sequence_output")
+  full = enc({k: tf.constant(t) for k, t in one_shot.items()}, training=False)
+
+  variables = [{"name": v.name, "shape": v.shape.as_list(), "dtype": v.dtype.name,
+                "trainable": v.trainable} for v in enc.variables]
+  return {
+      "description": (
+          "Golden values for tests/fixtures/model_garden_albert (made by "
+          "tests/make_model_garden_albert_fixture.py with Model Garden "
+          "export_tfhub_lib.export_model / export_preprocessing); computed by Model Garden's "
+          "SavedModels in the generating env."),
+      "schema": {
+          "preprocess_one_shot": "preprocess(texts) at its default seq_length 128 for "
+                                 "texts_one_shot (the single SENTENCES + texts_cased)",
+          "tokenize": "preprocess.tokenize(texts_tokenized): [batch, words, pieces]",
+          "inputs": "SENTENCES through preprocess.tokenize + bert_pack_inputs(seq_length=16), "
+                    "one call per example (the pair as two segments)",
+          "encoder": "encoder(inputs): pooled_output (= default; tanh(pooler_transform("
+                     "sequence_output[:, 0]))), sequence_output, encoder_outputs (each of the "
+                     "num_layers calls of the shared layer; [-1] == sequence_output)",
+          "encoder_one_shot_pooled_output": "encoder(preprocess_one_shot)['pooled_output'] "
+                                            "(128 positions)",
+      },
+      "versions": _versions(),
+      "activation": {"hidden_activation": ENCODER_CONFIG["hidden_activation"],
+                     "gelu_variant": activation,
+                     "resolved_to": "official.modeling.activations.gelu -> "
+                                    "tf_keras.activations.gelu(x, approximate=True)"},
+      "encoder_config": ENCODER_CONFIG,
+      "init": {
+          "seed": SEED,
+          "recipe": ("tf.keras.utils.set_random_seed(1234); tf_keras.utils.set_random_seed(1234); "
+                     "encoders.build_encoder(EncoderConfig(type='albert', ...)); then for vars "
+                     "sorted by name with np.random.default_rng(1234): bias/beta ~ N(0,0.1), "
+                     "gamma ~ 1+0.1*N(0,1)"),
+          "overwritten_variables": overwritten,
+      },
+      "export": {
+          "export_model": {"encoder_config": "EncoderConfig(type='albert')", "with_mlm": False,
+                           "copy_pooler_dense_to_encoder": False,
+                           "sp_model_file": "30k-clean.model",
+                           "checkpoint": "tf.train.Checkpoint(encoder=...)"},
+          "export_preprocessing": {"sp_model_file": "30k-clean.model", "do_lower_case": True,
+                                   "tokenize_with_offsets": False,
+                                   "default_seq_length": PREPROCESS_SEQ_LENGTH,
+                                   "experimental_disable_assert": False},
+      },
+      "encoder_variables": variables,
+      "sentences": [s if isinstance(s, str) else list(s) for s in SENTENCES],
+      "texts_cased": TEXTS_CASED,
+      "special_tokens": special,
+      "texts_one_shot": singles + TEXTS_CASED,
+      "preprocess_one_shot": {"seq_length": PREPROCESS_SEQ_LENGTH,
+                              **{k: t.tolist() for k, t in one_shot.items()}},
+      "texts_tokenized": flat_texts,
+      "tokenize": tokenized,
+      "inputs": {"seq_length": ENCODER_SEQ_LENGTH, **inputs},
+      "encoder": {
+          "pooled_output": _f32_list(out["pooled_output"]),
+          "sequence_output": _f32_list(out["sequence_output"]),
+          "encoder_outputs": [_f32_list(t) for t in out["encoder_outputs"]],
+      },
+      "encoder_one_shot_pooled_output": _f32_list(full["pooled_output"]),
+  }
+
+
+def _dump_json(obj):
+  """Stable JSON: sorted keys, innermost numeric lists on one line."""
+  text = json.dumps(obj, indent=1, sort_keys=True)
+  num = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false"
+  pattern = re.compile(r"\[\s*((?:%s)(?:,\s*(?:%s))*)\s*\]" % (num, num))
+  text = pattern.sub(lambda m: "[" + re.sub(r",\s*", ", ", m.group(1)) + "]", text)
+  if json.loads(text) != obj:
+    raise RuntimeError("JSON compaction changed the data")
+  return text + "\n"
+
+
+README = """\
+# model_garden_albert fixture
+
+Tiny TF2 ALBERT SavedModels made the way TF-Hub's `tensorflow/albert_en_base/3` and
+`tensorflow/albert_en_preprocess/3` were made: TF Model Garden's
+`official/nlp/tools/export_tfhub_lib.py` (`export_model(encoder_config=EncoderConfig(type="albert"),
+with_mlm=False, sp_model_file=...)` from a `tf.train.Checkpoint(encoder=...)`, and
+`export_preprocessing(sp_model_file=..., do_lower_case=True, ...)` with the `export_tfhub.py` flag
+defaults). Generated by `tests/make_model_garden_albert_fixture.py`; do not edit by hand.
+
+- `encoder/`: encoder SavedModel. Model Garden's `AlbertEncoder` with {config}. Variables:
+  `word_embeddings/embeddings` [400, 16], `position_embedding/embeddings` [128, 16],
+  `type_embeddings/embeddings` [2, 16], `embeddings/layer_norm/*`, `embedding_projection/*`
+  (16 -> 32), ONE shared `transformer/*` layer (called 2 times; `encoder_outputs` has 2 entries),
+  `pooler_transform/*`. Asset `assets/30k-clean.model` (attribute `sp_model_file`).
+  `hidden_activation="gelu"` is the **tanh approximation** in Model Garden.
+- `preprocess/`: preprocessing SavedModel over `../albert_spm/30k-clean.model`
+  (`do_lower_case=True`, `default_seq_length=128`, `tokenize_with_offsets=False`, asserts kept):
+  `preprocess(texts)`, `.tokenize`, `.bert_pack_inputs`; special tokens `[CLS]` 2, `[SEP]` 3,
+  `<pad>` 0, `[MASK]` 4.
+- `golden.json`: computed in the generating env by these SavedModels (see its `schema` key): the
+  preprocessing model's ids for the example texts (one-shot at 128, tokenize, bert_pack_inputs at
+  16 for testutil.SENTENCES incl. the pair), and the encoder's `pooled_output`, `sequence_output`
+  and `encoder_outputs` on them.
+
+What Model Garden computes for pooled_output: `tanh(pooler_transform(sequence_output[:, 0]))` (a
+BERT-style pooler; `default` is the same tensor).
+
+Weights: Model Garden's init (TruncatedNormal(0.2), seeds {seed}), then biases/betas N(0, 0.1) and
+gammas 1 + 0.1 N(0, 1) from `np.random.default_rng({seed})` (sorted names).
+
+Regenerate (from the repo root, in a separate venv):
+
+    python3.11 -m venv /tmp/mg_venv && /tmp/mg_venv/bin/pip install tf-models-official==2.20.0
+    /tmp/mg_venv/bin/python tests/make_model_garden_albert_fixture.py
+
+Generated with: {versions}.
+"""
+
+
+def main():
+  tf.config.threading.set_intra_op_parallelism_threads(1)  # the machine is shared
+  tf.config.threading.set_inter_op_parallelism_threads(1)
+  activation = _check_activation()
+  encoder_config = encoders.EncoderConfig(
+      type="albert", albert=encoders.AlbertEncoderConfig(**ENCODER_CONFIG))
+  with tempfile.TemporaryDirectory(prefix="mg_albert_fixture_") as tmp:
+    tmp = Path(tmp)
+    stage = tmp / "model_garden_albert"
+    stage.mkdir()
+    # export_model copies the asset under its own name: give it albert's file name.
+    sp_model = tmp / "30k-clean.model"
+    shutil.copyfile(SPM_MODEL, sp_model)
+    ckpt_path, overwritten = build_checkpoint(encoder_config, str(tmp / "ckpt"))
+    export_tfhub_lib.export_model(
+        export_path=str(stage / "encoder"),
+        encoder_config=encoder_config,
+        model_checkpoint_path=ckpt_path,
+        with_mlm=False,
+        copy_pooler_dense_to_encoder=False,
+        sp_model_file=str(sp_model),
+        do_lower_case=True)
+    export_tfhub_lib.export_preprocessing(
+        export_path=str(stage / "preprocess"),
+        sp_model_file=str(sp_model),
+        do_lower_case=True,
+        tokenize_with_offsets=False,
+        default_seq_length=PREPROCESS_SEQ_LENGTH,
+        experimental_disable_assert=False)
+
+    golden = compute_golden(str(stage / "encoder"), str(stage / "preprocess"), activation,
+                            overwritten)
+    (stage / "golden.json").write_text(_dump_json(golden))
+    (stage / "README.md").write_text(README.format(
+        seed=SEED, config=", ".join("%s=%r" % kv for kv in ENCODER_CONFIG.items()),
+        versions=", ".join("%s %s" % kv for kv in golden["versions"].items())))
+
+    for p in stage.rglob("*"):  # no path of this machine may leak into the fixture
+      if p.is_file() and (str(tmp).encode() in p.read_bytes() or str(REPO).encode() in p.read_bytes()):
+        print(f"note: {p.relative_to(stage)} contains a temporary path")
+    if OUT.exists():
+      shutil.rmtree(OUT)
+    shutil.move(str(stage), str(OUT))
+
+  total = 0
+  for p in sorted(OUT.rglob("*")):
+    if p.is_file():
+      total += p.stat().st_size
+      print(f"{p.stat().st_size:>9}  {p.relative_to(REPO)}")
+  print(f"{total:>9}  total; gelu variant: {activation}")
+  print("inputs:", json.dumps(golden["inputs"]["input_word_ids"]))
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
