@@ -7,8 +7,9 @@ ELECTRA's encoder is BERT's with two changes:
     `electra/embeddings_project` (a tf.layers.dense) projects them to H before the first layer;
   - there is no pooler: electra's modeling.py sets pooled_output = sequence_output[:, 0].
 
-Its layers are BERT's, under `electra/encoder/layer_N/` with BERT's names, and its gelu is the tanh
-form (the same function as BERT's modeling.py). Copies in other formats that add a pooler
+Its layers are BERT's, under `electra/encoder/layer_N/` with BERT's names. Its gelu is the erf form
+(electra's `modeling.gelu`; Hugging Face's "gelu"), which is hub_repro's "gelu_exact" and the
+guess where a copy does not store it; Model Garden's and keras-hub's ELECTRA use the tanh form. Copies in other formats that add a pooler
 (keras-hub's ElectraBackbone `pooled_dense`, Model Garden's `pooler_transform`) keep it under
 `electra/pooler/dense/{kernel,bias}`, a name of this table only (Google's checkpoints have no
 pooler), and the rebuild then applies modeling.py's pooler, as those formats do.
@@ -66,8 +67,9 @@ def describe(config: BertConfig) -> str:
 
 
 def config_from_params(params: Mapping, num_attention_heads: int | None = None,
-                       hidden_act: str = "gelu") -> BertConfig:
-  """A config from these weights' shapes (heads guessed from H if not given)."""
+                       hidden_act: str = "gelu_exact") -> BertConfig:
+  """A config from these weights' shapes (heads guessed from H if not given; electra's erf gelu
+  unless given)."""
   word = params[WORD_EMBEDDINGS].shape
   kernel = params[f"{ENCODER}/layer_0/intermediate/dense/kernel"].shape
   layers = sum(1 for k in params if k.endswith("/attention/self/query/kernel"))

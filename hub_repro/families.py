@@ -46,6 +46,9 @@ def of_names(names) -> str:
 
 
 def config_from_params(params, num_attention_heads: int | None = None,
-                       hidden_act: str = "gelu") -> BertConfig:
-  """A config from canonical weights' shapes, in the family their names tell."""
-  return get(of_names(params)).config_from_params(params, num_attention_heads, hidden_act)
+                       hidden_act: str | None = None) -> BertConfig:
+  """A config from canonical weights' shapes, in the family their names tell (activation: the
+  family's own modeling.py's unless given)."""
+  family = get(of_names(params))
+  extra = {"hidden_act": hidden_act} if hidden_act else {}
+  return family.config_from_params(params, num_attention_heads, **extra)

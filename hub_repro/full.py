@@ -97,8 +97,8 @@ class FullResult:
 
 
 def _candidates(hidden_size: int, known: BertConfig | None, num_heads: int | None,
-                hidden_act: str | None) -> tuple[list[int], list[str]]:
-  """Head counts and activations to try, the likeliest first."""
+                hidden_act: str | None, guess: str = "gelu") -> tuple[list[int], list[str]]:
+  """Head counts and activations to try, the likeliest first (`guess`: the family's gelu)."""
   if num_heads:  # given or stored: known, not searched
     heads = [num_heads]
   else:
@@ -109,7 +109,7 @@ def _candidates(hidden_size: int, known: BertConfig | None, num_heads: int | Non
   if hidden_act:
     acts = [hidden_act]
   else:
-    first = known.hidden_act if known is not None and known.hidden_act in GELU_VARIANTS else "gelu"
+    first = known.hidden_act if known is not None and known.hidden_act in GELU_VARIANTS else guess
     acts = [first] + [a for a in GELU_VARIANTS if a != first]
   return heads, acts
 
@@ -151,7 +151,7 @@ class FullCheck:
     self.search_examples, self.search_length = search_examples, search_length
     self.wants_layers = True
     self.heads, self.acts = _candidates(self.base.hidden_size, known_config, self.num_heads,
-                                        self.hidden_act)
+                                        self.hidden_act, self.base.hidden_act)
     self.config = None
     self.rebuild = None
     self.errors: dict = {}

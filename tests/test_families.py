@@ -5,8 +5,10 @@ hub_repro.electra_modeling).
 The fixtures were made by the peer toolchains (tests/fixtures/*/README.md says which, with the
 versions): hf_albert and hf_electra by transformers' save_pretrained, keras_hub_albert and
 keras_hub_electra by keras-hub's save_to_preset, albert_tf1 by google-research/albert's own code
-(albert-tensorflow 1.1) and tensorflow_hub's create_module_spec. Each golden.json holds the ids and
-outputs that toolchain computed.
+(albert-tensorflow 1.1) and tensorflow_hub's create_module_spec, electra_tf1 by
+google-research/electra's modeling.py, model_garden_albert and model_garden_electra by Model
+Garden's export_tfhub_lib (tf-models-official 2.20.0). Each golden.json holds the ids and outputs
+that toolchain computed.
 """
 
 import contextlib
@@ -26,6 +28,8 @@ import testutil
 
 HAS_TORCH = huggingface.why_no_torch() is None
 ALBERT_TF1 = os.path.join(testutil.FIXTURES, "albert_tf1")
+MG_ALBERT = os.path.join(testutil.FIXTURES, "model_garden_albert")
+MG_ELECTRA = os.path.join(testutil.FIXTURES, "model_garden_electra")
 
 # (name, folder, JSON format, who computes it)
 ALBERT = [
@@ -36,12 +40,16 @@ ALBERT = [
     ("albert_tf1_module", os.path.join(ALBERT_TF1, "module"), "tf1-hub", "TensorFlow"),
     ("albert_checkpoint", os.path.join(ALBERT_TF1, "checkpoint"), "google-checkpoint",
      "hub_repro.albert_modeling"),
+    ("model_garden_albert", os.path.join(MG_ALBERT, "encoder"), "tf2-savedmodel", "TensorFlow"),
 ]
 ELECTRA = [
     ("hf_electra", os.path.join(testutil.FIXTURES, "hf_electra"), "huggingface",
      "transformers ElectraModel"),
     ("keras_hub_electra", os.path.join(testutil.FIXTURES, "keras_hub_electra"), "keras-hub",
      "keras-hub ElectraBackbone"),
+    ("electra_tf1", os.path.join(testutil.FIXTURES, "electra_tf1", "module"), "tf1-hub",
+     "TensorFlow"),
+    ("model_garden_electra", os.path.join(MG_ELECTRA, "encoder"), "tf2-savedmodel", "TensorFlow"),
 ]
 # The same framework on the same weights and ids as the toolchain that wrote golden.json: bit-exact
 # or a few float32 ulps (oneDNN's blocking; TF 2.21 against the TF 2.15 graph that made
@@ -59,11 +67,26 @@ def run_cli(*argv):
 
 
 def golden(folder: str) -> dict:
+  """The folder's golden.json as {"inputs": [ids, mask, segments], "max_seq_length", and the
+  outputs: "sequence_output", "pooled_output" (where the model has one), "layers"}. The
+  toolchains store them under their own keys: Model Garden's under "encoder", Hugging Face's
+  layers as hidden_states[1:] (hidden_states[0] is the embedding output), albert's and electra's
+  as all_encoder_layers."""
   path = os.path.join(folder, "golden.json")
-  if not os.path.exists(path):  # albert_tf1's module and checkpoint share one
+  if not os.path.exists(path):  # a module and checkpoint, or encoder and preprocess, share one
     path = os.path.join(os.path.dirname(folder), "golden.json")
   with open(path, encoding="utf-8") as f:
-    return json.load(f)
+    stored = json.load(f)
+  outputs = stored.get("encoder", stored)
+  inputs = stored["inputs"]
+  names = (("input_word_ids", "input_mask", "input_type_ids") if "input_word_ids" in inputs
+           else ("input_ids", "input_mask", "segment_ids"))
+  layers = (outputs.get("encoder_outputs") or outputs.get("all_encoder_layers")
+            or outputs["hidden_states"][1:])
+  return {"inputs": [np.asarray(inputs[k]) for k in names],
+          "max_seq_length": stored.get("max_seq_length") or inputs["seq_length"],
+          "sequence_output": outputs["sequence_output"], "layers": layers,
+          **({"pooled_output": outputs["pooled_output"]} if "pooled_output" in outputs else {})}
 
 
 def full_pass(source, max_seq_length=32) -> full.FullResult:
@@ -78,14 +101,6 @@ def full_pass(source, max_seq_length=32) -> full.FullResult:
   return check.result()
 
 
-def layer_outputs(expected: dict) -> list:
-  """Each encoder layer's output in a golden.json: hidden_states[1:] (hidden_states[0] is the
-  embedding output), or albert's all_encoder_layers."""
-  if "all_encoder_layers" in expected:
-    return expected["all_encoder_layers"]
-  return expected["hidden_states"][1:]
-
-
 class FamilyTest(tf.test.TestCase, parameterized.TestCase):
 
   def setUp(self):
@@ -96,8 +111,10 @@ class FamilyTest(tf.test.TestCase, parameterized.TestCase):
   @parameterized.named_parameters(*ALBERT)
   def test_albert_cli_reproduces_pooler_and_whole_encoder(self, folder, fmt, framework):
     path = os.path.join(self.get_temp_dir(), "out.json")
-    code, out, err = run_cli("--handle", folder, "--full", "--max-seq-length", "32",
-                             "--json", path)
+    preprocessor = (["--preprocessor", os.path.join(MG_ALBERT, "preprocess")]
+                    if fmt == "tf2-savedmodel" else [])
+    code, out, err = run_cli("--handle", folder, *preprocessor, "--full", "--max-seq-length",
+                             "32", "--json", path)
     self.assertEqual(code, cli.EXIT_REPRODUCED, out + err)
     with open(path, encoding="utf-8") as f:
       record = json.load(f)
@@ -119,14 +136,11 @@ class FamilyTest(tf.test.TestCase, parameterized.TestCase):
     source = module.load(folder)
     singles = [s for s in testutil.SENTENCES if isinstance(s, str)]
     pair = [tuple(s) for s in testutil.SENTENCES if not isinstance(s, str)]
-    tokenizer = source.tokenizer()
-    ids = np.asarray(expected["inputs"]["input_ids"])
-    length = expected["max_seq_length"]
+    tokenizer = source.tokenizer()  # the model's own vocab or SentencePiece model, not theirs
+    ids, length = expected["inputs"][0], expected["max_seq_length"]
     self.assertAllEqual(tokenizer.encode(singles, length).input_ids, ids[:len(singles)])
     self.assertAllEqual(tokenizer.encode(pair, length).input_ids, ids[len(singles):])
-    inputs = [np.asarray(expected["inputs"][k]) for k in ("input_ids", "input_mask",
-                                                          "segment_ids")]
-    out = source.run(*inputs, layers=True)
+    out = source.run(*expected["inputs"], layers=True)
     self.assertAllClose(out["sequence_output"], expected["sequence_output"], atol=GOLDEN_ATOL,
                         rtol=0)
     if "pooled_output" in expected:
@@ -135,8 +149,8 @@ class FamilyTest(tf.test.TestCase, parameterized.TestCase):
     else:  # transformers' ElectraModel: no pooler, and the source says so by leaving it out
       self.assertNotIn("pooled_output", out)
     if "encoder_outputs" in out:
-      self.assertLen(out["encoder_outputs"], len(layer_outputs(expected)))
-      for layer, value in zip(out["encoder_outputs"], layer_outputs(expected)):
+      self.assertLen(out["encoder_outputs"], len(expected["layers"]))
+      for layer, value in zip(out["encoder_outputs"], expected["layers"]):
         self.assertAllClose(layer, value, atol=GOLDEN_ATOL, rtol=0)
 
   @parameterized.named_parameters(*ELECTRA)
@@ -147,26 +161,29 @@ class FamilyTest(tf.test.TestCase, parameterized.TestCase):
     self.assertIn("electra/embeddings_project/kernel", source.params())
     result = full_pass(source)
     self.assertEqual((result.config.family, result.config.embedding_size), ("electra", 16))
-    self.assertLen(result.layer_max_abs_diff, 2)
+    self.assertLen(result.layer_max_abs_diff, 0 if fmt == "tf1-hub" else 2)  # TF1: none exposed
     # A whole forward pass in another order: see full.FULL_TOLERANCE.
     for diff in result.layer_max_abs_diff + [result.sequence_max_abs_diff]:
       self.assertLessEqual(diff, full.FULL_TOLERANCE)
-    if fmt == "keras-hub":  # ElectraBackbone's pooled_dense, rebuilt as modeling.py's pooler
-      self.assertLessEqual(result.pooled_max_abs_diff, full.FULL_TOLERANCE)
-    else:
+    if fmt == "huggingface":  # ElectraModel has no pooled_output to compare
       self.assertIsNone(result.pooled_max_abs_diff)
+    else:  # keras-hub's pooled_dense, Model Garden's identity pooler: modeling.py's pooler;
+      # Google's TF1 module: sequence_output[:, 0], as electra's modeling.py returns it
+      self.assertLessEqual(result.pooled_max_abs_diff, full.FULL_TOLERANCE)
+    if fmt == "tf1-hub":  # the module stores neither: found by the numbers, erf as in electra's
+      self.assertEqual((result.config.num_attention_heads, result.config.hidden_act),
+                       (4, "gelu_exact"))
+      self.assertNotIn("electra/pooler/dense/kernel", source.params())
     self.assertTrue(result.reproduced)
 
   def test_the_checkpoint_rebuild_gives_albert_s_own_layers(self):
     # golden.json's all_encoder_layers come from albert's AlbertModel on the checkpoint itself.
     source = module.load(os.path.join(ALBERT_TF1, "checkpoint"))
     expected = golden(source.path)
-    inputs = [np.asarray(expected["inputs"][k]) for k in ("input_ids", "input_mask",
-                                                          "segment_ids")]
-    out = source.run(*inputs, layers=True)
+    out = source.run(*expected["inputs"], layers=True)
     self.assertEqual({k: np.shape(v) for k, v in out.items() if k != "encoder_outputs"},
                      {"pooled_output": (4, 32), "sequence_output": (4, 16, 32)})
-    for layer, value in zip(out["encoder_outputs"], expected["all_encoder_layers"]):
+    for layer, value in zip(out["encoder_outputs"], expected["layers"]):
       self.assertAllClose(layer, value, atol=GOLDEN_ATOL, rtol=0)
 
 

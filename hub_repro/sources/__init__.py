@@ -135,7 +135,7 @@ class Source(abc.ABC):
 
 
 def config_from_params(params: dict, num_attention_heads: int | None = None,
-                       hidden_act: str = "gelu") -> BertConfig:
+                       hidden_act: str | None = None) -> BertConfig:
   """A config from canonically named weights' shapes, in the family the names tell (heads
   guessed if not given)."""
   from hub_repro import families  # noqa: PLC0415
