@@ -73,6 +73,7 @@ class Result:
   tolerance: float
   framework: str = ""
   max_seq_length_from: str = "as given"  # or "the default", "the model's position embeddings"
+  family: str = "bert"  # hub_repro.families: "bert", "albert" or "electra"
   full: object = None  # with --full (api.check(full=True)): the whole encoder's full.FullResult
   # The explanation the first batch chose (pooler.Explanation.pooled_is): what every batch is
   # compared with. None: nothing fits (no pooler to compare with).
@@ -127,6 +128,7 @@ class Result:
         "handle": self.handle,
         "format": self.format,
         "framework": self.framework,
+        "family": self.family,
         "hidden_size": self.hidden_size,
         "max_seq_length": self.max_seq_length,
         "max_seq_length_from": self.max_seq_length_from,
@@ -259,7 +261,7 @@ class PoolerCheck:
         num_examples=len(self.cls[0]), num_truncated=num_truncated,
         pooler=found.pooler, pooled_vs_cls=stats(self.cls) if self.has_pooled else None,
         pooled_vs_rebuilt=stats(self.by_rebuilt) if compared else None,
-        tolerance=self.tolerance, framework=source.framework,
+        tolerance=self.tolerance, framework=source.framework, family=source.family,
         hypothesis=found.pooled_is if self.has_pooled else "none",
         named_pooler=found.named, candidates=found.candidates_json(),
         sample_pooled_output=self.sample[0], sample_sequence_output=self.sample[1])

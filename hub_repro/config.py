@@ -1,4 +1,12 @@
-"""BertConfig: the hyperparameters of a BERT encoder, as in google-research/bert `bert_config.json`."""
+"""BertConfig: the hyperparameters of a BERT-like encoder, as in google-research/bert
+`bert_config.json`, with the fields ALBERT (`albert_config.json`) and ELECTRA add.
+
+`family` says whose modeling.py computes it (`hub_repro.families`): "bert", "albert" (google-research
+/albert: embeddings of width E projected to H, layers shared across groups) or "electra"
+(google-research/electra: embeddings of width E projected to H, no pooler). `to_dict` writes only
+the fields of the config's family, so a BERT config is exactly a bert_config.json and an ALBERT
+config an albert_config.json.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +18,15 @@ import os
 # "gelu_exact" is the erf form (what Hugging Face calls "gelu").
 ACTIVATIONS = ("gelu", "gelu_exact", "relu", "tanh", "linear")
 
+FAMILIES = ("bert", "albert", "electra")
+# Fields each family adds to bert_config.json's.
+FAMILY_FIELDS = {"bert": (), "albert": ("embedding_size", "num_hidden_groups", "inner_group_num"),
+                 "electra": ("embedding_size",)}
+# albert_config.json keys of google-research/albert's AlbertConfig that no released model changes
+# from these values (they select experimental structures its modeling.py does not build).
+ALBERT_FIXED_KEYS = {"net_structure_type": 0, "layers_to_keep": [], "gap_size": 0,
+                     "num_memory_blocks": 0, "down_scale_factor": 1}
+
 # Hugging Face's activation names, translated to modeling.py's.
 HF_ACTIVATIONS = {
     "gelu": "gelu_exact",
@@ -18,6 +35,12 @@ HF_ACTIVATIONS = {
     "relu": "relu",
     "tanh": "tanh",
 }
+
+
+def guessed_heads(hidden_size: int) -> int:
+  """Every released BERT, ALBERT, ELECTRA (and MiniLM) has 64 values per head."""
+  heads = hidden_size // 64
+  return heads if heads >= 1 and hidden_size % heads == 0 else 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,13 +58,30 @@ class BertConfig:
   max_position_embeddings: int = 512  # longest sequence the module accepts
   type_vocab_size: int = 16  # rows of bert/embeddings/token_type_embeddings
   initializer_range: float = 0.02  # stddev of the truncated normal initializer
+  family: str = "bert"  # whose modeling.py computes it: "bert", "albert" or "electra"
+  embedding_size: int | None = None  # E (ALBERT, ELECTRA): embedding width; None means H
+  num_hidden_groups: int = 1  # ALBERT: groups of layers, each group's weights shared by its layers
+  inner_group_num: int = 1  # ALBERT: layers (each with weights of its own) inside one group
 
   def __post_init__(self):
+    if self.family not in FAMILIES:
+      raise ValueError(f"family {self.family!r} is not one of {FAMILIES}")
+    if self.family == "bert" and (self.embedding_size not in (None, self.hidden_size)
+                                  or self.num_hidden_groups != 1 or self.inner_group_num != 1):
+      raise ValueError("embedding_size, num_hidden_groups and inner_group_num are ALBERT's or "
+                       "ELECTRA's fields; a BERT config has none (set family)")
+    if self.family == "electra" and (self.num_hidden_groups != 1 or self.inner_group_num != 1):
+      raise ValueError("num_hidden_groups and inner_group_num are ALBERT's; ELECTRA shares no "
+                       "layers")
     for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                 "intermediate_size", "max_position_embeddings", "type_vocab_size"):
+                 "intermediate_size", "max_position_embeddings", "type_vocab_size",
+                 "embedding_width", "num_hidden_groups", "inner_group_num"):
       value = getattr(self, name)
       if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"BertConfig.{name} must be a positive integer, got {value!r}")
+    if self.num_hidden_groups > self.num_hidden_layers:
+      raise ValueError(f"num_hidden_groups ({self.num_hidden_groups}) is more than "
+                       f"num_hidden_layers ({self.num_hidden_layers}): a group would be unused")
     if self.hidden_size % self.num_attention_heads:
       raise ValueError(
           f"hidden_size ({self.hidden_size}) is not a multiple of "
@@ -56,30 +96,47 @@ class BertConfig:
   def size_per_head(self) -> int:
     return self.hidden_size // self.num_attention_heads
 
+  @property
+  def embedding_width(self) -> int:
+    """E: the width of the embedding tables (H unless embedding_size says otherwise)."""
+    return self.embedding_size or self.hidden_size
+
   @classmethod
-  def from_dict(cls, values: dict) -> "BertConfig":
-    """Reads a bert_config.json dict; unknown keys are an error, so typos do not pass silently."""
+  def from_dict(cls, values: dict, family: str | None = None) -> "BertConfig":
+    """Reads a bert_config.json or albert_config.json dict (`family` defaults to the dict's own,
+    else "albert" if it has ALBERT's group fields, else "bert"); unknown keys are an error, so
+    typos do not pass silently."""
+    values = dict(values)
+    for key, fixed in ALBERT_FIXED_KEYS.items():
+      if key in values and values.pop(key) != fixed:
+        raise ValueError(f"albert_config.json sets {key}; only {fixed!r} (the released models' "
+                         "value) is built by google-research/albert's modeling.py")
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - fields)
     if unknown:
       raise ValueError(f"unknown BertConfig keys {unknown}; expected a subset of {sorted(fields)}")
-    return cls(**values)
+    if family is None:
+      family = values.get("family") or (
+          "albert" if {"num_hidden_groups", "inner_group_num"} & set(values) else "bert")
+    return cls(**{**values, "family": family})
 
   @classmethod
-  def from_json_file(cls, path: str | os.PathLike) -> "BertConfig":
+  def from_json_file(cls, path: str | os.PathLike, family: str | None = None) -> "BertConfig":
     with open(path, encoding="utf-8") as f:
       try:
         values = json.load(f)
       except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON: {e}") from None
-    return cls.from_dict(values)
+    return cls.from_dict(values, family)
 
   @classmethod
   def from_hf_dict(cls, values: dict) -> "BertConfig":
-    """Reads a Hugging Face BertModel config.json (model_type "bert")."""
-    if values.get("model_type", "bert") != "bert":
-      raise ValueError(f"expected a Hugging Face config with model_type 'bert', "
-                       f"got {values.get('model_type')!r}")
+    """Reads a Hugging Face config.json of a BertModel, AlbertModel or ElectraModel (model_type
+    "bert", "albert", "electra": the family)."""
+    family = values.get("model_type", "bert")
+    if family not in FAMILIES:
+      raise ValueError(f"expected a Hugging Face config with model_type one of {FAMILIES}, "
+                       f"got {family!r}")
     act = values.get("hidden_act", "gelu")
     if act not in HF_ACTIVATIONS:
       raise ValueError(f"Hugging Face hidden_act {act!r} is not one of {sorted(HF_ACTIVATIONS)}")
@@ -89,13 +146,18 @@ class BertConfig:
     if values.get("position_embedding_type", "absolute") != "absolute":
       raise ValueError("only absolute position embeddings exist in modeling.py, got "
                        f"{values['position_embedding_type']!r}")
-    fields = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {k: v for k, v in values.items() if k in fields}
-    kwargs["hidden_act"] = HF_ACTIVATIONS[act]
+    fields = {f.name for f in dataclasses.fields(cls)} - set(FAMILY_FIELDS["albert"]) - {"family"}
+    kwargs = {k: v for k, v in values.items() if k in fields or k in FAMILY_FIELDS[family]}
+    kwargs.update(hidden_act=HF_ACTIVATIONS[act], family=family)
     return cls(**kwargs)
 
   def to_dict(self) -> dict:
-    return dataclasses.asdict(self)
+    """The fields of bert_config.json, and the family's own (with `family`) for ALBERT and
+    ELECTRA."""
+    values = dataclasses.asdict(self)
+    own = set(FAMILY_FIELDS[self.family]) | ({"family"} if self.family != "bert" else set())
+    return {k: v for k, v in values.items()
+            if k in own or k not in ("family", *FAMILY_FIELDS["albert"])}
 
   def to_json_string(self) -> str:
     return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"

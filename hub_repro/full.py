@@ -27,7 +27,7 @@ import dataclasses
 
 import numpy as np
 
-from hub_repro import compare, modeling
+from hub_repro import compare, families
 from hub_repro.config import BertConfig
 from hub_repro.sources import Source
 from hub_repro.sources.google_checkpoint import ModelingSource
@@ -60,8 +60,8 @@ def _fits(error: float, best: float) -> bool:
 @dataclasses.dataclass
 class FullResult:
   handle: str
-  naming: str  # "modeling.py" or "Model Garden"
-  config: BertConfig
+  naming: str  # "modeling.py", "Model Garden", "keras-hub", "Hugging Face"
+  config: BertConfig  # its `family` says whose modeling.py the rebuild follows
   how_config: str  # how heads and gelu were decided
   variant_errors: dict  # "heads=N, act" -> max |sequence diff| on the first batch
   sequence_max_abs_diff: float  # real tokens
@@ -81,6 +81,7 @@ class FullResult:
   def to_json(self) -> dict:
     return {
         "naming": self.naming,
+        "family": self.config.family,
         "config": self.config.to_dict(),
         "how_config": self.how_config,
         "gelu_determined": self.gelu_determined,
@@ -96,8 +97,8 @@ class FullResult:
 
 
 def _candidates(hidden_size: int, known: BertConfig | None, num_heads: int | None,
-                hidden_act: str | None) -> tuple[list[int], list[str]]:
-  """Head counts and activations to try, the likeliest first."""
+                hidden_act: str | None, guess: str = "gelu") -> tuple[list[int], list[str]]:
+  """Head counts and activations to try, the likeliest first (`guess`: the family's gelu)."""
   if num_heads:  # given or stored: known, not searched
     heads = [num_heads]
   else:
@@ -108,7 +109,7 @@ def _candidates(hidden_size: int, known: BertConfig | None, num_heads: int | Non
   if hidden_act:
     acts = [hidden_act]
   else:
-    first = known.hidden_act if known is not None and known.hidden_act in GELU_VARIANTS else "gelu"
+    first = known.hidden_act if known is not None and known.hidden_act in GELU_VARIANTS else guess
     acts = [first] + [a for a in GELU_VARIANTS if a != first]
   return heads, acts
 
@@ -150,7 +151,7 @@ class FullCheck:
     self.search_examples, self.search_length = search_examples, search_length
     self.wants_layers = True
     self.heads, self.acts = _candidates(self.base.hidden_size, known_config, self.num_heads,
-                                        self.hidden_act)
+                                        self.hidden_act, self.base.hidden_act)
     self.config = None
     self.rebuild = None
     self.errors: dict = {}
@@ -229,7 +230,7 @@ class FullCheck:
         elif candidate == likeliest:
           out = self.rebuild.run(*ids)["sequence_output"]
         else:
-          out = modeling.bert_model(tensors, candidate, *ids)["sequence_output"]
+          out = families.get(candidate).model(tensors, candidate, *ids)["sequence_output"]
         self.errors[(h, act)] = _masked_max_abs(out, target, small.input_mask)
       return self.errors[(h, act)]
 

@@ -32,7 +32,8 @@ import numpy as np
 # all-MiniLM-L6-v2, a transposed kernel by ~0.5.
 WEIGHT_TOLERANCE = 0.0  # copies of float32 weights are bit-exact: any difference is named
 EXIT_SAME, EXIT_DIFFERENT = 0, 1
-CONFIG_FIELDS = ("num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads",
+CONFIG_FIELDS = ("family", "embedding_width", "num_hidden_groups", "inner_group_num",
+                 "num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads",
                  "hidden_act", "max_position_embeddings", "type_vocab_size", "vocab_size")
 
 
@@ -55,8 +56,6 @@ def _tokens(vocab: list[str], ids) -> list[str]:
 def compare_tokenization(a: Side, b: Side, packed_a, packed_b, indices, examples) -> dict:
   """Same ids for every example of a batch (real tokens, whatever the padding)? Else the earliest
   example of the input (by `indices`) that differs, and its first differing tokens."""
-  from hub_repro.tokenization import read_vocab  # noqa: PLC0415
-
   info = {"same": True, "differing_examples": 0}
   first = None
   for index, ids_a, ids_b, mask_a, mask_b in zip(indices, packed_a.input_ids, packed_b.input_ids,
@@ -70,7 +69,7 @@ def compare_tokenization(a: Side, b: Side, packed_a, packed_b, indices, examples
     index, ids_a, ids_b = first
     at = next((i for i, (x, y) in enumerate(zip(ids_a, ids_b)) if x != y),
               min(len(ids_a), len(ids_b)))
-    vocab_a, vocab_b = (read_vocab(s.tokenizer.vocab_file) for s in (a, b))
+    vocab_a, vocab_b = (s.tokenizer.vocab for s in (a, b))
     info.update(same=False, first_differing_example=index, example=examples[index],
                 position=at, tokens_a=_tokens(vocab_a, ids_a[at:at + 5]),
                 tokens_b=_tokens(vocab_b, ids_b[at:at + 5]))
@@ -170,9 +169,9 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
     tokenization_parts.append(compare_tokenization(a, b, batch_a.packed, packed_b,
                                                    batch_a.indices, examples))
     packed = batch_a.packed  # both models run on A's ids: the same input, whatever B's tokenizer
-    if number == 0:
-      for side in (a, b):
-        decide_config(side, batch_a)
+    if number == 0:  # each side's config found on its own ids (B's vocab may be another)
+      decide_config(a, batch_a)
+      decide_config(b, compare.Batch(batch_a.indices, packed_b))
       runnable = int(packed.input_ids.max()) < b.config.vocab_size
     if not runnable:
       continue
@@ -226,7 +225,7 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
       "num_examples": len(examples), "max_seq_length": max_seq_length,
       "max_seq_length_from": length_from,
       "tokenization": tokenization, "config": config, "weights": weights, "outputs": outputs,
-      "pooled_is": pooled_is}
+      "pooled_is": pooled_is, "families": {"a": _family(a), "b": _family(b)}}
   if not runnable:
     outputs["not_run"] = (f"A's ids reach {int(packed.input_ids.max())}, beyond B's "
                           f"{b.config.vocab_size}-token embedding table")
@@ -294,10 +293,23 @@ def _pooled_only(record: dict) -> str | None:
           f"|diff| {sequence:.2g}); {weights_part}")
 
 
+def _family(side: Side) -> dict:
+  """The side's family and, in one phrase, what sets it apart (families' describe)."""
+  from hub_repro import families  # noqa: PLC0415
+
+  return {"family": side.config.family,
+          "description": families.get(side.config).describe(side.config)}
+
+
 def explain(record: dict) -> str:
-  """One paragraph: the verdict's cause, from the earliest stage that shows a difference."""
+  """One paragraph: the verdict's cause, from the earliest stage that shows a difference. Two
+  families are two architectures: that is the whole cause, said first and alone (their weight
+  names, config fields and tokenizers differ as a consequence)."""
   tokenization, config, weights, outputs = (record[k] for k in
                                             ("tokenization", "config", "weights", "outputs"))
+  fam = record["families"]
+  if fam["a"]["family"] != fam["b"]["family"]:
+    return f"DIFFERENT: A is {fam['a']['description']}, B is {fam['b']['description']}"
   if not record["same"] and (line := _pooled_only(record)) is not None:
     return line
   causes = []

@@ -20,41 +20,53 @@ from typing import Mapping
 import numpy as np
 import tensorflow as tf
 
-from hub_repro.config import BertConfig
+from hub_repro.config import BertConfig, guessed_heads
 
 LAYER_NORM_EPSILON = 1e-12  # modeling.py's layer_norm (tf.contrib.layers.layer_norm)
 POOLER_KERNEL = "bert/pooler/dense/kernel"
 POOLER_BIAS = "bert/pooler/dense/bias"
 
 
+def embedding_shapes(config: BertConfig, scope: str = "bert/embeddings") -> dict[str, tuple]:
+  """The embedding tables and their LayerNorm, of width E (= H in BERT), in creation order."""
+  e = config.embedding_width
+  return {
+      f"{scope}/word_embeddings": (config.vocab_size, e),
+      f"{scope}/token_type_embeddings": (config.type_vocab_size, e),
+      f"{scope}/position_embeddings": (config.max_position_embeddings, e),
+      f"{scope}/LayerNorm/beta": (e,),
+      f"{scope}/LayerNorm/gamma": (e,),
+  }
+
+
+def layer_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
+  """The variables of one encoder layer, by name inside its scope, in creation order."""
+  h, i = config.hidden_size, config.intermediate_size
+  shapes = {}
+  for dense, (d_in, d_out) in [
+      ("attention/self/query", (h, h)),
+      ("attention/self/key", (h, h)),
+      ("attention/self/value", (h, h)),
+      ("attention/output/dense", (h, h)),
+      ("intermediate/dense", (h, i)),
+      ("output/dense", (i, h)),
+  ]:
+    shapes[f"{dense}/kernel"] = (d_in, d_out)
+    shapes[f"{dense}/bias"] = (d_out,)
+    if dense in ("attention/output/dense", "output/dense"):
+      norm = dense.replace("dense", "LayerNorm")
+      shapes[f"{norm}/beta"] = (h,)
+      shapes[f"{norm}/gamma"] = (h,)
+  return shapes
+
+
 def variable_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
   """Every variable of modeling.py's BertModel, by checkpoint name, in creation order."""
-  h, i = config.hidden_size, config.intermediate_size
-  shapes = {
-      "bert/embeddings/word_embeddings": (config.vocab_size, h),
-      "bert/embeddings/token_type_embeddings": (config.type_vocab_size, h),
-      "bert/embeddings/position_embeddings": (config.max_position_embeddings, h),
-      "bert/embeddings/LayerNorm/beta": (h,),
-      "bert/embeddings/LayerNorm/gamma": (h,),
-  }
+  shapes = embedding_shapes(config)
   for n in range(config.num_hidden_layers):
-    layer = f"bert/encoder/layer_{n}"
-    for dense, (d_in, d_out) in [
-        ("attention/self/query", (h, h)),
-        ("attention/self/key", (h, h)),
-        ("attention/self/value", (h, h)),
-        ("attention/output/dense", (h, h)),
-        ("intermediate/dense", (h, i)),
-        ("output/dense", (i, h)),
-    ]:
-      shapes[f"{layer}/{dense}/kernel"] = (d_in, d_out)
-      shapes[f"{layer}/{dense}/bias"] = (d_out,)
-      if dense in ("attention/output/dense", "output/dense"):
-        norm = dense.replace("dense", "LayerNorm")
-        shapes[f"{layer}/{norm}/beta"] = (h,)
-        shapes[f"{layer}/{norm}/gamma"] = (h,)
-  shapes[POOLER_KERNEL] = (h, h)
-  shapes[POOLER_BIAS] = (h,)
+    shapes.update({f"bert/encoder/layer_{n}/{k}": v for k, v in layer_shapes(config).items()})
+  shapes[POOLER_KERNEL] = (config.hidden_size, config.hidden_size)
+  shapes[POOLER_BIAS] = (config.hidden_size,)
   return shapes
 
 
@@ -106,28 +118,29 @@ def dense(x, params: Mapping, scope: str, activation=None):
 # ----------------------------------------------------------------------------- embeddings
 
 
-def embedding_lookup(input_ids, params: Mapping):
-  """Word embeddings by tf.gather (modeling.py with use_one_hot_embeddings=False). -> [B, S, H]"""
-  return tf.gather(params["bert/embeddings/word_embeddings"], input_ids)
+def embedding_lookup(input_ids, params: Mapping, scope: str = "bert/embeddings"):
+  """Word embeddings by tf.gather (modeling.py with use_one_hot_embeddings=False). -> [B, S, E]
+  (E = H in BERT; ALBERT's and ELECTRA's tables are narrower, under their own `scope`)."""
+  return tf.gather(params[f"{scope}/word_embeddings"], input_ids)
 
 
 def embedding_postprocessor(word_embeddings, token_type_ids, params: Mapping,
-                            config: BertConfig, training: bool):
-  """Adds token-type and position embeddings, then LayerNorm and dropout. -> [B, S, H]"""
+                            config: BertConfig, training: bool, scope: str = "bert/embeddings"):
+  """Adds token-type and position embeddings, then LayerNorm and dropout. -> [B, S, E]"""
   shape = tf.shape(word_embeddings)
   batch_size, seq_length, width = shape[0], shape[1], word_embeddings.shape[-1]
   # Token types go through a one-hot matmul in modeling.py (the table is small).
   flat_token_type_ids = tf.reshape(token_type_ids, [-1])
   one_hot_ids = tf.one_hot(flat_token_type_ids, depth=config.type_vocab_size,
                            dtype=word_embeddings.dtype)
-  token_type_embeddings = tf.matmul(one_hot_ids, params["bert/embeddings/token_type_embeddings"])
+  token_type_embeddings = tf.matmul(one_hot_ids, params[f"{scope}/token_type_embeddings"])
   token_type_embeddings = tf.reshape(token_type_embeddings, [batch_size, seq_length, width])
   output = word_embeddings + token_type_embeddings
   # Positions are the first S rows of the table, broadcast over the batch.
-  position_embeddings = tf.slice(params["bert/embeddings/position_embeddings"], [0, 0],
+  position_embeddings = tf.slice(params[f"{scope}/position_embeddings"], [0, 0],
                                  [seq_length, -1])
   output += tf.expand_dims(position_embeddings, 0)
-  output = layer_norm(output, params, "bert/embeddings/LayerNorm")
+  output = layer_norm(output, params, f"{scope}/LayerNorm")
   return dropout(output, config.hidden_dropout_prob, training)
 
 
@@ -186,9 +199,10 @@ def transformer_layer(layer_input, attention_mask, params: Mapping, scope: str, 
 
 
 def transformer_model(input_tensor, attention_mask, params: Mapping, config: BertConfig,
-                      training: bool, layer_fn=transformer_layer) -> list:
+                      training: bool, layer_fn=transformer_layer, scope: str = "bert/encoder") -> list:
   """The encoder stack; returns every layer's output, each [B, S, H]. `layer_fn` computes one
-  layer, with transformer_layer's arguments (a compiled rebuild passes one traced function)."""
+  layer, with transformer_layer's arguments (a compiled rebuild passes one traced function);
+  layer n's weights are under `{scope}/layer_{n}` (ELECTRA's scope is electra/encoder)."""
   shape = tf.shape(input_tensor)
   batch_size, seq_length, width = shape[0], shape[1], config.hidden_size
   if input_tensor.shape[-1] is not None and input_tensor.shape[-1] != width:
@@ -197,7 +211,7 @@ def transformer_model(input_tensor, attention_mask, params: Mapping, config: Ber
   prev_output = tf.reshape(input_tensor, [-1, width])  # [B*S, H]
   all_layer_outputs = []
   for n in range(config.num_hidden_layers):
-    prev_output = layer_fn(prev_output, attention_mask, params, f"bert/encoder/layer_{n}", config,
+    prev_output = layer_fn(prev_output, attention_mask, params, f"{scope}/layer_{n}", config,
                            batch_size, seq_length, training)
     all_layer_outputs.append(tf.reshape(prev_output, [batch_size, seq_length, width]))
   return all_layer_outputs
@@ -249,3 +263,46 @@ def bert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None,
   if POOLER_KERNEL in params:  # an encoder saved without its pooler has no pooled_output
     outputs["pooled_output"] = pooler(sequence_output, params[POOLER_KERNEL], params[POOLER_BIAS])
   return outputs
+
+
+# ----------------------------------------------------------------------------- the family interface
+# hub_repro.families picks a family's module by config.family; albert_modeling and
+# electra_modeling give the same names.
+
+FAMILY = "bert"
+TITLE = "BERT"
+WORD_EMBEDDINGS = "bert/embeddings/word_embeddings"
+POSITION_EMBEDDINGS = "bert/embeddings/position_embeddings"
+model = bert_model
+
+
+def optional_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
+  """Variables a copy of this family may lack: none in BERT."""
+  del config
+  return {}
+
+
+def owns(names) -> bool:
+  """Whether canonical `names` are this family's: BERT's encoder layers are bert/encoder/layer_N."""
+  return any(n.startswith("bert/encoder/layer_") for n in names)
+
+
+def describe(config: BertConfig) -> str:
+  """The family and what sets it apart, for diff's verdict."""
+  del config
+  return "BERT"
+
+
+def config_from_params(params: Mapping, num_attention_heads: int | None = None,
+                       hidden_act: str = "gelu") -> BertConfig:
+  """A BertConfig from these weights' shapes; heads and activation, which shapes do not tell, as
+  given (heads guessed from H if not)."""
+  word = params[WORD_EMBEDDINGS].shape
+  layers = sum(1 for k in params if k.endswith("/attention/self/query/kernel"))
+  return BertConfig(
+      vocab_size=int(word[0]), hidden_size=int(word[1]), num_hidden_layers=layers,
+      num_attention_heads=int(num_attention_heads or guessed_heads(int(word[1]))),
+      intermediate_size=int(params["bert/encoder/layer_0/intermediate/dense/kernel"].shape[1]),
+      hidden_act=hidden_act,
+      max_position_embeddings=int(params[POSITION_EMBEDDINGS].shape[0]),
+      type_vocab_size=int(params["bert/embeddings/token_type_embeddings"].shape[0]))

@@ -9,11 +9,12 @@ so mapping is a reshape, never a transpose.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
 
-from hub_repro import modeling
+from hub_repro import albert_modeling, families
 from hub_repro.config import BertConfig
 
 # Model Garden name -> modeling.py name. `{n}` is the layer index.
@@ -51,23 +52,73 @@ MODEL_GARDEN_PER_HEAD = [
 ]
 
 
-def expand_layers(table: dict[str, str], num_layers: int) -> dict[str, str]:
-  """A name table with `{n}` templates on both sides, written out for layers 0 .. num_layers - 1."""
+def expand(table: dict[str, str], ranges: dict[str, int]) -> dict[str, str]:
+  """A name table with templates on both sides (`{n}` a layer; ALBERT's `{g}` group and `{i}`
+  inner group), written out for every index 0 .. ranges[key] - 1 of the keys each name uses."""
   out = {}
   for source, target in table.items():
-    for n in (range(num_layers) if "{n}" in source else [None]):
-      out[source.format(n=n)] = target.format(n=n)
+    keys = [k for k in ranges if f"{{{k}}}" in source]
+    for values in itertools.product(*(range(ranges[k]) for k in keys)):
+      index = dict(zip(keys, values))
+      out[source.format(**index)] = target.format(**index)
   return out
 
 
+def expand_layers(table: dict[str, str], num_layers: int) -> dict[str, str]:
+  """A name table with `{n}` templates on both sides, written out for layers 0 .. num_layers - 1."""
+  return expand(table, {"n": num_layers})
+
+
+def name_ranges(config: BertConfig) -> dict[str, int]:
+  """How many of each templated index a config has: layers `n`; ALBERT's groups `g`, inner `i`."""
+  return {"n": config.num_hidden_layers, "g": config.num_hidden_groups,
+          "i": config.inner_group_num}
+
+
+# ALBERT (Model Garden's AlbertEncoder): one shared `transformer` layer, the projection, and
+# BertEncoder's embedding and pooler names.
+MODEL_GARDEN_TO_ALBERT = {
+    **{mg: bert for mg, bert in MODEL_GARDEN_TO_BERT.items() if not mg.startswith("transformer/")},
+    "embedding_projection/kernel": "bert/encoder/embedding_hidden_mapping_in/kernel",
+    "embedding_projection/bias": "bert/encoder/embedding_hidden_mapping_in/bias",
+    **{mg.replace("transformer/layer_{n}/", "transformer/"):
+       "bert/encoder/transformer/group_0/inner_group_0/"
+       + albert_modeling.LAYER_NAMES[bert[len("bert/encoder/layer_{n}/"):]]
+       for mg, bert in MODEL_GARDEN_TO_BERT.items() if mg.startswith("transformer/")},
+}
+# ELECTRA (TF-Hub's google/electra_*/2: a BertEncoder with embedding_width < hidden_size): its
+# projection, and the pooler TF-Hub added (identity-initialised) under electra/pooler/dense.
+MODEL_GARDEN_TO_ELECTRA = {
+    **{mg: bert.replace("bert/", "electra/", 1) for mg, bert in MODEL_GARDEN_TO_BERT.items()},
+    "embedding_projection/kernel": "electra/embeddings_project/kernel",
+    "embedding_projection/bias": "electra/embeddings_project/bias",
+}
+MODEL_GARDEN_TABLES = {"bert": MODEL_GARDEN_TO_BERT, "albert": MODEL_GARDEN_TO_ALBERT,
+                       "electra": MODEL_GARDEN_TO_ELECTRA}
+
+
+def model_garden_family(variables) -> str:
+  """The family a Model Garden encoder's names tell: AlbertEncoder's one shared `transformer`
+  layer; a BertEncoder with an embedding projection is ELECTRA's (a BERT has none); else BERT."""
+  names = set(variables)
+  if "transformer/self_attention/query/kernel" in names:
+    return "albert"
+  return "electra" if "embedding_projection/kernel" in names else "bert"
+
+
 def model_garden_names(config: BertConfig) -> dict[str, str]:
-  """Every Model Garden name of a BertEncoder with this config -> its modeling.py name."""
-  return expand_layers(MODEL_GARDEN_TO_BERT, config.num_hidden_layers)
+  """Every Model Garden name of an encoder with this config -> its family's checkpoint name."""
+  return expand(MODEL_GARDEN_TABLES[config.family], name_ranges(config))
+
+
+def _family_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
+  family = families.get(config)
+  return {**family.optional_shapes(config), **family.variable_shapes(config)}
 
 
 def model_garden_shape(name: str, config: BertConfig) -> tuple[int, ...]:
-  """The shape Model Garden gives the variable `name` (modeling.py's shape, split per head)."""
-  bert_shape = modeling.variable_shapes(config)[model_garden_names(config)[name]]
+  """The shape Model Garden gives the variable `name` (the checkpoint's shape, split per head)."""
+  bert_shape = _family_shapes(config)[model_garden_names(config)[name]]
   n, d, h = config.num_attention_heads, config.size_per_head, config.hidden_size
   if name.endswith("attention_output/kernel"):
     return (n, d, h)
@@ -90,26 +141,28 @@ def naming_of(variables) -> str:
 
 
 def is_model_garden(variables) -> bool:
-  return any(re.fullmatch(r"transformer/layer_\d+/self_attention/query/kernel", v)
+  return any(re.fullmatch(r"transformer/(layer_\d+/)?self_attention/query/kernel", v)
              for v in variables)
 
 
 def model_garden_to_bert(variables: dict, config: BertConfig, reshape=np.reshape) -> dict:
-  """Model Garden variables (by name) -> modeling.py params. Keys are compared exactly."""
-  names = model_garden_names(config)
+  """Model Garden variables (by name) -> the family's checkpoint params. Keys are compared
+  exactly (the projection and the pooler where the family makes them optional)."""
+  names = {k: v for k, v in model_garden_names(config).items()
+           if k in variables or v not in families.get(config).optional_shapes(config)}
   present = {k for k in variables if k in names or not _ignored_model_garden(k)}
   missing, unexpected = sorted(set(names) - present), sorted(present - set(names))
   if missing or unexpected:
     raise ValueError(f"Model Garden variables do not match BertConfig: missing {missing}, "
                      f"unexpected {unexpected}")
-  shapes = modeling.variable_shapes(config)
+  shapes = _family_shapes(config)
   return {names[k]: reshape(variables[k], shapes[names[k]]) for k in names}
 
 
 def bert_to_model_garden(params: dict, config: BertConfig) -> dict[str, np.ndarray]:
-  """modeling.py params -> Model Garden variables with Model Garden's shapes."""
+  """The family's checkpoint params -> Model Garden variables with Model Garden's shapes."""
   return {mg: np.reshape(params[bert], model_garden_shape(mg, config))
-          for mg, bert in model_garden_names(config).items()}
+          for mg, bert in model_garden_names(config).items() if bert in params}
 
 
 def _ignored_model_garden(name: str) -> bool:
@@ -118,40 +171,41 @@ def _ignored_model_garden(name: str) -> bool:
 
 
 def to_bert_params(variables: dict) -> tuple[dict, str, int | None]:
-  """A module's variables under modeling.py's names and shapes.
+  """A module's variables under its family's checkpoint names and shapes (modeling.py's for BERT).
 
   Returns (params, naming, num_heads): naming is "modeling.py" or "Model Garden"; num_heads is read
-  from Model Garden's [H, N, H/N] query kernels, and None for modeling.py's names, whose [H, H]
+  from Model Garden's [H, N, H/N] query kernels, and None for Google's names, whose [H, H]
   kernels do not tell.
   """
   if is_model_garden(variables):
     config = infer_config(variables, 0)
     return model_garden_to_bert(variables, config), "Model Garden", config.num_attention_heads
-  params = {k: v for k, v in variables.items() if k.startswith("bert/")}
+  params = checkpoint_names_only(variables)
   if not params:
-    raise ValueError("variables are named neither like modeling.py ('bert/embeddings/...') nor "
-                     "like TF Model Garden ('transformer/layer_0/...'); first names: "
-                     f"{sorted(variables)[:5]}")
+    raise ValueError("variables are named neither like modeling.py ('bert/embeddings/...'; "
+                     "ELECTRA's 'electra/embeddings/...') nor like TF Model Garden "
+                     f"('transformer/layer_0/...'); first names: {sorted(variables)[:5]}")
   return params, "modeling.py", None
 
 
-def infer_config(variables: dict, num_attention_heads: int, hidden_act: str = "gelu") -> BertConfig:
-  """A BertConfig from variable shapes in either naming. Heads and activation are not in the
-  shapes of modeling.py's naming, so they are arguments."""
+def checkpoint_names_only(variables) -> dict:
+  """The variables under a Google checkpoint's encoder scopes ('bert/', 'electra/'): a module's
+  heads (ALBERT's cls/predictions for its mlm signature) are not part of the encoder."""
+  return {k: v for k, v in variables.items() if k.startswith(("bert/", "electra/"))}
+
+
+def infer_config(variables: dict, num_attention_heads: int,
+                 hidden_act: str | None = "gelu") -> BertConfig:
+  """A config from variable shapes in either naming, in the family the names tell. Heads and
+  activation are not in the shapes of Google's names, so they are arguments. (An ALBERT's layer
+  count is not in its shapes either: it comes out as its groups' count.)"""
   if is_model_garden(variables):
-    num_attention_heads = variables["transformer/layer_0/self_attention/query/kernel"].shape[1]
-    rename = {mg.format(n=0): bert.format(n=0) for mg, bert in MODEL_GARDEN_TO_BERT.items()}
-    variables = {rename.get(k, k): v for k, v in variables.items()}
-  layers = {int(m.group(1)) for k in variables
-            if (m := re.fullmatch(r"bert/encoder/layer_(\d+)/.*|transformer/layer_(\d+)/.*", k))
-            and m.group(1) is not None}
-  layers |= {int(m.group(1)) for k in variables
-             if (m := re.fullmatch(r"transformer/layer_(\d+)/.*", k))}
-  word = variables["bert/embeddings/word_embeddings"].shape
-  return BertConfig(
-      vocab_size=int(word[0]), hidden_size=int(word[1]), num_hidden_layers=len(layers),
-      num_attention_heads=int(num_attention_heads),
-      intermediate_size=int(variables["bert/encoder/layer_0/intermediate/dense/kernel"].shape[1]),
-      hidden_act=hidden_act,
-      max_position_embeddings=int(variables["bert/embeddings/position_embeddings"].shape[0]),
-      type_vocab_size=int(variables["bert/embeddings/token_type_embeddings"].shape[0]))
+    family = model_garden_family(variables)
+    num_attention_heads = next(v.shape[1] for k, v in variables.items()
+                               if k.endswith("self_attention/query/kernel"))
+    layers = {int(m.group(1)) for k in variables
+              if (m := re.fullmatch(r"transformer/layer_(\d+)/.*", k))}
+    table = expand(MODEL_GARDEN_TABLES[family], {"n": max(len(layers), 1), "g": 1, "i": 1})
+    variables = {table[k]: v for k, v in variables.items() if k in table}
+  return families.config_from_params(checkpoint_names_only(variables),
+                                     int(num_attention_heads) or None, hidden_act)

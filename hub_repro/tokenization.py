@@ -1,7 +1,13 @@
 """Text -> BERT inputs with tensorflow_text, the way the TF-Hub preprocessing models do it.
 
 `[CLS] a [SEP]` for single sentences and `[CLS] a [SEP] b [SEP]` (segment ids 0 then 1) for pairs,
-trimmed round-robin to the sequence length and padded with [PAD].
+trimmed round-robin to the sequence length and padded with [PAD] (ALBERT's `<pad>`).
+
+The tokenizer is the model's own (`tokenizer_for`): BERT's and ELECTRA's WordPiece vocab.txt
+through tensorflow_text's BertTokenizer; ALBERT's SentencePiece `.model` through tensorflow_text's
+SentencepieceTokenizer, after ALBERT's normalization (accents stripped, lower case: Model Garden's
+ALBERT preprocessing, `SentencepieceTokenizer(lower_case=True, strip_diacritics=True)`); or a
+Hugging Face `tokenizer.json` whose model is not WordPiece, run by the `tokenizers` library.
 """
 
 from __future__ import annotations
@@ -117,6 +123,7 @@ class Tokenizer(_Encoder):
     self.cls_id, self.sep_id, self.pad_id = ids["[CLS]"], ids["[SEP]"], ids["[PAD]"]
     self._tokenizer = text.BertTokenizer(vocab_file, token_out_type=tf.int32,
                                          lower_case=do_lower_case)
+    self.vocab = vocab
 
   def tokenize(self, sentences) -> tf.RaggedTensor:
     """[batch] strings -> int32 RaggedTensor [batch, (words), (wordpieces)], as TF-Hub's
@@ -125,6 +132,83 @@ class Tokenizer(_Encoder):
 
   def _pack(self, segments, seq_length):
     return pack_segments(segments, seq_length, self.cls_id, self.sep_id, self.pad_id)
+
+
+class SentencePieceTokenizer(_Encoder):
+  """tensorflow_text's SentencepieceTokenizer over a model's own SentencePiece `.model` (ALBERT's
+  30k-clean.model), with ALBERT's normalization and the same packing as BERT's."""
+
+  SPECIAL_PIECES = ("[CLS]", "[SEP]", "<pad>")
+
+  def __init__(self, model_file: str, do_lower_case: bool = True):
+    with open(model_file, "rb") as f:
+      self._tokenizer = text.SentencepieceTokenizer(model=f.read(), out_type=tf.int32)
+    self.vocab_file = model_file
+    self.do_lower_case = do_lower_case
+    self.vocab_size = int(self._tokenizer.vocab_size())
+    ids = {p: int(self._tokenizer.string_to_id(p)) for p in self.SPECIAL_PIECES}
+    unknown = int(self._tokenizer.string_to_id("<unk>"))
+    missing = [p for p, i in ids.items() if i == unknown]
+    if missing:
+      raise ValueError(f"{model_file} lacks the pieces {missing}; expected an ALBERT SentencePiece "
+                       "model (with [CLS], [SEP] and <pad>)")
+    self.cls_id, self.sep_id, self.pad_id = (ids[p] for p in self.SPECIAL_PIECES)
+
+  @property
+  def vocab(self) -> list[str]:
+    pieces = self._tokenizer.id_to_string(tf.range(self.vocab_size))
+    return [p.decode("utf-8") for p in pieces.numpy()]
+
+  def normalize(self, sentences) -> tf.Tensor:
+    """Accents stripped (NFD, then combining marks removed) and, if do_lower_case, case folded."""
+    sentences = text.normalize_utf8(tf.convert_to_tensor(sentences, tf.string), "NFD")
+    sentences = tf.strings.regex_replace(sentences, r"\p{Mn}", "")
+    return text.case_fold_utf8(sentences) if self.do_lower_case else sentences
+
+  def tokenize(self, sentences) -> tf.RaggedTensor:
+    """[batch] strings -> int32 RaggedTensor [batch, (pieces)]."""
+    return self._tokenizer.tokenize(self.normalize(sentences))
+
+  def _pack(self, segments, seq_length):
+    return pack_segments(segments, seq_length, self.cls_id, self.sep_id, self.pad_id)
+
+
+class TokenizersJson(_Encoder):
+  """A Hugging Face tokenizer.json whose model is not WordPiece (ALBERT's Unigram), run by the
+  `tokenizers` library (its own normalizer and pre-tokenizer), packed as BERT's."""
+
+  def __init__(self, path: str):
+    import tokenizers  # noqa: PLC0415 (installed with transformers)
+
+    self._tokenizer = tokenizers.Tokenizer.from_file(path)
+    self.vocab_file = path
+    self.vocab_size = self._tokenizer.get_vocab_size()
+    ids = {t: self._tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "<pad>")}
+    missing = [t for t, i in ids.items() if i is None]
+    if missing:
+      raise ValueError(f"{path} lacks the tokens {missing}; expected ALBERT's special tokens")
+    self.cls_id, self.sep_id, self.pad_id = ids["[CLS]"], ids["[SEP]"], ids["<pad>"]
+
+  @property
+  def vocab(self) -> list[str]:
+    return [self._tokenizer.id_to_token(i) for i in range(self.vocab_size)]
+
+  def tokenize(self, sentences) -> tf.RaggedTensor:
+    encodings = self._tokenizer.encode_batch(list(sentences), add_special_tokens=False)
+    return tf.ragged.constant([e.ids for e in encodings], dtype=tf.int32, ragged_rank=1)
+
+  def _pack(self, segments, seq_length):
+    return pack_segments(segments, seq_length, self.cls_id, self.sep_id, self.pad_id)
+
+
+def tokenizer_for(vocab_file: str, do_lower_case: bool = True) -> _Encoder:
+  """The tokenizer a model's own file calls for: a SentencePiece `.model`, a tokenizer.json (not
+  WordPiece: those are written out as vocab.txt by the Hugging Face source) or a vocab.txt."""
+  if vocab_file.endswith((".model", ".spm")):  # keras-hub saves the same proto as .spm
+    return SentencePieceTokenizer(vocab_file, do_lower_case)
+  if vocab_file.endswith(".json"):
+    return TokenizersJson(vocab_file)
+  return Tokenizer(vocab_file, do_lower_case)
 
 
 class HubPreprocessor(_Encoder):

@@ -53,8 +53,8 @@ HF_TRANSPOSED = [
 # Keys a Hugging Face file may carry that are not weights of the encoder.
 HF_IGNORED = [r"embeddings\.position_ids"]
 # Keys of a google-research pretraining checkpoint that are not part of BertModel.
-CHECKPOINT_IGNORED = [r"cls/.*", r"global_step", r".*/adam_[mv]", r"bad_steps", r"good_steps",
-                      r"loss_scale"]
+CHECKPOINT_IGNORED = [r"cls/.*", r"global_step", r".*/adam_[mv]", r".*/(lamb|Adam)_[mv]",
+                      r"bad_steps", r"good_steps", r"loss_scale"]
 
 
 @dataclasses.dataclass
@@ -72,12 +72,18 @@ class WeightsError(ValueError):
 
 
 def check_params(params: dict[str, np.ndarray], config: BertConfig, source: str) -> None:
-  """Compares the key set and every shape against `modeling.variable_shapes(config)`."""
-  expected = modeling.variable_shapes(config)
+  """Compares the key set and every shape against the config's family's `variable_shapes` (and
+  its `optional_shapes`, which params may hold or lack)."""
+  from hub_repro import families  # noqa: PLC0415
+
+  family = families.get(config)
+  optional = family.optional_shapes(config)
+  expected = {**family.variable_shapes(config),
+              **{k: v for k, v in optional.items() if k in params}}
   missing = sorted(set(expected) - set(params))
   unexpected = sorted(set(params) - set(expected))
   if missing or unexpected:
-    raise WeightsError(f"{source}: weights do not match BertConfig: "
+    raise WeightsError(f"{source}: weights do not match the {config.family} config: "
                        f"missing keys {missing}, unexpected keys {unexpected}")
   for name, shape in expected.items():
     if tuple(params[name].shape) != shape:
@@ -98,19 +104,36 @@ def _require(folder: str, names: list[str], kind: str) -> None:
                             f"(expected {names})")
 
 
+# The files of a google-research release, by family: (config, checkpoint prefix, vocab). ALBERT's
+# folders (albert_base_v2.tar.gz) hold albert_config.json, model.ckpt-best.* and 30k-clean.model.
+GOOGLE_RELEASE_FILES = {
+    "bert": ("bert_config.json", "bert_model.ckpt", "vocab.txt"),
+    "albert": ("albert_config.json", "model.ckpt-best", "30k-clean.model"),
+}
+
+
+def google_release_family(folder: str) -> str | None:
+  """The family whose release files `folder` holds (its config and checkpoint index), or None."""
+  for family, (config, prefix, _) in GOOGLE_RELEASE_FILES.items():
+    if all(os.path.exists(os.path.join(folder, f)) for f in (config, f"{prefix}.index")):
+      return family
+  return None
+
+
 def read_google_checkpoint(folder: str, do_lower_case: bool = True) -> BertWeights:
-  """Reads a google-research/bert release folder: bert_config.json, vocab.txt, bert_model.ckpt*."""
+  """Reads a google-research/bert release folder (bert_config.json, vocab.txt, bert_model.ckpt*)
+  or a google-research/albert one (albert_config.json, 30k-clean.model, model.ckpt-best*)."""
   import tensorflow as tf  # noqa: PLC0415 (TensorFlow is slow to import; only readers need it)
 
-  _require(folder, ["bert_config.json", "vocab.txt", "bert_model.ckpt.index"],
-           "google-research checkpoint")
-  config = BertConfig.from_json_file(os.path.join(folder, "bert_config.json"))
-  reader = tf.train.load_checkpoint(os.path.join(folder, "bert_model.ckpt"))
+  family = google_release_family(folder) or "bert"
+  config_name, prefix, vocab = GOOGLE_RELEASE_FILES[family]
+  _require(folder, [config_name, vocab, f"{prefix}.index"], f"google-research {family} checkpoint")
+  config = BertConfig.from_json_file(os.path.join(folder, config_name))
+  reader = tf.train.load_checkpoint(os.path.join(folder, prefix))
   params = {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
             if not _ignored(name, CHECKPOINT_IGNORED)}
   check_params(params, config, folder)
-  return BertWeights(config, params, os.path.join(folder, "vocab.txt"), do_lower_case,
-                     source=folder)
+  return BertWeights(config, params, os.path.join(folder, vocab), do_lower_case, source=folder)
 
 
 def hf_to_bert_name(hf_name: str) -> str | None:

@@ -8,9 +8,11 @@
 | huggingface       | config.json (model_type bert) + model.safetensors     | transformers BertModel (PyTorch) |
 | google-checkpoint | bert_config.json + bert_model.ckpt.index + vocab.txt  | hub_repro.modeling (modeling.py) |
 
-A `Source` gives (a) a callable on packed ids returning pooled_output, sequence_output and, on
-request, every layer's output; (b) its variables under modeling.py's names (`params`); (c) its
-config as far as the format stores it (`config`, `config_stored`); (d) its tokenizer. The checks
+A `Source` gives (a) a callable on packed ids returning pooled_output (where the model has one:
+transformers' ElectraModel has none, and its run() returns no such key), sequence_output and, on
+request, every layer's output; (b) its variables under its family's checkpoint names (`params`:
+modeling.py's for BERT, albert_modeling's, electra_modeling's; see hub_repro.families); (c) its
+config as far as the format stores it (`config`, `config_stored`, `family`); (d) its tokenizer. The checks
 (compare, full, crosscheck, diff) use only this interface. A format is one module of this package
 with a `Source` subclass, `recognizes(path)` and `load(handle, path)`, listed in `FORMATS`.
 """
@@ -102,6 +104,11 @@ class Source(abc.ABC):
   # -- (c) the config -----------------------------------------------------------------------
 
   @property
+  def family(self) -> str:
+    """The JSON `family`: "bert", "albert" or "electra" (hub_repro.families), from the config."""
+    return self.config().family
+
+  @property
   def config_stored(self) -> frozenset[str]:
     """The BertConfig fields this copy stores; the others of `config` are guesses."""
     return ALL_FIELDS
@@ -113,37 +120,28 @@ class Source(abc.ABC):
 
   # -- (d) the tokenizer --------------------------------------------------------------------
 
-  vocab_file: str | None = None  # the vocab (or tokenizer.json) the tokenizer reads
+  vocab_file: str | None = None  # vocab.txt, a SentencePiece .model or a tokenizer.json
   do_lower_case: bool = True
 
   def tokenizer(self):
-    """tensorflow_text's BertTokenizer over this copy's own vocab, with TF-Hub style packing."""
-    from hub_repro.tokenization import Tokenizer  # noqa: PLC0415
+    """This copy's own tokenizer (tokenization.tokenizer_for: tensorflow_text's BertTokenizer over
+    a vocab.txt, its SentencepieceTokenizer over a .model, or a Unigram tokenizer.json), with
+    TF-Hub style packing."""
+    from hub_repro.tokenization import tokenizer_for  # noqa: PLC0415
 
     if self.vocab_file is None:
       raise HandleError(f"{self.handle} has no vocab file; expected one beside the weights, or "
                         "pass --preprocessor")
-    return Tokenizer(self.vocab_file, self.do_lower_case)
-
-
-def guessed_heads(hidden_size: int) -> int:
-  """Every released BERT (and MiniLM) has 64 values per head."""
-  heads = hidden_size // 64
-  return heads if heads >= 1 and hidden_size % heads == 0 else 1
+    return tokenizer_for(self.vocab_file, self.do_lower_case)
 
 
 def config_from_params(params: dict, num_attention_heads: int | None = None,
-                       hidden_act: str = "gelu") -> BertConfig:
-  """A BertConfig from modeling.py-named weights' shapes (heads guessed if not given)."""
-  word = params["bert/embeddings/word_embeddings"].shape
-  layers = sum(1 for k in params if k.endswith("/attention/self/query/kernel"))
-  return BertConfig(
-      vocab_size=int(word[0]), hidden_size=int(word[1]), num_hidden_layers=layers,
-      num_attention_heads=int(num_attention_heads or guessed_heads(int(word[1]))),
-      intermediate_size=int(params["bert/encoder/layer_0/intermediate/dense/kernel"].shape[1]),
-      hidden_act=hidden_act,
-      max_position_embeddings=int(params["bert/embeddings/position_embeddings"].shape[0]),
-      type_vocab_size=int(params["bert/embeddings/token_type_embeddings"].shape[0]))
+                       hidden_act: str | None = None) -> BertConfig:
+  """A config from canonically named weights' shapes, in the family the names tell (heads
+  guessed if not given)."""
+  from hub_repro import families  # noqa: PLC0415
+
+  return families.config_from_params(params, num_attention_heads, hidden_act)
 
 
 def format_module(name: str):

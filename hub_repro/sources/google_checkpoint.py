@@ -1,6 +1,7 @@
-"""google-research/bert checkpoint folder (bert_config.json, bert_model.ckpt.*, vocab.txt), computed
-by hub_repro's modeling.py rebuild: the reference implementation of that format, since Google's
-own modeling.py needs TensorFlow 1.
+"""google-research checkpoint folder, computed by hub_repro's rebuild of its family's modeling.py:
+the reference implementation of that format, since Google's own needs TensorFlow 1. BERT's
+(bert_config.json, bert_model.ckpt.*, vocab.txt) by hub_repro.modeling, ALBERT's
+(albert_config.json, model.ckpt-best.*, 30k-clean.model) by hub_repro.albert_modeling.
 
 `ModelingSource.from_params` runs the same rebuild on any weights; `--full` compares a model with
 it. The forward pass is one `tf.function` for every input shape, its weights held in variables
@@ -14,19 +15,18 @@ import os
 
 import numpy as np
 
+from hub_repro import families
 from hub_repro.config import BertConfig
 from hub_repro.sources import HandleError, Source
 
-FILES = ("bert_config.json", "bert_model.ckpt.index")
-
-
 def recognizes(path: str) -> bool:
-  return all(os.path.exists(os.path.join(path, f)) for f in FILES)
+  from hub_repro.weights import google_release_family  # noqa: PLC0415
+
+  return google_release_family(path) is not None
 
 
 class ModelingSource(Source):
   format = "google-checkpoint"
-  framework = "hub_repro.modeling (google-research/bert modeling.py rebuilt for TF2)"
   naming = "modeling.py"
 
   def __init__(self, handle: str, path: str | None, params: dict | None, config: BertConfig,
@@ -35,6 +35,9 @@ class ModelingSource(Source):
     self._params = (None if params is None else
                     {k: np.asarray(v, np.float32) for k, v in params.items()})
     self._config = config
+    family = families.get(config)
+    self.framework = (f"{family.__name__} (google-research/{config.family} modeling.py rebuilt "
+                      "for TF2)")
     self.vocab_file = vocab_file
     self.do_lower_case = do_lower_case
     self._tensors = variables
@@ -79,14 +82,13 @@ class ModelingSource(Source):
     if layers not in self._forward:
       import tensorflow as tf  # noqa: PLC0415
 
-      from hub_repro import modeling  # noqa: PLC0415
-
       tensors, config = self.tensors(), self._config
+      family = families.get(config)
 
       @tf.function(autograph=False)
       def layer(layer_input, attention_mask, weights, batch_size, seq_length):
-        return modeling.transformer_layer(layer_input, attention_mask, weights, "layer", config,
-                                          batch_size, seq_length, training=False)
+        return family.transformer_layer(layer_input, attention_mask, weights, "layer", config,
+                                        batch_size, seq_length, training=False)
 
       def layer_fn(layer_input, attention_mask, params, scope, config, batch_size, seq_length,
                    training):
@@ -99,8 +101,8 @@ class ModelingSource(Source):
 
       @tf.function(input_signature=[ids, ids, ids], autograph=False)  # plain Python loops
       def forward(input_ids, input_mask, segment_ids):
-        out = modeling.bert_model(tensors, config, input_ids, input_mask, segment_ids,
-                                  layer_fn=layer_fn)
+        out = family.model(tensors, config, input_ids, input_mask, segment_ids,
+                           layer_fn=layer_fn)
         return {k: out[k] for k in ("pooled_output", "sequence_output",
                                     "encoder_outputs" if layers else "") if k in out}
 

@@ -1,5 +1,8 @@
-"""Hugging Face folder (`save_pretrained`: config.json with model_type "bert", model.safetensors,
-and vocab.txt and/or tokenizer.json), computed by transformers' `BertModel` on PyTorch.
+"""Hugging Face folder (`save_pretrained`: config.json with model_type "bert", "albert" or
+"electra", model.safetensors, and vocab.txt, spiece.model and/or tokenizer.json), computed by
+transformers' `BertModel`, `AlbertModel` or `ElectraModel` on PyTorch (`HF_FAMILIES`: the class,
+its names -> the family's checkpoint names, the transposed ones, its pooler). ElectraModel has no
+pooler: its run() returns no pooled_output.
 
 PyTorch is not in requirements.txt (hub_repro's default path is TensorFlow only): without torch or
 transformers, opening this format is a HandleError naming the pip command. Nothing falls back to
@@ -9,18 +12,88 @@ another implementation. torch.nn.Linear stores its weight as [out, in]; modeling
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 
 import numpy as np
 
 from hub_repro import naming
 from hub_repro.config import BertConfig
 from hub_repro.sources import HandleError, Source
+from hub_repro.weights import HF_IGNORED, HF_TO_BERT, HF_TRANSPOSED
 
 TORCH_HINT = "pip install torch==2.13.0 transformers 'setuptools<81'"
 # hub_repro's activation names -> Hugging Face's hidden_act.
 TO_HF_ACTIVATION = {"gelu": "gelu_new", "gelu_exact": "gelu", "relu": "relu", "tanh": "tanh"}
+
+
+# AlbertModel name -> albert's checkpoint name (hub_repro.albert_modeling); `{g}` is the group,
+# `{i}` the inner group (albert_layer_groups.{g}.albert_layers.{i}).
+HF_TO_ALBERT = {
+    "embeddings.word_embeddings.weight": "bert/embeddings/word_embeddings",
+    "embeddings.token_type_embeddings.weight": "bert/embeddings/token_type_embeddings",
+    "embeddings.position_embeddings.weight": "bert/embeddings/position_embeddings",
+    "embeddings.LayerNorm.weight": "bert/embeddings/LayerNorm/gamma",
+    "embeddings.LayerNorm.bias": "bert/embeddings/LayerNorm/beta",
+    "encoder.embedding_hidden_mapping_in.weight": "bert/encoder/embedding_hidden_mapping_in/kernel",
+    "encoder.embedding_hidden_mapping_in.bias": "bert/encoder/embedding_hidden_mapping_in/bias",
+    **{f"encoder.albert_layer_groups.{{g}}.albert_layers.{{i}}.{hf}":
+       f"bert/encoder/transformer/group_{{g}}/inner_group_{{i}}/{albert}" for hf, albert in [
+           ("attention.query.weight", "attention_1/self/query/kernel"),
+           ("attention.query.bias", "attention_1/self/query/bias"),
+           ("attention.key.weight", "attention_1/self/key/kernel"),
+           ("attention.key.bias", "attention_1/self/key/bias"),
+           ("attention.value.weight", "attention_1/self/value/kernel"),
+           ("attention.value.bias", "attention_1/self/value/bias"),
+           ("attention.dense.weight", "attention_1/output/dense/kernel"),
+           ("attention.dense.bias", "attention_1/output/dense/bias"),
+           ("attention.LayerNorm.weight", "LayerNorm/gamma"),
+           ("attention.LayerNorm.bias", "LayerNorm/beta"),
+           ("ffn.weight", "ffn_1/intermediate/dense/kernel"),
+           ("ffn.bias", "ffn_1/intermediate/dense/bias"),
+           ("ffn_output.weight", "ffn_1/intermediate/output/dense/kernel"),
+           ("ffn_output.bias", "ffn_1/intermediate/output/dense/bias"),
+           ("full_layer_layer_norm.weight", "LayerNorm_1/gamma"),
+           ("full_layer_layer_norm.bias", "LayerNorm_1/beta")]},
+    "pooler.weight": "bert/pooler/dense/kernel",
+    "pooler.bias": "bert/pooler/dense/bias",
+}
+ALBERT_TRANSPOSED = ["attention.query.weight", "attention.key.weight", "attention.value.weight",
+                     "attention.dense.weight", "ffn.weight", "ffn_output.weight",
+                     "embedding_hidden_mapping_in.weight", "pooler.weight"]
+# ElectraModel name -> electra's checkpoint name: BertModel's under electra/, plus the projection.
+HF_TO_ELECTRA = {
+    **{hf: bert.replace("bert/", "electra/", 1) for hf, bert in HF_TO_BERT.items()
+       if not hf.startswith("pooler.")},
+    "embeddings_project.weight": "electra/embeddings_project/kernel",
+    "embeddings_project.bias": "electra/embeddings_project/bias",
+}
+ELECTRA_TRANSPOSED = [t for t in HF_TRANSPOSED if not t.startswith("pooler.")] + [
+    "embeddings_project.weight"]
+
+
+@dataclasses.dataclass(frozen=True)
+class HfFamily:
+  """What transformers calls a family's model, and how its names map onto the family's."""
+  model_class: str  # the transformers class
+  table: dict  # its state_dict names -> the family's checkpoint names
+  transposed: list  # name endings stored [out, in] (torch.nn.Linear)
+  pooler: tuple | None  # (weight, bias) names of its pooler, None if it has none
+
+
+HF_FAMILIES = {
+    "bert": HfFamily("BertModel", HF_TO_BERT, HF_TRANSPOSED,
+                     ("pooler.dense.weight", "pooler.dense.bias")),
+    "albert": HfFamily("AlbertModel", HF_TO_ALBERT, ALBERT_TRANSPOSED,
+                       ("pooler.weight", "pooler.bias")),
+    "electra": HfFamily("ElectraModel", HF_TO_ELECTRA, ELECTRA_TRANSPOSED, None),
+}
+
+
+def _transposed(family: HfFamily, hf_name: str) -> bool:
+  return any(hf_name.endswith(t) for t in family.transposed)
 
 
 def recognizes(path: str) -> bool:
@@ -75,36 +148,58 @@ def vocab_from_tokenizer_json(path: str, out_dir: str) -> tuple[str, bool]:
   return vocab_file, lower
 
 
-def model_from_params(params: dict, config: BertConfig):
-  """transformers.BertModel (PyTorch) holding `params` (modeling.py names), in eval mode."""
-  import torch  # noqa: PLC0415
+def hf_config_of(config: BertConfig):
+  """The transformers config (BertConfig, AlbertConfig or ElectraConfig) of a hub_repro config."""
   import transformers  # noqa: PLC0415
 
   from hub_repro import modeling  # noqa: PLC0415
-  from hub_repro.weights import HF_TO_BERT, HF_TRANSPOSED, check_params  # noqa: PLC0415
 
   if config.hidden_act not in TO_HF_ACTIVATION:
     raise ValueError(f"hidden_act {config.hidden_act!r} has no Hugging Face name")
-  check_params(params, config, "transformers BertModel")
-  hf_config = transformers.BertConfig(
+  family = {"bert": {}, "electra": {"embedding_size": config.embedding_width},
+            "albert": {"embedding_size": config.embedding_width,
+                       "num_hidden_groups": config.num_hidden_groups,
+                       "inner_group_num": config.inner_group_num}}[config.family]
+  config_class = getattr(transformers, HF_FAMILIES[config.family].model_class
+                         .replace("Model", "Config"))
+  return config_class(
       vocab_size=config.vocab_size, hidden_size=config.hidden_size,
       num_hidden_layers=config.num_hidden_layers, num_attention_heads=config.num_attention_heads,
       intermediate_size=config.intermediate_size, hidden_act=TO_HF_ACTIVATION[config.hidden_act],
       max_position_embeddings=config.max_position_embeddings,
-      type_vocab_size=config.type_vocab_size, layer_norm_eps=modeling.LAYER_NORM_EPSILON)
-  model = transformers.BertModel(hf_config, add_pooling_layer=True).eval()
-  to_hf = {bert: hf for hf, bert in
-           naming.expand_layers(HF_TO_BERT, config.num_hidden_layers).items()}
+      type_vocab_size=config.type_vocab_size, layer_norm_eps=modeling.LAYER_NORM_EPSILON,
+      **family)
+
+
+def model_from_params(params: dict, config: BertConfig):
+  """The family's transformers model (PyTorch) holding `params` (its checkpoint names), in eval
+  mode."""
+  import torch  # noqa: PLC0415
+  import transformers  # noqa: PLC0415
+
+  from hub_repro.weights import check_params  # noqa: PLC0415
+
+  from hub_repro import families  # noqa: PLC0415
+
+  family = HF_FAMILIES[config.family]
+  check_params(params, config, f"transformers {family.model_class}")
+  to_hf = {name: hf for hf, name in naming.expand(family.table, naming.name_ranges(config)).items()}
+  # An optional weight transformers' model has no place for (ElectraModel: no pooler) is left out.
+  params = {k: v for k, v in params.items()
+            if k in to_hf or k not in families.get(config).optional_shapes(config)}
+  model_class = getattr(transformers, family.model_class)
+  kwargs = {"add_pooling_layer": True} if family.pooler else {}
+  model = model_class(hf_config_of(config), **kwargs).eval()
   state = {}
   for name, value in params.items():
     hf_name = to_hf[name]
-    transposed = any(hf_name.endswith(t) for t in HF_TRANSPOSED)
-    state[hf_name] = torch.from_numpy(np.ascontiguousarray(value.T if transposed else value))
+    value = value.T if _transposed(family, hf_name) else value
+    state[hf_name] = torch.from_numpy(np.ascontiguousarray(value))
   result = model.load_state_dict(state, strict=False)
   missing = [k for k in result.missing_keys if not k.endswith("position_ids")]
   if missing or result.unexpected_keys:
-    raise ValueError(f"transformers BertModel: missing keys {sorted(missing)}, unexpected keys "
-                     f"{sorted(result.unexpected_keys)}")
+    raise ValueError(f"transformers {family.model_class}: missing keys {sorted(missing)}, "
+                     f"unexpected keys {sorted(result.unexpected_keys)}")
   return model
 
 
@@ -118,13 +213,17 @@ class HuggingFaceSource(Source):
     super().__init__(handle, path)
     self.model = model
     self._config = config
+    self._hf = HF_FAMILIES[config.family]
+    self.framework = f"transformers {self._hf.model_class} (PyTorch)"
     self.vocab_file = vocab_file
     self.do_lower_case = do_lower_case
 
   @classmethod
-  def from_params(cls, params: dict, config: BertConfig, handle: str = "transformers BertModel",
+  def from_params(cls, params: dict, config: BertConfig, handle: str | None = None,
                   vocab_file=None, do_lower_case=True):
-    """The same weights in transformers' BertModel (crosscheck's independent implementation)."""
+    """The same weights in transformers' model of their family (crosscheck's independent
+    implementation)."""
+    handle = handle or f"transformers {HF_FAMILIES[config.family].model_class}"
     require_torch(handle)
     return cls(handle, None, model_from_params(params, config), config, vocab_file, do_lower_case)
 
@@ -136,7 +235,7 @@ class HuggingFaceSource(Source):
       out = self.model(input_ids=as_long(input_ids), attention_mask=as_long(input_mask),
                        token_type_ids=as_long(segment_ids), output_hidden_states=layers)
     result = {"sequence_output": out.last_hidden_state.numpy()}
-    if out.pooler_output is not None:  # saved without its pooler (add_pooling_layer=False): none
+    if getattr(out, "pooler_output", None) is not None:  # ElectraModel, add_pooling_layer=False
       result["pooled_output"] = out.pooler_output.numpy()
     if layers:  # hidden_states[0] is the embedding output
       result["encoder_outputs"] = [h.numpy() for h in out.hidden_states[1:]]
@@ -146,32 +245,28 @@ class HuggingFaceSource(Source):
     return {name: t.detach().numpy().copy() for name, t in self.model.state_dict().items()}
 
   def to_params(self, variables):
-    from hub_repro.weights import HF_IGNORED, HF_TRANSPOSED, hf_to_bert_name  # noqa: PLC0415
-    import re  # noqa: PLC0415
-
-    params, unmapped = {}, []
-    for hf_name, value in variables.items():
-      if any(re.fullmatch(p, hf_name) for p in HF_IGNORED):
-        continue
-      name = hf_to_bert_name(hf_name)
-      if name is None:
-        unmapped.append(hf_name)
-        continue
-      params[name] = value.T if any(hf_name.endswith(t) for t in HF_TRANSPOSED) else value
-    if unmapped:
-      raise ValueError(f"{self.handle}: unexpected keys {sorted(unmapped)} (not a BertModel "
-                       "weight)")
-    return params
+    prefix = f"{self._config.family}."  # a model saved inside one with heads (BertForMaskedLM, ...)
+    variables = {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in variables.items()
+                 if not any(re.fullmatch(p, k) for p in HF_IGNORED)}
+    table = naming.expand(self._hf.table, naming.name_ranges(self._config))
+    table = {k: v for k, v in table.items() if k in variables or not k.startswith(
+        "encoder.embedding_hidden_mapping_in")}  # ALBERT with E == H may lack the mapping
+    naming.check_key_sets(variables, set(table), f"{self.handle}: {self._hf.model_class} weights")
+    return {table[k]: value.T if _transposed(self._hf, k) else value
+            for k, value in variables.items()}
 
   def named_pooler(self):
+    from hub_repro import families  # noqa: PLC0415
     from hub_repro.pooler import PoolerWeights  # noqa: PLC0415
 
-    params = self.params()  # pooler.dense.weight is [out, in]; params hold it as [in, out]
-    if "bert/pooler/dense/kernel" not in params:
-      return []
-    return [PoolerWeights("pooler.dense.weight", "pooler.dense.bias",
-                          params["bert/pooler/dense/kernel"], params["bert/pooler/dense/bias"],
-                          "by name (Hugging Face: pooler.dense, weight transposed to [in, out])")]
+    if self._hf.pooler is None:
+      return None
+    family = families.get(self._config)
+    params = self.params()  # the weight is [out, in]; params hold it as [in, out]
+    kernel, bias = self._hf.pooler
+    scope = kernel.rsplit(".", 1)[0]
+    return [PoolerWeights(kernel, bias, params[family.POOLER_KERNEL], params[family.POOLER_BIAS],
+                          f"by name (Hugging Face: {scope}, weight transposed to [in, out])")]
 
   def config(self):
     return self._config
@@ -183,9 +278,10 @@ def load(handle: str, path: str) -> Source:
       hf_config = json.load(f)
     except ValueError as e:
       raise HandleError(f"{path}/config.json is not valid JSON: {e}") from None
-  if hf_config.get("model_type") != "bert":
+  if hf_config.get("model_type") not in HF_FAMILIES:
     raise HandleError(f"{handle} is a Hugging Face {hf_config.get('model_type')!r} model; "
-                      "expected model_type 'bert'")
+                      f"expected model_type one of {sorted(HF_FAMILIES)}")
+  family = HF_FAMILIES[hf_config["model_type"]]
   try:
     config = BertConfig.from_hf_dict(hf_config)
   except ValueError as e:
@@ -195,7 +291,11 @@ def load(handle: str, path: str) -> Source:
   if os.path.exists(tokenizer_config):
     with open(tokenizer_config, encoding="utf-8") as f:
       do_lower_case = bool(json.load(f).get("do_lower_case", True))
-  if not os.path.exists(vocab_file):
+  if os.path.exists(os.path.join(path, "spiece.model")):  # ALBERT's SentencePiece model
+    vocab_file = os.path.join(path, "spiece.model")
+  elif config.family == "albert" and os.path.exists(os.path.join(path, "tokenizer.json")):
+    vocab_file = os.path.join(path, "tokenizer.json")  # a Unigram tokenizer: run by `tokenizers`
+  elif not os.path.exists(vocab_file):
     tokenizer_json = os.path.join(path, "tokenizer.json")
     if not os.path.exists(tokenizer_json):
       raise HandleError(f"{handle} has neither vocab.txt nor tokenizer.json; expected a "
@@ -210,8 +310,8 @@ def load(handle: str, path: str) -> Source:
 
   transformers.utils.logging.disable_progress_bar()  # its "Loading weights" bar would bury ours
   try:
-    model, info = transformers.BertModel.from_pretrained(path, local_files_only=True,
-                                                         output_loading_info=True)
+    model, info = getattr(transformers, family.model_class).from_pretrained(
+        path, local_files_only=True, output_loading_info=True)
   except Exception as e:  # noqa: BLE001 (transformers raises many kinds for a broken folder)
     raise HandleError(f"{handle}: transformers could not load the model: {type(e).__name__}: "
                       f"{str(e).splitlines()[0] if str(e) else ''}") from None

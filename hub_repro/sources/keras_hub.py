@@ -1,5 +1,8 @@
 """keras-hub preset (`save_to_preset`: config.json, metadata.json, model.weights.h5, tokenizer.json,
-assets/tokenizer/vocabulary.txt), computed by keras-hub's own `BertBackbone`.
+assets/tokenizer/vocabulary.txt or vocabulary.spm), computed by keras-hub's own `BertBackbone`,
+`AlbertBackbone` or `ElectraBackbone` (`KERAS_HUB_FAMILIES`: the class, its config, its weight
+paths -> the family's checkpoint names), as keras-hub keeps convert_bert.py, convert_albert.py and
+convert_electra.py side by side.
 
 keras-hub's BertBackbone hard-codes the tanh approximation of gelu (modeling.py's "gelu"), so a
 preset stores every field of the config. Its attention (keras.layers.MultiHeadAttention) keeps the
@@ -15,7 +18,7 @@ import os
 
 import numpy as np
 
-from hub_repro import naming
+from hub_repro import albert_modeling, naming
 from hub_repro.config import BertConfig
 from hub_repro.sources import HandleError, Source
 
@@ -51,7 +54,93 @@ PER_HEAD = ["attention/self/query/kernel", "attention/self/key/kernel",
             "attention/self/value/kernel", "attention/self/query/bias",
             "attention/self/key/bias", "attention/self/value/bias",
             "attention/output/dense/kernel"]
+# ALBERT: albert_modeling's names -> AlbertBackbone's. Its layers are BertBackbone's
+# TransformerEncoder, one per (group g, inner layer i), named group_{g}_inner_layer_{i}.
+ALBERT_TO_KERAS_HUB = {
+    **{k: v for k, v in BERT_TO_KERAS_HUB.items() if "/encoder/" not in k},
+    "bert/encoder/embedding_hidden_mapping_in/kernel": "embedding_projection/kernel",
+    "bert/encoder/embedding_hidden_mapping_in/bias": "embedding_projection/bias",
+    **{f"bert/encoder/transformer/group_{{g}}/inner_group_{{i}}/{albert_modeling.LAYER_NAMES[k[len('bert/encoder/layer_{n}/'):]]}":
+       v.replace("transformer_layer_{n}/", "group_{g}_inner_layer_{i}/")
+       for k, v in BERT_TO_KERAS_HUB.items() if k.startswith("bert/encoder/layer_{n}/")},
+}
+# ELECTRA: electra_modeling's names -> ElectraBackbone's (BertBackbone's, plus the projection;
+# its pooled_dense is the pooler electra_modeling keeps under electra/pooler/dense).
+ELECTRA_TO_KERAS_HUB = {
+    **{k.replace("bert/", "electra/", 1): v for k, v in BERT_TO_KERAS_HUB.items()},
+    "electra/embeddings_project/kernel": "embeddings_projection/kernel",
+    "electra/embeddings_project/bias": "embeddings_projection/bias",
+}
 GELU = "gelu"  # keras_hub.src.utils.keras_utils.gelu_approximate: the tanh approximation
+
+
+def _bert_kwargs(config: BertConfig) -> dict:
+  return dict(vocabulary_size=config.vocab_size, num_layers=config.num_hidden_layers,
+              num_heads=config.num_attention_heads, hidden_dim=config.hidden_size,
+              intermediate_dim=config.intermediate_size, dropout=config.hidden_dropout_prob,
+              max_sequence_length=config.max_position_embeddings,
+              num_segments=config.type_vocab_size)
+
+
+def _bert_config(c: dict) -> dict:
+  return dict(vocab_size=c["vocabulary_size"], hidden_size=c["hidden_dim"],
+              num_hidden_layers=c["num_layers"], num_attention_heads=c["num_heads"],
+              intermediate_size=c["intermediate_dim"],
+              max_position_embeddings=c["max_sequence_length"], type_vocab_size=c["num_segments"],
+              hidden_dropout_prob=c.get("dropout", 0.1),
+              attention_probs_dropout_prob=c.get("dropout", 0.1))
+
+
+@dataclasses.dataclass(frozen=True)
+class KerasHubFamily:
+  """One keras-hub backbone: its class, config, weight paths and where each layer's output is."""
+  backbone: str  # keras_hub.models class
+  table: dict  # the family's checkpoint names -> keras weight paths ({n}, {g}, {i} templates)
+  to_kwargs: object  # BertConfig -> the backbone's constructor arguments
+  from_config: object  # the preset's config dict -> BertConfig arguments
+  layer_calls: object  # BertConfig -> [(layer name, call index)] of each encoder layer's output
+
+
+def _albert_layer_calls(config: BertConfig) -> list:
+  calls = config.num_hidden_layers // config.num_hidden_groups
+  last = config.inner_group_num - 1
+  return [(f"group_{g}_inner_layer_{last}", c) for g in range(config.num_hidden_groups)
+          for c in range(calls)]
+
+
+KERAS_HUB_FAMILIES = {
+    "bert": KerasHubFamily(
+        "BertBackbone", BERT_TO_KERAS_HUB, _bert_kwargs, _bert_config,
+        lambda config: [(f"transformer_layer_{n}", 0) for n in range(config.num_hidden_layers)]),
+    "albert": KerasHubFamily(
+        "AlbertBackbone", ALBERT_TO_KERAS_HUB,
+        lambda config: {**_bert_kwargs(config), "embedding_dim": config.embedding_width,
+                        "num_groups": config.num_hidden_groups,
+                        "num_inner_repetitions": config.inner_group_num},
+        lambda c: {**_bert_config(c), "family": "albert", "embedding_size": c["embedding_dim"],
+                   "num_hidden_groups": c.get("num_groups", 1),
+                   "inner_group_num": c.get("num_inner_repetitions", 1)},
+        _albert_layer_calls),
+    "electra": KerasHubFamily(
+        "ElectraBackbone", ELECTRA_TO_KERAS_HUB,
+        lambda config: {**{("vocab_size" if k == "vocabulary_size" else k): v
+                           for k, v in _bert_kwargs(config).items()},
+                        "embedding_dim": config.embedding_width},
+        lambda c: {**_bert_config({**c, "vocabulary_size": c["vocab_size"]}),
+                   "family": "electra", "embedding_size": c["embedding_dim"]},
+        lambda config: [(f"transformer_layer_{n}", 0) for n in range(config.num_hidden_layers)]),
+}
+BACKBONES = {f.backbone: name for name, f in KERAS_HUB_FAMILIES.items()}
+
+
+def keras_table(config: BertConfig, present=None) -> dict:
+  """The family's checkpoint names -> keras-hub weight paths for this config (the projection
+  only where keras-hub makes one: ElectraBackbone not when E == H)."""
+  family = KERAS_HUB_FAMILIES[config.family]
+  table = naming.expand(family.table, naming.name_ranges(config))
+  if present is not None:
+    table = {k: v for k, v in table.items() if v in present or "projection" not in v}
+  return table
 PRESET_FILES = ("config.json", "metadata.json", "model.weights.h5")
 
 
@@ -71,68 +160,85 @@ def keras_activation(name: str):
 
 
 def backbone_from_params(params: dict, config: BertConfig, activation: str | None = None):
-  """keras_hub.models.BertBackbone with every weight set from modeling.py's names.
+  """The family's keras-hub backbone (BertBackbone, AlbertBackbone, ElectraBackbone) with every
+  weight set from the family's checkpoint names.
 
-  `activation` None keeps keras-hub's feed-forward activation (the tanh gelu, fixed in
-  BertBackbone); an activation name replaces it (a control run with the other gelu).
+  `activation` None keeps keras-hub's feed-forward activation (the tanh gelu, fixed in its
+  backbones); an activation name replaces it (a control run with the other gelu). An ELECTRA
+  without a pooler (Google's) leaves ElectraBackbone's pooled_dense as initialised: the source
+  then returns no pooled_output.
   """
   import keras_hub  # noqa: PLC0415
 
   from hub_repro.weights import check_params  # noqa: PLC0415
 
-  check_params(params, config, "keras-hub BertBackbone")
-  backbone = keras_hub.models.BertBackbone(
-      vocabulary_size=config.vocab_size, num_layers=config.num_hidden_layers,
-      num_heads=config.num_attention_heads, hidden_dim=config.hidden_size,
-      intermediate_dim=config.intermediate_size, dropout=config.hidden_dropout_prob,
-      max_sequence_length=config.max_position_embeddings, num_segments=config.type_vocab_size,
-      dtype="float32")
+  family = KERAS_HUB_FAMILIES[config.family]
+  check_params(params, config, f"keras-hub {family.backbone}")
+  backbone = getattr(keras_hub.models, family.backbone)(**family.to_kwargs(config),
+                                                        dtype="float32")
   variables = {v.path: v for v in backbone.weights}
-  table = naming.expand_layers(BERT_TO_KERAS_HUB, config.num_hidden_layers)
-  naming.check_key_sets(variables, set(table.values()), "keras-hub BertBackbone weights vs the map")
+  table = keras_table(config, variables)
+  naming.check_key_sets(variables, set(table.values()),
+                        f"keras-hub {family.backbone} weights vs the map")
   for name, path in table.items():
+    if name not in params:  # the optional pooler (ELECTRA)
+      continue
     value, target = np.asarray(params[name], np.float32), tuple(variables[path].shape)
     if value.size != int(np.prod(target)):
       raise ValueError(f"{name} has shape {value.shape}; keras-hub's {path} has {target}")
     variables[path].assign(value.reshape(target))
   if activation is not None:
     function = keras_activation(activation)
-    for n in range(config.num_hidden_layers):
-      layer = backbone.get_layer(f"transformer_layer_{n}")
+    for name in {name for name, _ in family.layer_calls(config)} | {
+        path.split("/")[0] for path in table.values() if "feedforward" in path}:
+      layer = backbone.get_layer(name)
       layer._feedforward_intermediate_dense.activation = function  # noqa: SLF001
   return backbone
 
 
-def keras_hub_from_hf_folder(folder: str):
-  """keras-hub's own Hugging Face converter (keras_hub.src.utils.transformers.convert_bert) on a
-  local BertModel folder; it reads config.json and model.safetensors, offline."""
+# Families keras-hub's Hugging Face converters read (keras_hub.src.utils.transformers has
+# convert_bert.py and convert_albert.py; no convert_electra.py).
+HF_CONVERTED = ("bert", "albert")
+
+
+def keras_hub_from_hf_folder(folder: str, family: str = "bert"):
+  """keras-hub's own Hugging Face converter (keras_hub.src.utils.transformers.convert_bert,
+  convert_albert) on a local folder of that family; it reads config.json and model.safetensors,
+  offline."""
   import keras_hub  # noqa: PLC0415
 
-  return keras_hub.models.BertBackbone.from_preset(folder, dtype="float32")
+  backbone = getattr(keras_hub.models, KERAS_HUB_FAMILIES[family].backbone)
+  return backbone.from_preset(folder, dtype="float32")
 
 
 class KerasHubSource(Source):
   format = "keras-hub"
-  framework = "keras-hub BertBackbone"
   naming = "keras-hub"
-  config_origin = "heads from the preset's config.json; gelu fixed by keras-hub's BertBackbone"
 
   def __init__(self, handle: str, path: str | None, backbone, config: BertConfig,
-               vocab_file: str | None, do_lower_case: bool = True):
+               vocab_file: str | None, do_lower_case: bool = True, pooled: bool = True):
     super().__init__(handle, path)
     self.backbone = backbone
     self._config = config
+    self._family = KERAS_HUB_FAMILIES[config.family]
+    self.framework = f"keras-hub {self._family.backbone}"
+    self.config_origin = ("heads from the preset's config.json; gelu fixed by keras-hub's "
+                          f"{self._family.backbone}")
     self.vocab_file = vocab_file
     self.do_lower_case = do_lower_case
+    self._pooled = pooled  # False: pooled_dense holds no weights of the model's (ELECTRA)
     self._layers_model = None
 
   @classmethod
   def from_params(cls, params: dict, config: BertConfig, activation: str | None = None,
-                  handle: str = "keras-hub BertBackbone", vocab_file=None, do_lower_case=True):
-    """The same weights in keras-hub's BertBackbone (crosscheck's independent implementation)."""
+                  handle: str | None = None, vocab_file=None, do_lower_case=True):
+    """The same weights in keras-hub's backbone of their family (crosscheck's independent
+    implementation)."""
     backbone = backbone_from_params(params, config, activation)
+    pooled = any(k.endswith("pooler/dense/kernel") for k in params)
+    handle = handle or f"keras-hub {KERAS_HUB_FAMILIES[config.family].backbone}"
     config = dataclasses.replace(config, hidden_act=activation or GELU)
-    return cls(handle, None, backbone, config, vocab_file, do_lower_case)
+    return cls(handle, None, backbone, config, vocab_file, do_lower_case, pooled)
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
     import keras  # noqa: PLC0415
@@ -142,26 +248,31 @@ class KerasHubSource(Source):
               "padding_mask": np.asarray(input_mask, np.int32)}
     if not layers:
       outputs = self.backbone(inputs, training=False)
-      return {k: keras.ops.convert_to_numpy(outputs[k])
-              for k in ("pooled_output", "sequence_output")}
-    if self._layers_model is None:  # BertBackbone is functional: expose each layer's output
-      self._layers_model = keras.Model(
-          self.backbone.inputs,
-          [self.backbone.output["pooled_output"], self.backbone.output["sequence_output"]]
-          + [self.backbone.get_layer(f"transformer_layer_{n}").output
-             for n in range(self._config.num_hidden_layers)])
-    pooled, sequence, *encoder = [keras.ops.convert_to_numpy(t)
-                                  for t in self._layers_model(inputs, training=False)]
-    return {"pooled_output": pooled, "sequence_output": sequence, "encoder_outputs": encoder}
+      result = {k: keras.ops.convert_to_numpy(outputs[k])
+                for k in ("pooled_output", "sequence_output")}
+    else:
+      if self._layers_model is None:  # the backbones are functional: expose each layer's output
+        self._layers_model = keras.Model(  # (a shared ALBERT layer: the output of each call)
+            self.backbone.inputs,
+            [self.backbone.output["pooled_output"], self.backbone.output["sequence_output"]]
+            + [self.backbone.get_layer(name)._inbound_nodes[call].output_tensors[0]  # noqa: SLF001
+               for name, call in self._family.layer_calls(self._config)])
+      pooled, sequence, *encoder = [keras.ops.convert_to_numpy(t)
+                                    for t in self._layers_model(inputs, training=False)]
+      result = {"pooled_output": pooled, "sequence_output": sequence, "encoder_outputs": encoder}
+    if not self._pooled:
+      del result["pooled_output"]
+    return result
 
   def read_variables(self):
     return {v.path: np.asarray(v.numpy()) for v in self.backbone.weights}
 
   def to_params(self, variables):
-    from hub_repro import modeling  # noqa: PLC0415
+    from hub_repro import families  # noqa: PLC0415
 
-    shapes = modeling.variable_shapes(self._config)
-    table = naming.expand_layers(BERT_TO_KERAS_HUB, self._config.num_hidden_layers)
+    family = families.get(self._config)
+    shapes = {**family.optional_shapes(self._config), **family.variable_shapes(self._config)}
+    table = keras_table(self._config, variables)
     naming.check_key_sets(variables, set(table.values()), f"{self.handle}: keras-hub weights")
     return {name: np.reshape(variables[path], shapes[name]) for name, path in table.items()}
 
@@ -179,27 +290,24 @@ def _read_json(path: str) -> dict:
 
 def load(handle: str, path: str) -> Source:
   preset = _read_json(os.path.join(path, "config.json"))
-  if preset.get("class_name") != "BertBackbone":
+  if preset.get("class_name") not in BACKBONES:
     raise HandleError(f"{handle} is a keras-hub preset of {preset.get('class_name')!r}; expected "
-                      "a BertBackbone")
-  c = preset["config"]
-  config = BertConfig(
-      vocab_size=c["vocabulary_size"], hidden_size=c["hidden_dim"], num_hidden_layers=c["num_layers"],
-      num_attention_heads=c["num_heads"], intermediate_size=c["intermediate_dim"], hidden_act=GELU,
-      max_position_embeddings=c["max_sequence_length"], type_vocab_size=c["num_segments"],
-      hidden_dropout_prob=c.get("dropout", 0.1), attention_probs_dropout_prob=c.get("dropout", 0.1))
+                      f"one of {sorted(BACKBONES)}")
+  family = KERAS_HUB_FAMILIES[BACKBONES[preset["class_name"]]]
+  config = BertConfig(**family.from_config(preset["config"]), hidden_act=GELU)
   vocab_file, do_lower_case = None, True
   tokenizer_json = os.path.join(path, "tokenizer.json")
   if os.path.exists(tokenizer_json):
     tokenizer = _read_json(tokenizer_json).get("config", {})
     do_lower_case = bool(tokenizer.get("lowercase", True))
-  candidate = os.path.join(path, "assets", "tokenizer", "vocabulary.txt")
-  if os.path.exists(candidate):
-    vocab_file = candidate
+  for name in ("vocabulary.txt", "vocabulary.spm"):  # WordPiece; ALBERT's SentencePiece proto
+    candidate = os.path.join(path, "assets", "tokenizer", name)
+    if os.path.exists(candidate):
+      vocab_file = candidate
   import keras_hub  # noqa: PLC0415
 
   try:
-    backbone = keras_hub.models.BertBackbone.from_preset(path, dtype="float32")
+    backbone = getattr(keras_hub.models, family.backbone).from_preset(path, dtype="float32")
   except Exception as e:  # noqa: BLE001 (keras raises many kinds for a broken preset)
     raise HandleError(f"{handle}: keras-hub could not load the preset: {type(e).__name__}: "
                       f"{str(e).splitlines()[0] if str(e) else ''}") from None

@@ -69,16 +69,17 @@ class VariableValues(collections.abc.Mapping):
 
 
 def modeling_variables(variables: dict) -> dict | None:
-  """A module's own float32 tf.Variables under modeling.py's names ('bert/...'), for the
-  rebuild to compute with as they are (no copy); None if it names them otherwise (Model Garden
-  keeps attention kernels as [H, N, H/N]: those go through params())."""
+  """A module's own float32 tf.Variables under its family's checkpoint names ('bert/...',
+  'electra/...'; heads such as ALBERT's cls/predictions left out), for the rebuild to compute with
+  as they are (no copy); None if it names them otherwise (Model Garden keeps attention kernels as
+  [H, N, H/N]: those go through params())."""
   import tensorflow as tf  # noqa: PLC0415
 
   from hub_repro import naming  # noqa: PLC0415
 
   if naming.is_model_garden(variables):
     return None
-  params = {k: v for k, v in variables.items() if k.startswith("bert/")}
+  params = naming.checkpoint_names_only(variables)
   if not params or any(v.dtype != tf.float32 for v in params.values()):
     return None
   return params

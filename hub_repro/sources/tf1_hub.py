@@ -1,13 +1,22 @@
-"""TF1 Hub format (google/bert_uncased_L-12_H-768_A-12/1): a SavedModel with tfhub_module.pb, run
-through its "tokens" signature. The module stores neither its head count nor its gelu form."""
+"""TF1 Hub format (google/bert_uncased_L-12_H-768_A-12/1, google/albert_base/3,
+google/electra_small/2): a SavedModel with tfhub_module.pb, run through its "tokens" signature.
+The module stores neither its head count nor its gelu form, unless it ships its albert_config.json
+as an asset. ALBERT's shared layer does not tell how many times it is applied: that is read from
+the config asset, else from the graph's layer_N name scopes (albert's modeling.py opens one per
+layer)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 
 from hub_repro import naming
-from hub_repro.sources import SHAPE_FIELDS, HandleError, Source, config_from_params
+from hub_repro.config import BertConfig
+from hub_repro.sources import ALL_FIELDS, SHAPE_FIELDS, HandleError, Source, config_from_params
 from hub_repro.sources import saved_model
+
+CONFIG_ASSETS = ("albert_config.json", "bert_config.json")  # a config some exporters ship
 
 SIGNATURE = "tokens"
 INPUTS = ("input_ids", "input_mask", "segment_ids")
@@ -45,6 +54,10 @@ class Tf1HubSource(Source):
       reported = info["vocab_file"].numpy().decode()
       self.do_lower_case = bool(info["do_lower_case"].numpy())
     self.vocab_file = saved_model.find_asset(path, reported)
+    if self.vocab_file is None:  # ALBERT's modules ship a SentencePiece model instead
+      self.vocab_file = saved_model.find_asset(path, reported, "30k-clean.model")
+    self._config_asset = next((os.path.join(path, "assets", name) for name in CONFIG_ASSETS
+                               if os.path.isfile(os.path.join(path, "assets", name))), None)
 
   @property
   def naming(self) -> str:
@@ -69,10 +82,20 @@ class Tf1HubSource(Source):
 
   @property
   def config_stored(self):
-    return SHAPE_FIELDS
+    return ALL_FIELDS if self._config_asset else SHAPE_FIELDS
 
   def config(self):
-    return config_from_params(self.tf_params() or self.params())  # shapes only: nothing is read
+    """From the config asset if the module ships one, else from the shapes (nothing is read)."""
+    shapes = config_from_params(self.tf_params() or self.params())
+    if self._config_asset:
+      return BertConfig.from_json_file(self._config_asset, family=shapes.family)
+    if shapes.family == "albert":  # a shared layer: count the layers in the graph
+      # (TensorFlow names the reused group's scope group_0, group_0_1, ...: the layer_N is Google's)
+      layers = {int(m.group(1)) for op in self._signature.graph.get_operations()
+                if (m := re.search(r"/group_\d+(?:_\d+)?/layer_(\d+)/", op.name))}
+      if layers:
+        shapes = dataclasses.replace(shapes, num_hidden_layers=max(layers) + 1)
+    return shapes
 
 
 def load(handle: str, path: str) -> Source:

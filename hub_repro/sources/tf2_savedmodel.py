@@ -7,6 +7,10 @@ hub.KerasLayer does. Input dtypes are read from the saved function and the ids c
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
+
 from hub_repro import naming
 from hub_repro.sources import SHAPE_FIELDS, HandleError, Source, config_from_params
 from hub_repro.sources import saved_model
@@ -77,7 +81,8 @@ class Tf2SavedModelSource(Source):
                         "tensorflow/bert_en_uncased_L-12_H-768_A-12/4")
     self._names = _match_inputs(dtypes, handle) if dtypes else list(INPUTS)
     self._dtypes = dtypes or {}
-    vocab = getattr(obj, "vocab_file", None)
+    # WordPiece's vocab_file, or the SentencePiece model of Model Garden's ALBERT export.
+    vocab = getattr(obj, "vocab_file", None) or getattr(obj, "sp_model_file", None)
     reported = vocab.asset_path.numpy().decode() if vocab is not None else ""
     self.vocab_file = saved_model.find_asset(path, reported)
     lower = getattr(obj, "do_lower_case", None)
@@ -118,9 +123,20 @@ class Tf2SavedModelSource(Source):
   def _stored_heads(self) -> int | None:
     """Model Garden keeps the heads as an axis of its [H, N, H/N] query kernels (read from the
     shape, not the values); modeling.py's [H, H] kernels do not tell."""
-    kernel = self.variable_values().variables.get(
-        "transformer/layer_0/self_attention/query/kernel")
+    variables = self.variable_values().variables
+    kernel = next((variables[k] for k in ("transformer/layer_0/self_attention/query/kernel",
+                                          "transformer/self_attention/query/kernel")
+                   if k in variables), None)
     return int(kernel.shape[1]) if kernel is not None and len(kernel.shape) == 3 else None
+
+  def _num_layers(self) -> int:
+    """How often Model Garden's AlbertEncoder applies its one shared layer: its encoder_outputs
+    on one token say (the weights do not)."""
+    if not hasattr(self, "_layer_count"):
+      one = np.ones([1, 1], np.int32)
+      self._layer_count = len(self.run(one, one, np.zeros_like(one), layers=True)
+                              .get("encoder_outputs", [None]))
+    return self._layer_count
 
   @property
   def config_stored(self):
@@ -128,7 +144,10 @@ class Tf2SavedModelSource(Source):
     return SHAPE_FIELDS | ({"num_attention_heads"} if self._stored_heads() else set())
 
   def config(self):
-    return config_from_params(self.tf_params() or self.params(), self._stored_heads())
+    config = config_from_params(self.tf_params() or self.params(), self._stored_heads())
+    if config.family == "albert":
+      config = dataclasses.replace(config, num_hidden_layers=self._num_layers())
+    return config
 
 def load(handle: str, path: str) -> Source:
   return Tf2SavedModelSource(handle, path)
