@@ -107,6 +107,12 @@ def render(result) -> str:
   return text
 
 
+def answer(result: compare.Result) -> str:
+  """The report's paragraph for a check's Result: what pooled_output is, measured, and what that
+  means ("Yes: this model's pooled_output is the [CLS] state ...", "pooled_output is not ...")."""
+  return report.answer(result)
+
+
 def read_weights(path: str, kind: str = "google-checkpoint", num_heads: int | None = None,
                  log=_quiet):
   """A model's weights and config (a weights.BertWeights): `kind` is "google-checkpoint" (a
