@@ -163,7 +163,8 @@ class GoogleFixtureTest(tf.test.TestCase):
   def test_main_refuses_bad_input(self):
     self.assertEqual(crosscheck.main(["--handle", os.path.join(self.get_temp_dir(), "nothing")]),
                      crosscheck.EXIT_BAD_INPUT)
-    self.assertEqual(crosscheck.main(["--handle", GOOGLE_MODULE, "--num-heads", "4"]),
+    self.assertEqual(crosscheck.main(["--handle", GOOGLE_MODULE, "--num-heads", "4",
+                                      "--max-seq-length", "128"]),
                      crosscheck.EXIT_BAD_INPUT)  # 128 > the fixture's 64 positions
 
   def test_model_garden_fixture_agrees(self):
