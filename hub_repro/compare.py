@@ -68,7 +68,7 @@ class Result:
   pooled_vs_rebuilt: Stats
   tolerance: float
   framework: str = ""
-  family: str = "bert"  # hub_repro.families: "bert", "albert" or "electra"
+  family: str | None = "bert"  # hub_repro.families: "bert", "albert", "electra"; None: unknown
   # The first batch's outputs, for plots: pooled_output [B, H] and sequence_output[:, :1] [B, 1, H]
   # (all the pooler reads). Later batches are not kept, so memory does not grow with the input.
   sample_pooled_output: np.ndarray | None = dataclasses.field(default=None, repr=False)

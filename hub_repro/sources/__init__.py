@@ -106,9 +106,13 @@ class Source(abc.ABC):
   # -- (c) the config -----------------------------------------------------------------------
 
   @property
-  def family(self) -> str:
-    """The JSON `family`: "bert", "albert" or "electra" (hub_repro.families), from the config."""
-    return self.config().family
+  def family(self) -> str | None:
+    """The JSON `family`: "bert", "albert" or "electra" (hub_repro.families), from the config;
+    None where the weights carry names no table maps (the pooler check needs no family)."""
+    try:
+      return self.config().family
+    except (ValueError, KeyError):
+      return None
 
   @property
   def config_stored(self) -> frozenset[str]:
