@@ -73,7 +73,7 @@ class Result:
   tolerance: float
   framework: str = ""
   max_seq_length_from: str = "as given"  # or "the default", "the model's position embeddings"
-  family: str = "bert"  # hub_repro.families: "bert", "albert" or "electra"
+  family: str | None = "bert"  # hub_repro.families: "bert", "albert", "electra"; None: unknown
   full: object = None  # with --full (api.check(full=True)): the whole encoder's full.FullResult
   # The explanation the first batch chose (pooler.Explanation.pooled_is): what every batch is
   # compared with. None: nothing fits (no pooler to compare with).

@@ -1,11 +1,11 @@
 """BertConfig: the hyperparameters of a BERT-like encoder, as in google-research/bert
 `bert_config.json`, with the fields ALBERT (`albert_config.json`) and ELECTRA add.
 
-`family` says whose modeling.py computes it (`hub_repro.families`): "bert", "albert" (google-research
-/albert: embeddings of width E projected to H, layers shared across groups) or "electra"
-(google-research/electra: embeddings of width E projected to H, no pooler). `to_dict` writes only
-the fields of the config's family, so a BERT config is exactly a bert_config.json and an ALBERT
-config an albert_config.json.
+`family` says whose modeling.py computes it (`hub_repro.families`): "bert", "albert"
+(google-research/albert: embeddings of width E projected to H, layers shared across groups) or
+"electra" (google-research/electra: embeddings of width E projected to H, no pooler). `to_dict`
+writes only the fields of the config's family, so a BERT config is exactly a bert_config.json and
+an ALBERT config an albert_config.json (with `family`).
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ ELECTRA's encoder is BERT's with two changes:
 
 Its layers are BERT's, under `electra/encoder/layer_N/` with BERT's names. Its gelu is the erf form
 (electra's `modeling.gelu`; Hugging Face's "gelu"), which is hub_repro's "gelu_exact" and the
-guess where a copy does not store it; Model Garden's and keras-hub's ELECTRA use the tanh form. Copies in other formats that add a pooler
-(keras-hub's ElectraBackbone `pooled_dense`, Model Garden's `pooler_transform`) keep it under
+guess where a copy does not store it; Model Garden's and keras-hub's ELECTRA use the tanh form.
+
+Copies in other formats that add a pooler (keras-hub's ElectraBackbone `pooled_dense`, Model
+Garden's `pooler_transform`, identity-initialised by TF-Hub) keep it under
 `electra/pooler/dense/{kernel,bias}`, a name of this table only (Google's checkpoints have no
 pooler), and the rebuild then applies modeling.py's pooler, as those formats do.
 

@@ -134,6 +134,7 @@ class FamilyTest(tf.test.TestCase, parameterized.TestCase):
     del fmt, framework
     expected = golden(folder)
     source = module.load(folder)
+    self.assertEqual(source.family, "albert" if folder in [a[1] for a in ALBERT] else "electra")
     singles = [s for s in testutil.SENTENCES if isinstance(s, str)]
     pair = [tuple(s) for s in testutil.SENTENCES if not isinstance(s, str)]
     tokenizer = source.tokenizer()  # the model's own vocab or SentencePiece model, not theirs
@@ -199,8 +200,7 @@ class AlbertConfigTest(tf.test.TestCase):
     del stored["down_scale_factor"]  # a fixed key of albert's config: read, not kept
     self.assertEqual({k: v for k, v in config.to_dict().items() if k != "family"}, stored)
     self.assertEqual(BertConfig.from_dict(config.to_dict()), config)
-
-  def test_bert_config_keeps_bert_config_json_keys(self):
+    # BERT's stays exactly bert_config.json's: the families' fields are not written
     self.assertNotIn("family", testutil.tiny_config().to_dict())
     self.assertNotIn("embedding_size", testutil.tiny_config().to_dict())
 
@@ -274,6 +274,38 @@ class AcrossFamiliesTest(tf.test.TestCase):
     # float32 rounding only: see crosscheck.FLOAT32_TOLERANCE
     self.assertLessEqual(hf["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
     self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_AGREES)
+
+
+class AlbertTokenizationTest(tf.test.TestCase):
+  """SentencePiece over the model's own .model with ALBERT's normalization, or the model's
+  tokenizer.json where it ships only that."""
+
+  def setUp(self):
+    super().setUp()
+    if not HAS_TORCH:  # the folder is opened with transformers; tokenizers comes with it
+      self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
+
+  def test_tokenizer_json_only_folder_gives_the_toolchains_ids(self):
+    folder = os.path.join(self.get_temp_dir(), "hf_albert")
+    shutil.copytree(os.path.join(testutil.FIXTURES, "hf_albert"), folder)
+    os.remove(os.path.join(folder, "spiece.model"))
+    source = module.load(folder)
+    self.assertEqual(os.path.basename(source.vocab_file), "tokenizer.json")
+    expected = golden(os.path.join(testutil.FIXTURES, "hf_albert"))
+    singles = [s for s in testutil.SENTENCES if isinstance(s, str)]
+    packed = source.tokenizer().encode(singles, expected["max_seq_length"])
+    self.assertAllEqual(packed.input_ids, expected["inputs"][0][:len(singles)])
+
+  def test_accents_and_case_are_normalized_as_albert_s_own_tokenizer_does(self):
+    from hub_repro import tokenization  # noqa: PLC0415
+
+    folder = os.path.join(testutil.FIXTURES, "hf_albert")
+    ours = tokenization.tokenizer_for(os.path.join(folder, "spiece.model"))
+    theirs = tokenization.tokenizer_for(os.path.join(folder, "tokenizer.json"))  # `tokenizers`
+    texts = ["Héllo WORLD", "The Café's ÖUTPUT"]
+    self.assertAllEqual(ours.encode(texts, 24).input_ids, theirs.encode(texts, 24).input_ids)
+    self.assertAllEqual(ours.encode(["Héllo WORLD"], 24).input_ids,
+                        ours.encode(["hello world"], 24).input_ids)
 
 
 if __name__ == "__main__":

@@ -172,10 +172,11 @@ class LocalHandleTest(tf.test.TestCase):
       module.load(os.path.join(self.get_temp_dir(), "nope"))
 
   def test_folder_that_is_not_a_model(self):
-    # tests/fixtures holds a bert_config.json and a vocab.txt, but no weights of any format.
+    # tests/fixtures holds a bert_config.json and a vocab.txt (and the fixtures' folders), but no
+    # weights of any format.
     with self.assertRaisesRegex(module.HandleError,
                                 r"not a BERT model folder of any known format \(it holds "
-                                r"\['bert_config.json', .*expected a TF-Hub module"):
+                                r"\[.*'bert_config.json', .*expected a TF-Hub module"):
       module.load(testutil.FIXTURES)
 
 

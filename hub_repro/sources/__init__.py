@@ -4,9 +4,12 @@
 | ----------------- | ----------------------------------------------------- | -------------------------------- |
 | tf1-hub           | saved_model.pb + tfhub_module.pb                      | TensorFlow (hub.load, "tokens")  |
 | tf2-savedmodel    | saved_model.pb                                        | TensorFlow (hub.load, __call__)  |
-| keras-hub         | config.json + metadata.json + model.weights.h5        | keras-hub BertBackbone           |
-| huggingface       | config.json (model_type bert) + model.safetensors     | transformers BertModel (PyTorch) |
-| google-checkpoint | bert_config.json + bert_model.ckpt.index + vocab.txt  | hub_repro.modeling (modeling.py) |
+| keras-hub         | config.json + metadata.json + model.weights.h5        | keras-hub Bert/Albert/ElectraBackbone |
+| huggingface       | config.json (model_type bert, albert, electra) + model.safetensors | transformers Bert/Albert/ElectraModel (PyTorch) |
+| google-checkpoint | bert_config.json + bert_model.ckpt.index, or albert_config.json + model.ckpt-best.index | the family's rebuild (hub_repro.modeling, albert_modeling) |
+
+Every format holds any family (BERT, ALBERT, ELECTRA: hub_repro.families); a format maps its names
+onto its family's checkpoint names, and `Source.family` says which.
 
 A `Source` gives (a) a callable on packed ids returning pooled_output (where the model has one:
 transformers' ElectraModel has none, and its run() returns no such key), sequence_output and, on
@@ -104,9 +107,13 @@ class Source(abc.ABC):
   # -- (c) the config -----------------------------------------------------------------------
 
   @property
-  def family(self) -> str:
-    """The JSON `family`: "bert", "albert" or "electra" (hub_repro.families), from the config."""
-    return self.config().family
+  def family(self) -> str | None:
+    """The JSON `family`: "bert", "albert" or "electra" (hub_repro.families), from the config;
+    None where the weights carry names no table maps (the pooler check needs no family)."""
+    try:
+      return self.config().family
+    except (ValueError, KeyError):
+      return None
 
   @property
   def config_stored(self) -> frozenset[str]:
@@ -165,5 +172,6 @@ def open_folder(handle: str, path: str) -> Source:
         f"{handle} is not a BERT model folder of any known format (it holds {listing}); expected "
         "a TF-Hub module (saved_model.pb), a keras-hub preset (config.json, metadata.json, "
         "model.weights.h5), a Hugging Face folder (config.json, model.safetensors) or a "
-        "google-research checkpoint (bert_config.json, bert_model.ckpt.*, vocab.txt)")
+        "google-research checkpoint (bert_config.json, bert_model.ckpt.*, vocab.txt; or "
+        "albert_config.json, model.ckpt-best.*, 30k-clean.model)")
   return format_module(name).load(handle, path)

@@ -60,7 +60,7 @@ ALBERT_TO_KERAS_HUB = {
     **{k: v for k, v in BERT_TO_KERAS_HUB.items() if "/encoder/" not in k},
     "bert/encoder/embedding_hidden_mapping_in/kernel": "embedding_projection/kernel",
     "bert/encoder/embedding_hidden_mapping_in/bias": "embedding_projection/bias",
-    **{f"bert/encoder/transformer/group_{{g}}/inner_group_{{i}}/{albert_modeling.LAYER_NAMES[k[len('bert/encoder/layer_{n}/'):]]}":
+    **{albert_modeling.GROUP + "/" + albert_modeling.LAYER_NAMES[k.split("/", 3)[3]]:
        v.replace("transformer_layer_{n}/", "group_{g}_inner_layer_{i}/")
        for k, v in BERT_TO_KERAS_HUB.items() if k.startswith("bert/encoder/layer_{n}/")},
 }
