@@ -87,11 +87,13 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
 
 
 def diff(a: str, b: str, sentences=None, *, max_seq_length: int | None = None,
-         batch_size: int = 32, log=_quiet) -> dict:
+         batch_size: int = 32, layers: bool = False, log=_quiet) -> dict:
   """`hub_repro diff A B`: are two models (any formats) the same function? Returns the JSON record
   the CLI renders (`render(record)`): `same`, `explanation` (the one line diff prints: the first
-  divergence and its reason) and each stage (tokenization, config, weights, outputs)."""
-  return model_diff.diff(a, b, _examples(sentences), max_seq_length, batch_size, log=log)
+  divergence and its reason) and each stage (tokenization, config, weights, outputs). Layers are
+  compared only where the outputs differ, unless `layers`."""
+  return model_diff.diff(a, b, _examples(sentences), max_seq_length, batch_size, log=log,
+                         layers=layers)
 
 
 def render(result) -> str:

@@ -9,9 +9,13 @@ and compared stage by stage on the same text:
      found by the numbers where the format does not store them (--full's search);
   3. weights under modeling.py's names: names only in A or B, shapes, per tensor max |diff|, and
      a tensor that equals the other's transposed or reshaped;
-  4. outputs on the same ids (A's): pooled_output, sequence_output (real tokens) and each layer
-     (as the framework exposes it, else rebuilt with modeling.py from that side's own weights and
-     config), and the first layer that diverges;
+  4. outputs on the same ids (A's): pooled_output and sequence_output (real tokens), one forward
+     pass of each side per batch; and, only where they disagree, each layer on the first batch
+     whose outputs differ (re-run with its layers: as the framework exposes them, else rebuilt
+     with modeling.py from that side's own weights and config), and the first layer that diverges.
+     Two copies whose outputs agree are the same function whatever their layers hold, so their
+     layers are not compared (`layers_compared: false`), nor are heads and gelu searched where a
+     format does not store them (the numbers already say both sides compute the same);
   5. what each side's pooled_output is (compare's `pooled_is`: a pooler, an identity pooler, the
      [CLS] state, none), measured as the check measures it;
   6. the verdict: SAME FUNCTION (exit 0) or DIFFERENT (exit 1) with the best explanation.
@@ -88,6 +92,23 @@ def decide_config(side: Side, batch, num_heads=None, hidden_act=None) -> None:
   side.undetermined = () if determined else ("hidden_act",)
 
 
+def stored_config(side: Side, why: str) -> None:
+  """The side's config as its format stores it, unsearched: the fields it does not store
+  (heads, gelu in a TF1 module) are left undetermined, with `why` in the report."""
+  side.config = side.source.config()
+  unstored = [f for f in ("num_attention_heads", "hidden_act")
+              if f not in side.source.config_stored]
+  side.undetermined = tuple(unstored)
+  what = f"{side.config.num_attention_heads} heads, {side.config.hidden_act}"
+  if not unstored:
+    side.how = f"{what}: stored by the {side.source.format} copy"
+  else:
+    names = " and ".join({"num_attention_heads": "heads", "hidden_act": "gelu"}[f]
+                         for f in unstored)
+    side.how = (f"{what}: {names} not stored by the {side.source.format} copy, and not "
+                f"searched: {why}")
+
+
 def compare_config(a: Side, b: Side) -> dict:
   differences = {}
   for field in CONFIG_FIELDS:
@@ -132,10 +153,12 @@ def compare_weights(params_a: dict, params_b: dict) -> dict:
           "transposed_or_reshaped": related, "tensors_compared": len(per_tensor)}
 
 
-def _layers(side: Side, packed, out: dict) -> tuple[list, str]:
+def _layers(side: Side, packed) -> tuple[list, str]:
   """Each layer's output of `side` on `packed`: the framework's own, else rebuilt."""
-  if "encoder_outputs" in out:
-    return out["encoder_outputs"], "exposed by the format"
+  if getattr(side.source, "exposes_layers", True):
+    out = side.source.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
+    if "encoder_outputs" in out:
+      return out["encoder_outputs"], "exposed by the format"
   rebuilt = side.rebuild.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
   return rebuilt["encoder_outputs"], "rebuilt with modeling.py from its own weights and config"
 
@@ -147,8 +170,10 @@ def _masked_max(x, y, mask) -> float:
 
 
 def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | None = None,
-         batch_size: int = 32, log=print) -> dict:
-  """Compares two models stage by stage; returns the JSON record (see the module docstring)."""
+         batch_size: int = 32, log=print, layers: bool = False) -> dict:
+  """Compares two models stage by stage; returns the JSON record (see the module docstring).
+  `layers`: compare every layer on every batch, even where the outputs agree (for
+  plots.layer_divergence_figure; it costs each side a second forward pass with its layers)."""
   from hub_repro import compare, crosscheck, module  # noqa: PLC0415
 
   a = Side("A", module.load(handle_a, log=log))
@@ -161,7 +186,7 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
   tok_b = b.tokenizer = b.source.tokenizer()
   tokenization, outputs_max = None, {"pooled_output": 0.0, "sequence_output": 0.0}
   layer_max: list = []
-  layers_how = {}
+  layers_how, layers_on = {}, None
   tokenization_parts, runnable = [], True
   pooled_checks = [compare.PoolerCheck(s.source, len(examples)) for s in (a, b)]
   num_truncated = 0
@@ -171,28 +196,42 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
                                                    batch_a.indices, examples))
     packed = batch_a.packed  # both models run on A's ids: the same input, whatever B's tokenizer
     if number == 0:
-      for side in (a, b):
-        decide_config(side, batch_a)
-      runnable = int(packed.input_ids.max()) < b.config.vocab_size
+      runnable = int(packed.input_ids.max()) < b.source.config().vocab_size
     if not runnable:
       continue
-    out = [s.source.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
-           for s in (a, b)]
+    out = [s.source.run(packed.input_ids, packed.input_mask, packed.segment_ids) for s in (a, b)]
     num_truncated += packed.num_truncated
     for check, side_out in zip(pooled_checks, out):
       check.observe(compare.Batch(batch_a.indices, packed, side_out))
+    pooled = None
     if outputs_max["pooled_output"] is not None and all("pooled_output" in o for o in out):
-      outputs_max["pooled_output"] = max(outputs_max["pooled_output"], float(np.max(np.abs(
-          out[0]["pooled_output"].astype(np.float64) - out[1]["pooled_output"]))))
+      pooled = float(np.max(np.abs(
+          out[0]["pooled_output"].astype(np.float64) - out[1]["pooled_output"])))
+      outputs_max["pooled_output"] = max(outputs_max["pooled_output"], pooled)
     else:  # a side without pooled_output: nothing to subtract (pooled_is says which)
       outputs_max["pooled_output"] = None
-    outputs_max["sequence_output"] = max(outputs_max["sequence_output"], _masked_max(
-        out[0]["sequence_output"], out[1]["sequence_output"], packed.input_mask))
-    if a.config.num_hidden_layers == b.config.num_hidden_layers:
-      (layers_a, how_a), (layers_b, how_b) = (_layers(s, packed, o) for s, o in zip((a, b), out))
-      layers_how = {"a": how_a, "b": how_b}
-      diffs = [_masked_max(x, y, packed.input_mask) for x, y in zip(layers_a, layers_b)]
-      layer_max = [max(p, q) for p, q in zip(layer_max, diffs)] if layer_max else diffs
+    sequence = _masked_max(out[0]["sequence_output"], out[1]["sequence_output"],
+                           packed.input_mask)
+    outputs_max["sequence_output"] = max(outputs_max["sequence_output"], sequence)
+    differs = sequence > tolerance or pooled is None or pooled > tolerance
+    if layers or (differs and layers_on is None):  # the first batch that differs: find where
+      out = None  # let this batch's outputs go before its layers are computed
+      if layers_on is None:
+        for side in (a, b):
+          decide_config(side, batch_a)
+        layers_on = ("every batch (asked for)" if layers else
+                     f"batch {number + 1} ({len(batch_a.indices)} examples, from "
+                     f"#{int(min(batch_a.indices))}), the first whose outputs differ")
+      if a.config.num_hidden_layers == b.config.num_hidden_layers:
+        (layers_a, how_a), (layers_b, how_b) = (_layers(s, packed) for s in (a, b))
+        layers_how = {"a": how_a, "b": how_b}
+        diffs = [_masked_max(x, y, packed.input_mask) for x, y in zip(layers_a, layers_b)]
+        layer_max = [max(p, q) for p, q in zip(layer_max, diffs)] if layer_max else diffs
+  if layers_on is None:
+    why = ("the outputs agree, so it computes what the other side computes" if runnable
+           else "the outputs were not compared")
+    for side in (a, b):
+      stored_config(side, why)
 
   tokenization = _merge_tokenization(tokenization_parts, a, b)
   config = compare_config(a, b)
@@ -205,6 +244,12 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
       "pooled_output": {"max_abs_diff": outputs_max["pooled_output"] if runnable else None},
       "sequence_output": {"max_abs_diff": outputs_max["sequence_output"] if runnable else None},
       "layers": [{"layer": i, "max_abs_diff": d} for i, d in enumerate(layer_max)],
+      "layers_compared": bool(layer_max),
+      "layers_on": layers_on if layer_max else (
+          "not compared: " + ("pooled_output and sequence_output agree within the tolerance on "
+                              "every batch" if runnable and layers_on is None else
+                              "the models have different layer counts" if runnable else
+                              "the outputs were not compared")),
       "layers_from": layers_how, "first_divergent_layer": first_divergent,
       "on": "A's token ids", "tolerance": tolerance,
       "same": runnable and all(v is not None and v <= tolerance for v in outputs_max.values())
@@ -337,9 +382,11 @@ def explain(record: dict) -> str:
     causes.append("weights differ: " + "; ".join(parts))
   weights_note = ("weights identical" if weights.get("same") else None)
   if record["same"]:
+    pooled = outputs["pooled_output"]["max_abs_diff"]
     return (f"SAME FUNCTION: outputs agree within {outputs['tolerance']:g} (pooled "
-            f"{outputs['pooled_output']['max_abs_diff']:.2g}, sequence "
-            f"{outputs['sequence_output']['max_abs_diff']:.2g})"
+            f"{'-' if pooled is None else f'{pooled:.2g}'}, sequence "
+            f"{outputs['sequence_output']['max_abs_diff']:.2g}; layers not compared: they "
+            "only locate a difference)"
             + ("; " + weights_note if weights_note else "")
             + (f"; config differs only where it does not matter: {causes}" if causes else ""))
   where = ""
@@ -388,6 +435,8 @@ def render(record: dict) -> str:
       f"  4 outputs       pooled {fmt(o['pooled_output']['max_abs_diff'])}, sequence "
       f"{fmt(o['sequence_output']['max_abs_diff'])} (tolerance {o['tolerance']:g}, on A's ids)",
   ]
+  if not o.get("layers_compared", True):
+    lines.append(f"                  layers {o['layers_on']}")
   for layer in o["layers"]:
     mark = "  <- first divergence" if layer["layer"] == o["first_divergent_layer"] else ""
     lines.append(f"                  layer {layer['layer']:>2}  {fmt(layer['max_abs_diff']):>9}{mark}")
@@ -409,6 +458,9 @@ def add_arguments(parser) -> None:
                         "config, weights and every layer's output, and names the first point "
                         "where they part.")
   parser.add_argument("--json", metavar="PATH", help="also write the comparison as JSON to PATH")
+  parser.add_argument("--layers", action="store_true",
+                      help="compare every layer even when the outputs agree (by default layers "
+                           "are compared only to find where differing outputs part)")
 
 
 def run(args) -> int:
@@ -419,7 +471,8 @@ def run(args) -> int:
   examples = cli.read_examples(args)
   cli.check_output_paths(json=args.json)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-  record = diff(args.a, args.b, examples, args.max_seq_length, args.batch_size, log=log)
+  record = diff(args.a, args.b, examples, args.max_seq_length, args.batch_size, log=log,
+                layers=args.layers)
   print(render(record))
   if args.json:
     report.write_json(record, args.json)
