@@ -12,15 +12,22 @@ loads on first use (the command line's --help stays instant).
 
 __version__ = "0.1.0"
 
-API = ("check", "diff", "load", "render", "detect", "DEFAULT_SENTENCES")
-__all__ = [*API, "testing"]
+API = ("check", "diff", "load", "render", "answer", "detect", "read_weights", "export",
+       "embedded_model_dir", "why_no_torch", "DEFAULT_SENTENCES")
+# Public modules besides the API: assertions for test suites, the figures, the reference rebuild
+# (google-research/bert modeling.py, to read beside the original).
+MODULES = ("testing", "plots", "modeling")
+__all__ = [*API, *MODULES, "quiet_tensorflow"]
 
 
 def __getattr__(name: str):
   if name in API:
     from hub_repro import api  # noqa: PLC0415
     return getattr(api, name)
-  if name == "testing":
+  if name in MODULES:
     import importlib  # noqa: PLC0415
-    return importlib.import_module("hub_repro.testing")
+    return importlib.import_module(f"hub_repro.{name}")
+  if name == "quiet_tensorflow":  # TensorFlow's start-up lines muted, before a notebook imports it
+    from hub_repro.cli import quiet_tensorflow  # noqa: PLC0415
+    return quiet_tensorflow
   raise AttributeError(f"module 'hub_repro' has no attribute {name!r}")

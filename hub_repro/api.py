@@ -76,8 +76,8 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
     tokenizer = tokenization.HubPreprocessor(module.load_preprocessor(preprocessor, log=log),
                                              preprocessor)
   also = []
-  if full:
-    known = embedded.config() if model is None else None
+  if full:  # the embedded model's config.json is known: heads and gelu need no search
+    known = embedded.config() if source.handle == embedded.HANDLE else None
     also.append(full_lib.FullCheck(source, num_heads=num_heads, known_config=known))
   result = compare.check(source, _examples(sentences), max_seq_length, batch_size,
                          tokenizer=tokenizer, bucket=bucket, progress=progress, also=also)
@@ -97,11 +97,47 @@ def diff(a: str, b: str, sentences=None, *, max_seq_length: int | None = None,
 
 
 def render(result) -> str:
-  """The report the CLI prints for a check's Result (with its --full section, if run) or a diff
-  record."""
+  """The report the CLI prints for a check's Result (with its --full section, if run), a diff
+  record, or a whole-encoder FullResult (`result.full`) alone."""
   if isinstance(result, dict):
     return model_diff.render(result)
+  if isinstance(result, full_lib.FullResult):
+    return report.render_full(result)
   text = report.render(result)
   if result.full is not None:
     text += "\n\n" + report.render_full(result.full)
   return text
+
+
+def answer(result: compare.Result) -> str:
+  """The report's paragraph for a check's Result: what pooled_output is, measured, and what that
+  means ("Yes: this model's pooled_output is the [CLS] state ...", "pooled_output is not ...")."""
+  return report.answer(result)
+
+
+def read_weights(path: str, kind: str = "google-checkpoint", num_heads: int | None = None,
+                 log=_quiet):
+  """A model's weights and config (a weights.BertWeights): `kind` is "google-checkpoint" (a
+  google-research/bert release folder), "huggingface" (a BertModel folder) or "hub" (a TF-Hub
+  module; heads are not in a TF1 module's shapes: pass `num_heads`, else hidden_size // 64)."""
+  from hub_repro import export as export_lib  # noqa: PLC0415
+  return export_lib.read_weights(kind, path, num_heads, log=log)
+
+
+def export(weights, fmt: str, out_dir: str, overwrite: bool = False) -> list[str]:
+  """`hub_repro export`: writes `weights` (read_weights) as a TF1 Hub module (fmt "tf1-hub") or a
+  TF2 encoder + its preprocessing model (fmt "tf2", out_dir/encoder and out_dir/preprocess),
+  atomically; returns the paths written."""
+  from hub_repro import export as export_lib  # noqa: PLC0415
+  return export_lib.export(weights, fmt, out_dir, overwrite)
+
+
+def embedded_model_dir() -> str:
+  """The embedded all-MiniLM-L6-v2's Hugging Face folder (in site-packages; sha256 checked)."""
+  return embedded.model_dir()
+
+
+def why_no_torch() -> str | None:
+  """Why a Hugging Face folder cannot run here (PyTorch or transformers missing), None if it can."""
+  from hub_repro.sources import huggingface  # noqa: PLC0415
+  return huggingface.why_no_torch()

@@ -233,10 +233,9 @@ class PoolerCheck:
     pooled, sequence = batch.outputs.get("pooled_output"), batch.outputs["sequence_output"]
     if self.found is None:
       self.hidden_size = int(sequence.shape[-1])
-      self.found = pooler_lib.explain(self.source.variable_values() if pooled is not None else {},
-                                      sequence, pooled, self.tolerance,
-                                      named=self.source.named_pooler() if pooled is not None
-                                      else None)
+      self.found = (pooler_lib.Explanation("none", None, False, None) if pooled is None else
+                    pooler_lib.explain(self.source.variable_values(), sequence, pooled,
+                                       self.tolerance, named=self.source.named_pooler()))
       self.sample = (pooled, sequence[:, :1])
     if pooled is None:
       self.has_pooled = False

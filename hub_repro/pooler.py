@@ -29,7 +29,6 @@ KNOWN_NAMES = [
 ACTIVATIONS = ("tanh", "gelu", "gelu_exact", "none")
 # What pooled_output is (the JSON `pooled_is`), in the order the verdict tells them apart.
 POOLED_IS = ("pooler", "identity_pooler", "cls", "none", "unexplained")
-EXPLAINED = ("pooler", "identity_pooler", "cls")  # exit 0: the question has its answer
 
 
 class NoPoolerError(LookupError):

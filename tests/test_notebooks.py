@@ -15,6 +15,7 @@ the kernels inherit).
 
 import copy
 import os
+import re
 
 import nbformat
 import pytest
@@ -89,6 +90,17 @@ class CommittedNotebooksTest(tf.test.TestCase, parameterized.TestCase):
     self.assertGreaterEqual(len(notebook_tools.png_sizes(notebook)), 1, f"{filename}: no figure")
     for cell in code:
       self.assertNotIn("execution", cell.metadata, f"{filename}: timing metadata: {FIX}")
+
+  @parameterized.named_parameters(*NOTEBOOKS)
+  def test_uses_the_python_api_only(self, filename):
+    import hub_repro  # noqa: PLC0415
+    notebook = nbformat.read(os.path.join(notebook_tools.NOTEBOOKS, filename), as_version=4)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    public = {*hub_repro.API, *hub_repro.MODULES, "quiet_tensorflow"}
+    self.assertIn("import hub_repro\n", code)
+    self.assertEqual(set(re.findall(r"\bhub_repro\.(\w+)", code)) - public, set())
+    for line in re.findall(r"^\s*from hub_repro[\w.]* import .*$", code, re.M):
+      self.fail(f"{filename} imports from hub_repro's internals: {line.strip()}")
 
   @parameterized.named_parameters(*NOTEBOOKS)
   def test_code_cells_are_those_that_produced_the_outputs(self, filename):

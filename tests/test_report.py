@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from hub_repro import full, report
+from hub_repro import compare, full, report
 import testutil
 
 
@@ -34,6 +34,35 @@ class RenderFullTest(tf.test.TestCase):
             if "max |diff|" in line]
     self.assertEqual([row.split()[0] for row in rows], ["sequence_output", "pooled_output"])
     self.assertLen({row.index("max |diff|") for row in rows}, 1)
+
+
+def _check_result(cls_diffs, rebuilt_diffs, hypothesis) -> compare.Result:
+  """A compare.Result made by hand: per-example max |diff| against the [CLS] state and against
+  the explanation the first batch chose."""
+  stats = lambda diffs: compare.Stats(list(diffs), [1.0] * len(diffs))  # noqa: E731
+  return compare.Result(
+      handle="/m", format="tf2-savedmodel", path="/m", hidden_size=32, max_seq_length=16,
+      num_examples=len(cls_diffs), num_truncated=0, pooler=None, pooled_vs_cls=stats(cls_diffs),
+      pooled_vs_rebuilt=stats(rebuilt_diffs), tolerance=compare.TOLERANCE,
+      hypothesis=hypothesis, named_pooler=False)
+
+
+class RenderVerdictTest(tf.test.TestCase):
+
+  def test_an_explanation_a_later_example_refutes_is_not_reproduced(self):
+    """The first batch chose "cls"; a later example is off by 0.5: exit 1, not exit 0 or 3."""
+    result = _check_result([0.0, 0.5], [0.0, 0.5], "cls")
+    self.assertEqual((result.pooled_is, result.verdict), ("unexplained", "NOT REPRODUCED"))
+    text = " ".join(report.render(result).split())
+    self.assertIn("Verdict: NOT REPRODUCED (max |diff| 0.5 > tolerance 1e-05)", text)
+    self.assertIn("equals sequence_output[:, 0] on the first batch but not on every example",
+                  text)
+
+  def test_every_paragraph_is_wrapped(self):
+    result = _check_result([0.0, 0.0], [0.0, 0.0], "cls")
+    lines = report.render(result).splitlines()
+    self.assertIn("Verdict: REPRODUCED (max |diff| 0 <= tolerance 1e-05).", lines)
+    self.assertTrue(all(len(line) <= report.PARAGRAPH_WIDTH for line in lines), lines)
 
 
 if __name__ == "__main__":
