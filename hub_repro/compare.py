@@ -74,6 +74,8 @@ class Result:
   framework: str = ""
   max_seq_length_from: str = "as given"  # or "the default", "the model's position embeddings"
   full: object = None  # with --full (api.check(full=True)): the whole encoder's full.FullResult
+  # How the model ran (Source.execution): {"xla": bool, "how": ..., "chosen_by": ...}.
+  execution: dict = dataclasses.field(default_factory=dict)
   # The explanation the first batch chose (pooler.Explanation.pooled_is): what every batch is
   # compared with. None: nothing fits (no pooler to compare with).
   hypothesis: str | None = "pooler"
@@ -139,6 +141,8 @@ class Result:
         "pooled_vs_rebuilt": self.pooled_vs_rebuilt and self.pooled_vs_rebuilt.to_json(),
         "tolerance": self.tolerance,
         "reproduced": self.reproduced,
+        "xla": bool(self.execution.get("xla")),
+        "execution": self.execution,
     }
 
 
@@ -286,6 +290,7 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
   if progress is None:
     progress = num_batches > PROGRESS_MIN_BATCHES
   want_layers = any(getattr(c, "wants_layers", False) for c in also)
+  source.plan(num_batches)
   pooled_check = PoolerCheck(source, len(examples), tolerance)
   num_truncated = 0
   with tqdm(total=num_batches, desc="batches", unit="batch", disable=not progress,
@@ -301,6 +306,7 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
       bar.update()
   result = pooled_check.result(max_seq_length, num_truncated)
   result.max_seq_length_from = length_from
+  result.execution = source.execution()
   return result
 
 

@@ -164,7 +164,7 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
                max_seq_length: int | None = None,
                num_heads: int | None = None, hidden_act: str | None = None,
                config: BertConfig | None = None, batch_size: int = 32, tokenizer=None,
-               log=print) -> list[dict]:
+               log=print, xla: bool | None = None) -> list[dict]:
   """Runs the model and the independent implementations on the same packed inputs, in one pass.
 
   Args:
@@ -175,6 +175,8 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
       --full's search on the first batch).
     config: a BertConfig for the model, if known.
     tokenizer: a tokenization.HubPreprocessor (default: the model's own vocab).
+    xla: the model's graph under XLA, as loaded, or measured (None), as compare.check's; the
+      model's row says which ran (`xla`, `execution`).
 
   Returns one dict per implementation, each with `implementation`, `gelu`, `status` ("ran" or
   "skipped"), `pooled_max_abs_diff`, `sequence_max_abs_diff` (real tokens only), `tolerance`,
@@ -199,6 +201,8 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   max_seq_length, _ = compare.sequence_length(
       max_seq_length, int(params["bert/embeddings/position_embeddings"].shape[0]))
   tokenizer = tokenizer or source.tokenizer()
+  source.use_xla(xla)
+  source.plan(compare._count_batches(examples, batch_size))  # noqa: SLF001
   stream = compare.batches(tokenizer, examples, max_seq_length, batch_size)
   first = next(stream)
   first.outputs = source.run(first.packed.input_ids, first.packed.input_mask,
@@ -247,6 +251,9 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   rows = [_row(f"model: {where} ({source.format}, {source.naming} names, computed by "
                f"{source.framework})", f"{describe_activation(config.hidden_act)} ({act_source})",
                diffs=(0.0, 0.0), explanation="; ".join(notes + [summary]))]
+  rows[0]["execution"] = source.execution()
+  rows[0]["xla"] = rows[0]["execution"]["xla"]
+  rows[0]["explanation"] += f"; run {rows[0]['execution']['how']}"
   return rows + [peer.row() for peer in peers]
 
 
@@ -322,7 +329,7 @@ def run(args) -> int:
   config = BertConfig.from_json_file(args.config) if args.config else None
   rows = crosscheck(args.handle, examples=examples, max_seq_length=args.max_seq_length,
                     num_heads=args.num_heads, hidden_act=args.hidden_act, config=config,
-                    batch_size=args.batch_size, tokenizer=tokenizer, log=log)
+                    batch_size=args.batch_size, tokenizer=tokenizer, log=log, xla=args.xla)
   print(render(rows))
   code = exit_code(rows)
   print("\nVerdict: " + ("every implementation agrees within its tolerance" if code == EXIT_AGREES

@@ -170,10 +170,11 @@ def _masked_max(x, y, mask) -> float:
 
 
 def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | None = None,
-         batch_size: int = 32, log=print, layers: bool = False) -> dict:
+         batch_size: int = 32, log=print, layers: bool = False, xla: bool | None = None) -> dict:
   """Compares two models stage by stage; returns the JSON record (see the module docstring).
   `layers`: compare every layer on every batch, even where the outputs agree (for
-  plots.layer_divergence_figure; it costs each side a second forward pass with its layers)."""
+  plots.layer_divergence_figure; it costs each side a second forward pass with its layers).
+  `xla`: as compare.check's (hub_repro.autotune); each side's `execution` says which ran."""
   from hub_repro import compare, crosscheck, module  # noqa: PLC0415
 
   a = Side("A", module.load(handle_a, log=log))
@@ -182,6 +183,9 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
             if x is not None]
   max_seq_length, length_from = compare.sequence_length(max_seq_length, min(limits, default=None))
   tolerance = crosscheck.FLOAT32_TOLERANCE
+  for side in (a, b):
+    side.source.use_xla(xla)
+    side.source.plan(compare._count_batches(examples, batch_size))  # noqa: SLF001
   tok_a = a.tokenizer = a.source.tokenizer()
   tok_b = b.tokenizer = b.source.tokenizer()
   tokenization, outputs_max = None, {"pooled_output": 0.0, "sequence_output": 0.0}
@@ -265,9 +269,11 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
   record = {
       "same": same,
       "a": {"handle": a.source.handle, "format": a.source.format,
-            "framework": a.source.framework},
+            "framework": a.source.framework, "xla": a.source.execution()["xla"],
+            "execution": a.source.execution()},
       "b": {"handle": b.source.handle, "format": b.source.format,
-            "framework": b.source.framework},
+            "framework": b.source.framework, "xla": b.source.execution()["xla"],
+            "execution": b.source.execution()},
       "num_examples": len(examples), "max_seq_length": max_seq_length,
       "max_seq_length_from": length_from,
       "tokenization": tokenization, "config": config, "weights": weights, "outputs": outputs,
@@ -421,6 +427,8 @@ def render(record: dict) -> str:
       f"{record['a']['framework']})",
       f"  B  {record['b']['handle']}  ({record['b']['format']}, computed by "
       f"{record['b']['framework']})",
+      *[f"     {label} run {record[label.lower()]['execution']['how']}" for label in "AB"
+        if record[label.lower()].get("execution")],
       f"  on {record['num_examples']} examples, max_seq_length {record['max_seq_length']}: "
       f"{record['max_seq_length_from']}",
       "",
@@ -472,7 +480,7 @@ def run(args) -> int:
   cli.check_output_paths(json=args.json)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
   record = diff(args.a, args.b, examples, args.max_seq_length, args.batch_size, log=log,
-                layers=args.layers)
+                layers=args.layers, xla=args.xla)
   print(render(record))
   if args.json:
     report.write_json(record, args.json)
