@@ -168,7 +168,8 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   """Runs the model and the independent implementations on the same packed inputs, in one pass.
 
   Args:
-    handle: as for hub_repro.module.load (None: the embedded all-MiniLM-L6-v2); any format.
+    handle: as for hub_repro.module.load (None: the embedded all-MiniLM-L6-v2); any format; or a
+      loaded Source.
     examples: strings or (first, second) pairs (default: the CLI's built-in sentences).
     num_heads, hidden_act: what the model computes, where its format does not store it (a TF1
       module stores neither; default: `config`, the embedded model's config.json, else found by
@@ -192,7 +193,10 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
     examples = list(DEFAULT_SENTENCES)
   if not examples:
     raise ValueError("no examples to run")
-  source = module_lib.load(handle, log=log)
+  from hub_repro.sources import Source  # noqa: PLC0415
+
+  source = handle if isinstance(handle, Source) else module_lib.load(handle, log=log)
+  handle = source.handle if isinstance(handle, Source) else handle
   where = handle or source.handle
   try:
     params = source.params()

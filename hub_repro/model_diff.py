@@ -131,12 +131,32 @@ def _relation(x: np.ndarray, y: np.ndarray) -> str | None:
   return None
 
 
+def _equal(x, y) -> bool:
+  """Bit-equal tensors of one shape: numpy arrays, or tf.Variables compared where they live
+  (reading BERT-base's 440 MB to numpy on each side would copy it twice)."""
+  if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
+    return bool(np.array_equal(x, y))
+  import tensorflow as tf  # noqa: PLC0415
+
+  return bool(tf.reduce_all(tf.equal(tf.convert_to_tensor(x), tf.convert_to_tensor(y))))
+
+
+def _weights(source) -> dict:
+  """A side's weights under modeling.py's names: its own tf.Variables where it computes with
+  them (TF-Hub modules named like modeling.py), else params() as numpy."""
+  return source.tf_params() or source.params()
+
+
 def compare_weights(params_a: dict, params_b: dict) -> dict:
   """Names only in A or B, shape differences and per tensor max |diff| (modeling.py names)."""
   only_a, only_b = sorted(set(params_a) - set(params_b)), sorted(set(params_b) - set(params_a))
   per_tensor, shapes, related = {}, {}, {}
   for name in sorted(set(params_a) & set(params_b)):
-    x, y = np.asarray(params_a[name]), np.asarray(params_b[name])
+    x, y = params_a[name], params_b[name]
+    if tuple(x.shape) == tuple(y.shape) and _equal(x, y):  # the usual case: no float64 copies
+      per_tensor[name] = 0.0
+      continue
+    x, y = np.asarray(x), np.asarray(y)
     relation = _relation(x, y)
     if relation:
       related[name] = relation
@@ -171,14 +191,17 @@ def _masked_max(x, y, mask) -> float:
 
 def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | None = None,
          batch_size: int = 32, log=print, layers: bool = False, xla: bool | None = None) -> dict:
-  """Compares two models stage by stage; returns the JSON record (see the module docstring).
+  """Compares two models (handles, or loaded Sources) stage by stage; returns the JSON record
+  (see the module docstring).
   `layers`: compare every layer on every batch, even where the outputs agree (for
   plots.layer_divergence_figure; it costs each side a second forward pass with its layers).
   `xla`: as compare.check's (hub_repro.autotune); each side's `execution` says which ran."""
   from hub_repro import compare, crosscheck, module  # noqa: PLC0415
 
-  a = Side("A", module.load(handle_a, log=log))
-  b = Side("B", module.load(handle_b, log=log))
+  from hub_repro.sources import Source  # noqa: PLC0415
+
+  a, b = (Side(label, h if isinstance(h, Source) else module.load(h, log=log))
+          for label, h in (("A", handle_a), ("B", handle_b)))
   limits = [x for x in (compare.position_limit(a.source), compare.position_limit(b.source))
             if x is not None]
   max_seq_length, length_from = compare.sequence_length(max_seq_length, min(limits, default=None))
@@ -240,7 +263,7 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
   tokenization = _merge_tokenization(tokenization_parts, a, b)
   config = compare_config(a, b)
   try:
-    weights = compare_weights(a.source.params(), b.source.params())
+    weights = compare_weights(_weights(a.source), _weights(b.source))
   except ValueError as e:  # a side whose names no map knows
     weights = {"same": False, "error": str(e), "max_abs_diff": None}
   first_divergent = next((i for i, d in enumerate(layer_max) if d > tolerance), None)
