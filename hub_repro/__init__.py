@@ -12,12 +12,15 @@ loads on first use (the command line's --help stays instant).
 
 __version__ = "0.1.0"
 
-API = ("check", "diff", "load", "render", "answer", "detect", "read_weights", "export",
+API = ("check", "diff", "load", "render", "answer", "detect", "read_weights", "export_model",
        "embedded_model_dir", "why_no_torch", "DEFAULT_SENTENCES")
 # Public modules besides the API: assertions for test suites, the figures, the reference rebuild
 # (google-research/bert modeling.py, to read beside the original).
 MODULES = ("testing", "plots", "modeling")
 __all__ = [*API, *MODULES, "quiet_tensorflow"]
+
+
+# No API name is a module's name: `import hub_repro.export` would shadow `hub_repro.export`.
 
 
 def __getattr__(name: str):

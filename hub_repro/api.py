@@ -129,7 +129,7 @@ def read_weights(path: str, kind: str = "google-checkpoint", num_heads: int | No
   return export_lib.read_weights(kind, path, num_heads, log=log)
 
 
-def export(weights, fmt: str, out_dir: str, overwrite: bool = False) -> list[str]:
+def export_model(weights, fmt: str, out_dir: str, overwrite: bool = False) -> list[str]:
   """`hub_repro export`: writes `weights` (read_weights) as a TF1 Hub module (fmt "tf1-hub") or a
   TF2 encoder + its preprocessing model (fmt "tf2", out_dir/encoder and out_dir/preprocess),
   atomically; returns the paths written."""

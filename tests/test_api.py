@@ -42,6 +42,12 @@ class ApiTest(tf.test.TestCase):
                          cwd=os.path.dirname(testutil.TESTS)).stdout
     self.assertEqual(out.strip(), "False")
 
+  def test_no_api_name_is_shadowed_by_a_module(self):
+    import pkgutil  # noqa: PLC0415
+    modules = {m.name for m in pkgutil.iter_modules(hub_repro.__path__)}
+    self.assertEqual(set(hub_repro.API) & modules, set())
+    self.assertLessEqual(set(hub_repro.MODULES), modules)
+
   def test_check_returns_the_result_the_cli_renders(self):
     result = hub_repro.check(testutil.GOOGLE_MODULE, ["hello world", ("this is", "a pair")],
                              max_seq_length=16)
