@@ -73,7 +73,8 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
   "identity_pooler", "cls", "none", "unexplained"), `.verdict`, `.reproduced`, `.to_json()`.
   """
   source = model if isinstance(model, Source) else load(model, log=log)
-  source.use_xla(xla)
+  if xla is not None:  # None: the source's own choice (measured, for a freshly loaded one)
+    source.use_xla(xla)
   tokenizer = None
   if preprocessor is not None:
     from hub_repro import tokenization  # noqa: PLC0415

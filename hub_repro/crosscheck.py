@@ -205,7 +205,8 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   max_seq_length, _ = compare.sequence_length(
       max_seq_length, int(params["bert/embeddings/position_embeddings"].shape[0]))
   tokenizer = tokenizer or source.tokenizer()
-  source.use_xla(xla)
+  if xla is not None:  # None: the source's own choice (measured, for a freshly loaded one)
+    source.use_xla(xla)
   source.plan(compare._count_batches(examples, batch_size))  # noqa: SLF001
   stream = compare.batches(tokenizer, examples, max_seq_length, batch_size)
   first = next(stream)

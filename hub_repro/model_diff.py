@@ -207,7 +207,8 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
   max_seq_length, length_from = compare.sequence_length(max_seq_length, min(limits, default=None))
   tolerance = crosscheck.FLOAT32_TOLERANCE
   for side in (a, b):
-    side.source.use_xla(xla)
+    if xla is not None:  # None: each source's own choice (measured, for a freshly loaded one)
+      side.source.use_xla(xla)
     side.source.plan(compare._count_batches(examples, batch_size))  # noqa: SLF001
   tok_a = a.tokenizer = a.source.tokenizer()
   tok_b = b.tokenizer = b.source.tokenizer()
