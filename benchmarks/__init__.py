@@ -3,7 +3,8 @@
     python -m benchmarks [--quick | --smoke] [--only SECTION,...] [--json PATH]   (repo root)
 
 Sections (--only): overhead, throughput, rss, runs (the embedded module); throughput_base,
-full_overhead, rss_512, bucketing (BERT-base, issue 14).
+full_overhead, rss_512, bucketing (BERT-base, issue 14); diff_base, crosscheck_base, verdict_base
+(BERT-base, issue 21). The machine record names the CPU, its widest ISA and oneDNN on/off.
 
 - overhead_ratio: the harness (hub_repro.compare.check, tokenization included) over a bare forward
   pass of the module on the same packed batches (target <= 1.05).
@@ -27,5 +28,13 @@ into $HUB_REPRO_CACHE/bench/):
 - matmul_peak_fraction_base: the module forward's matmul FLOP/s over this machine's fp32 GEMM rate
   on BERT-base's own dense shapes, measured in the same run; the JSON times each kind of op to
   show what limits it.
+- diff_overhead_ratio_base: `diff` of the BERT-base TF1 module against its TF2 export (the same
+  function) over the two bare forward passes on diff's batches, both loaded once (target <= 1.2);
+  diff_rss_vs_bare_base (full run): diff's peak RSS over the larger bare forward run, each in its
+  own process (reported, no target).
+- crosscheck_overhead_ratio_base: `crosscheck` over the sum of each implementation's bare forward
+  on the same batches (target <= 1.2).
+- time_to_verdict_ratio_base: `python -m hub_repro --handle BASE SENTENCE`, process start to
+  verdict, over a script doing hub.load + one call (target <= 1.1).
 Figures that a cap stopped are lower bounds, shown ">=" and listed in the JSON's "lower_bounds".
 """

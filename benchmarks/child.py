@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
   parser.add_argument("--full", action="store_true", help="the --full run, not the plain check")
   parser.add_argument("--long", action="store_true",
                       help="paragraphs of at least max_seq_length words, so every example fills it")
+  parser.add_argument("--diff", metavar="OTHER",
+                      help="run `diff HANDLE OTHER` (model_diff.diff), not the check")
+  parser.add_argument("--bare", action="store_true",
+                      help="only the module's forward pass on the batches diff would run")
   parser.add_argument("--rss-cap-mb", type=float)
   parser.add_argument("--time-cap-s", type=float)
   return parser
@@ -105,6 +109,8 @@ def main(argv: list[str]) -> int:
   if args.rss_cap_mb is not None or args.time_cap_s is not None:
     threading.Thread(target=_watch, daemon=True,
                      args=(start, record, args.rss_cap_mb, args.time_cap_s, finished)).start()
+  if args.diff or args.bare:
+    return _diff_or_bare(args, examples, record, start)
   loaded = module.load(args.handle, log=lambda msg: None)
   result, full_result = run_harness(loaded, examples, args.max_seq_length, args.batch_size,
                                     full=args.full)
@@ -117,6 +123,27 @@ def main(argv: list[str]) -> int:
                     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                     "vm_hwm_mb": vm_hwm_mb(), "reproduced": reproduced,
                     "num_truncated": result.num_truncated}), flush=True)
+  return 0
+
+
+def _diff_or_bare(args, examples, record, start) -> int:
+  """--diff: model_diff.diff(handle, OTHER); --bare: the module's forward on the same batches."""
+  from hub_repro import compare, model_diff, module  # noqa: PLC0415
+
+  if args.diff:
+    same = model_diff.diff(args.handle, args.diff, examples, args.max_seq_length,
+                           args.batch_size, log=lambda msg: None)["same"]
+  else:
+    loaded = module.load(args.handle, log=lambda msg: None)
+    for batch in compare.batches(loaded.tokenizer(), examples, args.max_seq_length,
+                                 args.batch_size):
+      p = batch.packed
+      loaded.run(p.input_ids, p.input_mask, p.segment_ids)
+    same = None
+  print(json.dumps({**record, "diff": args.diff, "bare": args.bare,
+                    "wall_s": time.perf_counter() - start,
+                    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                    "vm_hwm_mb": vm_hwm_mb(), "reproduced": same}), flush=True)
   return 0
 
 

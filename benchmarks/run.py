@@ -50,6 +50,8 @@ SETTINGS = {
               "full_sentences": 64, "full_repeats": 1, "full_cap_forwards": 8,
               "rss_512_count": 32, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
               "bucketing_lines": 2000, "bucketing_model": "embedded", "bucketing_repeats": 1,
+              "diff_sentences": 32, "diff_repeats": 1, "diff_rss": False,
+              "crosscheck_sentences": 32, "verdict_repeats": 2,
               "bucketing_warmup": False},
     "full": {"sentences": 1024, "repeats": 7, "throughput_sentences": 512, "keras_eager": True,
              "max_seq_length": 128, "batch_size": 32, "rss_counts": (100, 10_000),
@@ -59,7 +61,9 @@ SETTINGS = {
              "full_sentences": 128, "full_repeats": 3, "full_cap_forwards": 60,
              "rss_512_count": 32, "rss_512_rss_cap": 4.0, "rss_512_time_cap": 10.0,
              "bucketing_lines": 2000, "bucketing_model": "bert-base", "bucketing_repeats": 2,
-             "bucketing_warmup": True},
+             "diff_sentences": 128, "diff_repeats": 3, "diff_rss": True,
+             "crosscheck_sentences": 64, "verdict_repeats": 3,
+              "bucketing_warmup": True},
     "smoke": {"sentences": 16, "repeats": 1, "throughput_sentences": 8, "keras_eager": False,
               "max_seq_length": 32, "batch_size": 4, "rss_counts": (10, 100),
               "rss_max_seq_length": 16,
@@ -68,6 +72,8 @@ SETTINGS = {
               "full_sentences": 4, "full_repeats": 1, "full_cap_forwards": 8,
               "rss_512_count": 2, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
               "bucketing_lines": 100, "bucketing_model": "embedded", "bucketing_repeats": 1,
+              "diff_sentences": 4, "diff_repeats": 1, "diff_rss": True,
+              "crosscheck_sentences": 4, "verdict_repeats": 1,
               "bucketing_warmup": False},
 }
 TARGETS = {  # metric -> (comparison, target)
@@ -80,6 +86,9 @@ TARGETS = {  # metric -> (comparison, target)
     "bucketing_speedup": (">=", 2.5),
     "throughput_vs_keras_hub_base": (">=", 1.0),
     "throughput_vs_transformers_base": (">=", 1.0),
+    "diff_overhead_ratio_base": ("<=", 1.2),
+    "crosscheck_overhead_ratio_base": ("<=", 1.2),
+    "time_to_verdict_ratio_base": ("<=", 1.1),
 }
 SECONDS = ("warm_run_s", "cold_run_s")  # metrics that are times, not ratios
 RSS_LONG_SEQ = 512  # rss_full_vs_check_512: long inputs at the module's every position
@@ -93,6 +102,31 @@ def log(message: str) -> None:
 
 
 # ----------------------------------------------------------------------------- machine
+
+
+def isa() -> str:
+  """The widest x86 vector ISA of this CPU by its /proc/cpuinfo flags: "amx" (AMX tiles, with
+  AVX-512), "avx512" (avx512f), "avx2", else "other" (or "unknown" without /proc/cpuinfo)."""
+  try:
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+      flags = next((set(line.split(":", 1)[1].split()) for line in f
+                    if line.startswith("flags")), set())
+  except OSError:
+    return "unknown"
+  for name, flag in (("amx", "amx_tile"), ("avx512", "avx512f"), ("avx2", "avx2")):
+    if flag in flags:
+      return name
+  return "other"
+
+
+def onednn() -> str:
+  """Whether TensorFlow's oneDNN CPU kernels are on: TF_ENABLE_ONEDNN_OPTS, else TensorFlow's
+  default (on for x86 Linux builds since 2.9)."""
+  value = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+  if value is None:
+    return "on (TensorFlow's default; TF_ENABLE_ONEDNN_OPTS unset)"
+  return ("off" if value.strip().lower() in ("0", "false") else "on") + \
+      f" (TF_ENABLE_ONEDNN_OPTS={value})"
 
 
 def machine() -> dict:
@@ -109,7 +143,7 @@ def machine() -> dict:
       versions[name] = importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
       versions[name] = None
-  return {"cpu": cpu, "cores": os.cpu_count(),
+  return {"cpu": cpu, "isa": isa(), "onednn": onednn(), "cores": os.cpu_count(),
           "cores_usable": len(os.sched_getaffinity(0)),
           "python": platform.python_version(), "platform": platform.platform(),
           "versions": versions}
@@ -807,6 +841,165 @@ def measure_bucketing(settings, embedded_loaded, base) -> dict:
   return out
 
 
+# ----------------------------------------------------------------------------- 5. diff, crosscheck
+
+
+def _fresh(source) -> None:
+  """Forgets what a loaded source has read of its weights, so that every timed diff or crosscheck
+  reads them again as a new process would (the loaded graph stays: loading is not timed)."""
+  source._values = source._params = None  # noqa: SLF001
+  read = getattr(getattr(source, "_variables", None), "_read", None)  # TF1: VariableValues
+  if read is not None:
+    read.clear()
+
+
+def _diff_batches(source, examples, settings) -> list:
+  """The packed batches model_diff.diff runs (compare.batches on A's tokenizer)."""
+  from hub_repro import compare  # noqa: PLC0415
+
+  return [b.packed for b in compare.batches(source.tokenizer(), examples,
+                                            settings["max_seq_length"], settings["batch_size"])]
+
+
+def measure_diff_base(base, settings) -> dict:
+  """`diff` of the BERT-base TF1 module against its TF2 export (the same function) over the two
+  bare forward passes (each module's run on the same batches), interleaved, both loaded once
+  (loading is not timed; each diff reads the weights anew). With diff_rss: peak RSS of `diff`
+  over the larger of the two bare forward runs, each in its own process (benchmarks.child)."""
+  from benchmarks.bert_base import bert_base_module  # noqa: PLC0415
+  from benchmarks.sentences import sentences  # noqa: PLC0415
+  from hub_repro import model_diff, module  # noqa: PLC0415
+
+  a = base[0]
+  tf2_path = bert_base_module(fmt="tf2", log=log)
+  b = module.load(tf2_path, log=log)
+  examples = sentences(settings["diff_sentences"], seed=0)
+  batches = _diff_batches(a, examples, settings)
+  records = []
+
+  def forward():
+    for p in batches:
+      for side in (a, b):
+        side.run(p.input_ids, p.input_mask, p.segment_ids)
+
+  def diff():
+    for side in (a, b):
+      _fresh(side)
+    records.append(model_diff.diff(a, b, examples, settings["max_seq_length"],
+                                   settings["batch_size"], log=lambda _: None))
+
+  log(f"BERT-base diff TF1 vs TF2 over two bare forward passes: {len(examples)} sentences, "
+      f"{len(batches)} batch(es), {settings['diff_repeats']} repeats")
+  times = interleaved({"diff": diff, "forward": forward}, settings["diff_repeats"])
+  out = {"sentences": len(examples), "batches": len(batches), "diff": times["diff"],
+         "two_forwards": times["forward"], "same": records[-1]["same"],
+         "layers_compared": records[-1]["outputs"]["layers_compared"],
+         "diff_overhead_ratio_base": times["diff"]["best_s"] / times["forward"]["best_s"],
+         "diff_overhead_ratio_base_median": (times["diff"]["median_s"]
+                                             / times["forward"]["median_s"]),
+         "diff_overhead_ratio_base_cpu_time": (times["diff"]["cpu_best_s"]
+                                               / times["forward"]["cpu_best_s"])}
+  if settings["diff_rss"]:
+    count, seq = settings["diff_sentences"], settings["max_seq_length"]
+    log("  peak RSS: diff, and each module's bare forward, each in its own process")
+    runs = {"diff": run_child([count, seq, "--handle", a.path, "--diff", tf2_path]),
+            "bare_tf1": run_child([count, seq, "--handle", a.path, "--bare"]),
+            "bare_tf2": run_child([count, seq, "--handle", tf2_path, "--bare"])}
+    out["rss_runs"] = runs
+    out["diff_rss_vs_bare_base"] = peak_mb(runs["diff"]) / max(peak_mb(runs["bare_tf1"]),
+                                                                peak_mb(runs["bare_tf2"]))
+  else:
+    out["diff_rss_vs_bare_base"] = None
+    out["skipped"] = "diff's peak RSS: not in --quick (three BERT-base processes)"
+  return out
+
+
+def measure_crosscheck_base(base, settings) -> dict:
+  """`crosscheck` of the BERT-base module (heads and gelu given, as a user who knows them would)
+  over the sum of each implementation's bare forward pass on the same batches: the module, then
+  every peer crosscheck runs (keras-hub, transformers if installed, the modeling.py rebuild),
+  built once beforehand. Each crosscheck builds its peers anew (part of what it costs)."""
+  import dataclasses  # noqa: PLC0415
+
+  from benchmarks.sentences import sentences  # noqa: PLC0415
+  from hub_repro import crosscheck  # noqa: PLC0415
+
+  loaded, config, params = base
+  config = dataclasses.replace(config, num_attention_heads=12, hidden_act="gelu")
+  examples = sentences(settings["crosscheck_sentences"], seed=0)
+  batches = _diff_batches(loaded, examples, settings)
+  peers = [p.source for p in crosscheck._peers(loaded, params, config)  # noqa: SLF001
+           if p.source is not None]
+  rows = []
+
+  def forward():
+    for p in batches:
+      for side in (loaded, *peers):
+        side.run(p.input_ids, p.input_mask, p.segment_ids)
+
+  def run_crosscheck():
+    _fresh(loaded)
+    rows[:] = crosscheck.crosscheck(loaded, examples, settings["max_seq_length"], num_heads=12,
+                                    hidden_act="gelu", batch_size=settings["batch_size"],
+                                    log=lambda _: None)
+
+  log(f"BERT-base crosscheck over the sum of {1 + len(peers)} bare forward passes: "
+      f"{len(examples)} sentences, {len(batches)} batch(es); one run each after a warm-up of the "
+      "forwards")
+  forward()  # the first calls' graph setup, which crosscheck's fresh peers pay as part of it
+  times = interleaved({"crosscheck": run_crosscheck, "forward": forward}, 1, warmup=False)
+  return {"sentences": len(examples), "batches": len(batches),
+          "implementations": 1 + len(peers), "crosscheck": times["crosscheck"],
+          "sum_of_forwards": times["forward"],
+          "agrees": all(r.get("agrees", True) for r in rows if r.get("status") == "ran"),
+          "crosscheck_overhead_ratio_base": (times["crosscheck"]["best_s"]
+                                             / times["forward"]["best_s"]),
+          "crosscheck_overhead_ratio_base_cpu_time": (times["crosscheck"]["cpu_best_s"]
+                                                      / times["forward"]["cpu_best_s"])}
+
+
+BARE_VERDICT_SCRIPT = """
+import sys
+import tensorflow as tf
+import tensorflow_hub as hub
+module = hub.load(sys.argv[1])
+tokens = module.signatures["tokens"]
+ids = tf.constant([[101, 7592, 2088, 102]], tf.int32)  # [CLS] hello world [SEP]
+out = tokens(input_ids=ids, input_mask=tf.ones_like(ids), segment_ids=tf.zeros_like(ids))
+print(float(out["pooled_output"][0, 0]))
+"""
+
+
+def measure_time_to_verdict(settings) -> dict:
+  """`python -m hub_repro --handle BERT-base-TF1 SENTENCE`, process start to verdict, over a
+  script that does hub.load and one call of the signature: each its own process, interleaved,
+  best of verdict_repeats."""
+  from benchmarks.bert_base import bert_base_module  # noqa: PLC0415
+
+  path = bert_base_module(log=log)
+
+  def process(argv):
+    def run():
+      done = subprocess.run([sys.executable, *argv], env=_env(), cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=False)
+      if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:3])} failed ({done.returncode}): "
+                           f"{done.stderr.strip().splitlines()[-1:]}")
+    return run
+
+  log(f"BERT-base time to verdict: python -m hub_repro on one sentence vs hub.load + one call, "
+      f"{settings['verdict_repeats']} interleaved runs each")
+  times = interleaved({
+      "hub_repro": process(["-m", "hub_repro", "--handle", path, "hello world"]),
+      "hub.load + one call": process(["-c", BARE_VERDICT_SCRIPT, path])},
+      settings["verdict_repeats"], warmup=False)
+  return {"hub_repro": times["hub_repro"], "bare": times["hub.load + one call"],
+          "time_to_verdict_ratio_base": (times["hub_repro"]["best_s"]
+                                         / times["hub.load + one call"]["best_s"]),
+          "time_to_verdict_ratio_base_median": (times["hub_repro"]["median_s"]
+                                                / times["hub.load + one call"]["median_s"])}
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -825,9 +1018,13 @@ METRIC_SOURCES = {
     "throughput_vs_keras_hub_base": ("throughput_base", "throughput_vs_keras_hub_base"),
     "throughput_vs_transformers_base": ("throughput_base", "throughput_vs_transformers_base"),
     "matmul_peak_fraction_base": ("throughput_base", "matmul_peak_fraction_base"),
+    "diff_overhead_ratio_base": ("diff_base", "diff_overhead_ratio_base"),
+    "diff_rss_vs_bare_base": ("diff_base", "diff_rss_vs_bare_base"),
+    "crosscheck_overhead_ratio_base": ("crosscheck_base", "crosscheck_overhead_ratio_base"),
+    "time_to_verdict_ratio_base": ("verdict_base", "time_to_verdict_ratio_base"),
 }
 SECTIONS = ["overhead", "throughput", "rss", "runs", "throughput_base", "full_overhead",
-            "rss_512", "bucketing"]
+            "rss_512", "bucketing", "diff_base", "crosscheck_base", "verdict_base"]
 
 
 def is_lower_bound(record: dict, metric: str) -> bool:
@@ -851,7 +1048,8 @@ def render(record: dict) -> str:
   m, details = record["machine"], record["details"]
   secondary = {metric: details.get(section, {}).get(f"{key}_cpu_time")  # the same ratio from CPU
                for metric, (section, key) in METRIC_SOURCES.items()}  # time: less disturbed
-  lines = [f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+  lines = [f"machine: {m['cpu']} ({m.get('isa', '?')}, oneDNN {m.get('onednn', '?')}), "
+           f"{m['cores']} cores, Python {m['python']}, "
            f"TensorFlow {m['versions']['tensorflow']}, keras-hub {m['versions']['keras-hub']}, "
            f"torch {m['versions']['torch'] or '-'}; load average "
            f"{m['load_average_before'][0]:.1f} before, {m['load_average_after'][0]:.1f} after",
@@ -965,6 +1163,9 @@ def main(argv: list[str] | None = None) -> int:
       "rss_512": lambda: measure_rss_512(settings),
       "bucketing": lambda: measure_bucketing(
           settings, loaded, bert_base() if settings["bucketing_model"] == "bert-base" else None),
+      "diff_base": lambda: measure_diff_base(bert_base(), settings),
+      "crosscheck_base": lambda: measure_crosscheck_base(bert_base(), settings),
+      "verdict_base": lambda: measure_time_to_verdict(settings),
   }
   for name in SECTIONS:
     if name in selected:

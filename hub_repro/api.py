@@ -52,7 +52,7 @@ def load(handle: str | None = None, log=_quiet) -> Source:
 def check(model: str | Source | None = None, sentences=None, *, max_seq_length: int | None = None,
           batch_size: int = 32, preprocessor: str | None = None, full: bool = False,
           num_heads: int | None = None, bucket: bool = True, progress: bool = False,
-          log=_quiet) -> compare.Result:
+          xla: bool | None = None, log=_quiet) -> compare.Result:
   """`hub_repro check`: runs the model on `sentences`, rebuilds its pooler from its own weights and
   compares both with pooled_output.
 
@@ -65,11 +65,16 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
     preprocessor: a TF-Hub preprocessing model for a TF2 encoder (default: the model's own vocab).
     full: also rebuild the whole encoder (`--full`); its FullResult is `result.full`.
     num_heads: with `full`, the attention heads if known (else found by the numbers).
+    xla: a TensorFlow module's graph under XLA (True), as loaded (False), or whichever measures
+      faster on the first batches of a long run (None; hub_repro.autotune). `result.execution`
+      says which ran and why.
 
   Returns the compare.Result the CLI renders (`render(result)`): `.pooled_is` ("pooler",
   "identity_pooler", "cls", "none", "unexplained"), `.verdict`, `.reproduced`, `.to_json()`.
   """
   source = model if isinstance(model, Source) else load(model, log=log)
+  if xla is not None:  # None: the source's own choice (measured, for a freshly loaded one)
+    source.use_xla(xla)
   tokenizer = None
   if preprocessor is not None:
     from hub_repro import tokenization  # noqa: PLC0415
@@ -87,11 +92,14 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
 
 
 def diff(a: str, b: str, sentences=None, *, max_seq_length: int | None = None,
-         batch_size: int = 32, log=_quiet) -> dict:
+         batch_size: int = 32, layers: bool = False, xla: bool | None = None,
+         log=_quiet) -> dict:
   """`hub_repro diff A B`: are two models (any formats) the same function? Returns the JSON record
   the CLI renders (`render(record)`): `same`, `explanation` (the one line diff prints: the first
-  divergence and its reason) and each stage (tokenization, config, weights, outputs)."""
-  return model_diff.diff(a, b, _examples(sentences), max_seq_length, batch_size, log=log)
+  divergence and its reason) and each stage (tokenization, config, weights, outputs). Layers are
+  compared only where the outputs differ, unless `layers`."""
+  return model_diff.diff(a, b, _examples(sentences), max_seq_length, batch_size, log=log,
+                         layers=layers, xla=xla)
 
 
 def render(result) -> str:

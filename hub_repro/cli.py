@@ -197,6 +197,13 @@ def input_arguments(models: int = 0) -> argparse.ArgumentParser:
                      help="sequence length to pack to (default 128, or the model's position "
                      "count if smaller)")
   group.add_argument("--batch-size", type=int, default=32, help="examples per batch (default 32)")
+  speed = parser.add_argument_group("speed").add_mutually_exclusive_group()
+  speed.add_argument("--xla", dest="xla", action="store_true", default=None,
+                     help="run a TensorFlow module's own graph under XLA (jit_compile) on every "
+                          "batch (default: as loaded, or XLA where it measures faster on the "
+                          "first batches of a long run)")
+  speed.add_argument("--no-xla", dest="xla", action="store_false",
+                     help="run a TensorFlow module as loaded, never under XLA")
   return parser
 
 
@@ -282,7 +289,7 @@ def run(args) -> int:
   result = api.check(args.handle, examples, max_seq_length=args.max_seq_length,
                      batch_size=args.batch_size, preprocessor=args.preprocessor, full=args.full,
                      num_heads=args.num_heads, bucket=not args.no_bucketing, progress=None,
-                     log=log)
+                     xla=args.xla, log=log)
   print(report.render(result))
   written = []
   if args.plot and result.pooled_vs_rebuilt is not None:  # nothing to draw without a rebuild

@@ -75,6 +75,8 @@ class Result:
   max_seq_length_from: str = "as given"  # or "the default", "the model's position embeddings"
   family: str | None = "bert"  # hub_repro.families: "bert", "albert", "electra"; None: unknown
   full: object = None  # with --full (api.check(full=True)): the whole encoder's full.FullResult
+  # How the model ran (Source.execution): {"xla": bool, "how": ..., "chosen_by": ...}.
+  execution: dict = dataclasses.field(default_factory=dict)
   # The explanation the first batch chose (pooler.Explanation.pooled_is): what every batch is
   # compared with. None: nothing fits (no pooler to compare with).
   hypothesis: str | None = "pooler"
@@ -141,6 +143,8 @@ class Result:
         "pooled_vs_rebuilt": self.pooled_vs_rebuilt and self.pooled_vs_rebuilt.to_json(),
         "tolerance": self.tolerance,
         "reproduced": self.reproduced,
+        "xla": bool(self.execution.get("xla")),
+        "execution": self.execution,
     }
 
 
@@ -288,6 +292,7 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
   if progress is None:
     progress = num_batches > PROGRESS_MIN_BATCHES
   want_layers = any(getattr(c, "wants_layers", False) for c in also)
+  source.plan(num_batches)
   pooled_check = PoolerCheck(source, len(examples), tolerance)
   num_truncated = 0
   with tqdm(total=num_batches, desc="batches", unit="batch", disable=not progress,
@@ -303,6 +308,7 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
       bar.update()
   result = pooled_check.result(max_seq_length, num_truncated)
   result.max_seq_length_from = length_from
+  result.execution = source.execution()
   return result
 
 

@@ -177,17 +177,20 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
                max_seq_length: int | None = None,
                num_heads: int | None = None, hidden_act: str | None = None,
                config: BertConfig | None = None, batch_size: int = 32, tokenizer=None,
-               log=print) -> list[dict]:
+               log=print, xla: bool | None = None) -> list[dict]:
   """Runs the model and the independent implementations on the same packed inputs, in one pass.
 
   Args:
-    handle: as for hub_repro.module.load (None: the embedded all-MiniLM-L6-v2); any format.
+    handle: as for hub_repro.module.load (None: the embedded all-MiniLM-L6-v2); any format; or a
+      loaded Source.
     examples: strings or (first, second) pairs (default: the CLI's built-in sentences).
     num_heads, hidden_act: what the model computes, where its format does not store it (a TF1
       module stores neither; default: `config`, the embedded model's config.json, else found by
       --full's search on the first batch).
     config: a BertConfig for the model, if known.
     tokenizer: a tokenization.HubPreprocessor (default: the model's own vocab).
+    xla: the model's graph under XLA, as loaded, or measured (None), as compare.check's; the
+      model's row says which ran (`xla`, `execution`).
 
   Returns one dict per implementation, each with `implementation`, `gelu`, `status` ("ran" or
   "skipped"), `pooled_max_abs_diff`, `sequence_max_abs_diff` (real tokens only), `tolerance`,
@@ -203,7 +206,10 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
     examples = list(DEFAULT_SENTENCES)
   if not examples:
     raise ValueError("no examples to run")
-  source = module_lib.load(handle, log=log)
+  from hub_repro.sources import Source  # noqa: PLC0415
+
+  source = handle if isinstance(handle, Source) else module_lib.load(handle, log=log)
+  handle = source.handle if isinstance(handle, Source) else handle
   where = handle or source.handle
   try:
     params = source.params()
@@ -214,6 +220,9 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   positions = params[families.get(families.of_names(params)).POSITION_EMBEDDINGS].shape[0]
   max_seq_length, _ = compare.sequence_length(max_seq_length, int(positions))
   tokenizer = tokenizer or source.tokenizer()
+  if xla is not None:  # None: the source's own choice (measured, for a freshly loaded one)
+    source.use_xla(xla)
+  source.plan(compare._count_batches(examples, batch_size))  # noqa: SLF001
   stream = compare.batches(tokenizer, examples, max_seq_length, batch_size)
   first = next(stream)
   first.outputs = source.run(first.packed.input_ids, first.packed.input_mask,
@@ -262,6 +271,9 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   rows = [_row(f"model: {where} ({source.format}, {source.naming} names, computed by "
                f"{source.framework})", f"{describe_activation(config.hidden_act)} ({act_source})",
                diffs=(0.0, 0.0), explanation="; ".join(notes + [summary]))]
+  rows[0]["execution"] = source.execution()
+  rows[0]["xla"] = rows[0]["execution"]["xla"]
+  rows[0]["explanation"] += f"; run {rows[0]['execution']['how']}"
   return rows + [peer.row() for peer in peers]
 
 
@@ -337,7 +349,7 @@ def run(args) -> int:
   config = BertConfig.from_json_file(args.config) if args.config else None
   rows = crosscheck(args.handle, examples=examples, max_seq_length=args.max_seq_length,
                     num_heads=args.num_heads, hidden_act=args.hidden_act, config=config,
-                    batch_size=args.batch_size, tokenizer=tokenizer, log=log)
+                    batch_size=args.batch_size, tokenizer=tokenizer, log=log, xla=args.xla)
   print(render(rows))
   code = exit_code(rows)
   print("\nVerdict: " + ("every implementation agrees within its tolerance" if code == EXIT_AGREES

@@ -9,9 +9,13 @@ and compared stage by stage on the same text:
      found by the numbers where the format does not store them (--full's search);
   3. weights under modeling.py's names: names only in A or B, shapes, per tensor max |diff|, and
      a tensor that equals the other's transposed or reshaped;
-  4. outputs on the same ids (A's): pooled_output, sequence_output (real tokens) and each layer
-     (as the framework exposes it, else rebuilt with modeling.py from that side's own weights and
-     config), and the first layer that diverges;
+  4. outputs on the same ids (A's): pooled_output and sequence_output (real tokens), one forward
+     pass of each side per batch; and, only where they disagree, each layer on the first batch
+     whose outputs differ (re-run with its layers: as the framework exposes them, else rebuilt
+     with modeling.py from that side's own weights and config), and the first layer that diverges.
+     Two copies whose outputs agree are the same function whatever their layers hold, so their
+     layers are not compared (`layers_compared: false`), nor are heads and gelu searched where a
+     format does not store them (the numbers already say both sides compute the same);
   5. what each side's pooled_output is (compare's `pooled_is`: a pooler, an identity pooler, the
      [CLS] state, none), measured as the check measures it;
   6. the verdict: SAME FUNCTION (exit 0) or DIFFERENT (exit 1) with the best explanation.
@@ -87,6 +91,23 @@ def decide_config(side: Side, batch, num_heads=None, hidden_act=None) -> None:
   side.undetermined = () if determined else ("hidden_act",)
 
 
+def stored_config(side: Side, why: str) -> None:
+  """The side's config as its format stores it, unsearched: the fields it does not store
+  (heads, gelu in a TF1 module) are left undetermined, with `why` in the report."""
+  side.config = side.source.config()
+  unstored = [f for f in ("num_attention_heads", "hidden_act")
+              if f not in side.source.config_stored]
+  side.undetermined = tuple(unstored)
+  what = f"{side.config.num_attention_heads} heads, {side.config.hidden_act}"
+  if not unstored:
+    side.how = f"{what}: stored by the {side.source.format} copy"
+  else:
+    names = " and ".join({"num_attention_heads": "heads", "hidden_act": "gelu"}[f]
+                         for f in unstored)
+    side.how = (f"{what}: {names} not stored by the {side.source.format} copy, and not "
+                f"searched: {why}")
+
+
 def compare_config(a: Side, b: Side) -> dict:
   differences = {}
   for field in CONFIG_FIELDS:
@@ -109,12 +130,32 @@ def _relation(x: np.ndarray, y: np.ndarray) -> str | None:
   return None
 
 
+def _equal(x, y) -> bool:
+  """Bit-equal tensors of one shape: numpy arrays, or tf.Variables compared where they live
+  (reading BERT-base's 440 MB to numpy on each side would copy it twice)."""
+  if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
+    return bool(np.array_equal(x, y))
+  import tensorflow as tf  # noqa: PLC0415
+
+  return bool(tf.reduce_all(tf.equal(tf.convert_to_tensor(x), tf.convert_to_tensor(y))))
+
+
+def _weights(source) -> dict:
+  """A side's weights under modeling.py's names: its own tf.Variables where it computes with
+  them (TF-Hub modules named like modeling.py), else params() as numpy."""
+  return source.tf_params() or source.params()
+
+
 def compare_weights(params_a: dict, params_b: dict) -> dict:
   """Names only in A or B, shape differences and per tensor max |diff| (modeling.py names)."""
   only_a, only_b = sorted(set(params_a) - set(params_b)), sorted(set(params_b) - set(params_a))
   per_tensor, shapes, related = {}, {}, {}
   for name in sorted(set(params_a) & set(params_b)):
-    x, y = np.asarray(params_a[name]), np.asarray(params_b[name])
+    x, y = params_a[name], params_b[name]
+    if tuple(x.shape) == tuple(y.shape) and _equal(x, y):  # the usual case: no float64 copies
+      per_tensor[name] = 0.0
+      continue
+    x, y = np.asarray(x), np.asarray(y)
     relation = _relation(x, y)
     if relation:
       related[name] = relation
@@ -131,10 +172,12 @@ def compare_weights(params_a: dict, params_b: dict) -> dict:
           "transposed_or_reshaped": related, "tensors_compared": len(per_tensor)}
 
 
-def _layers(side: Side, packed, out: dict) -> tuple[list, str]:
+def _layers(side: Side, packed) -> tuple[list, str]:
   """Each layer's output of `side` on `packed`: the framework's own, else rebuilt."""
-  if "encoder_outputs" in out:
-    return out["encoder_outputs"], "exposed by the format"
+  if getattr(side.source, "exposes_layers", True):
+    out = side.source.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
+    if "encoder_outputs" in out:
+      return out["encoder_outputs"], "exposed by the format"
   rebuilt = side.rebuild.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
   return rebuilt["encoder_outputs"], "rebuilt with modeling.py from its own weights and config"
 
@@ -146,21 +189,31 @@ def _masked_max(x, y, mask) -> float:
 
 
 def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | None = None,
-         batch_size: int = 32, log=print) -> dict:
-  """Compares two models stage by stage; returns the JSON record (see the module docstring)."""
+         batch_size: int = 32, log=print, layers: bool = False, xla: bool | None = None) -> dict:
+  """Compares two models (handles, or loaded Sources) stage by stage; returns the JSON record
+  (see the module docstring).
+  `layers`: compare every layer on every batch, even where the outputs agree (for
+  plots.layer_divergence_figure; it costs each side a second forward pass with its layers).
+  `xla`: as compare.check's (hub_repro.autotune); each side's `execution` says which ran."""
   from hub_repro import compare, crosscheck, module  # noqa: PLC0415
 
-  a = Side("A", module.load(handle_a, log=log))
-  b = Side("B", module.load(handle_b, log=log))
+  from hub_repro.sources import Source  # noqa: PLC0415
+
+  a, b = (Side(label, h if isinstance(h, Source) else module.load(h, log=log))
+          for label, h in (("A", handle_a), ("B", handle_b)))
   limits = [x for x in (compare.position_limit(a.source), compare.position_limit(b.source))
             if x is not None]
   max_seq_length, length_from = compare.sequence_length(max_seq_length, min(limits, default=None))
   tolerance = crosscheck.FLOAT32_TOLERANCE
+  for side in (a, b):
+    if xla is not None:  # None: each source's own choice (measured, for a freshly loaded one)
+      side.source.use_xla(xla)
+    side.source.plan(compare._count_batches(examples, batch_size))  # noqa: SLF001
   tok_a = a.tokenizer = a.source.tokenizer()
   tok_b = b.tokenizer = b.source.tokenizer()
   tokenization, outputs_max = None, {"pooled_output": 0.0, "sequence_output": 0.0}
   layer_max: list = []
-  layers_how = {}
+  layers_how, layers_on = {}, None
   tokenization_parts, runnable = [], True
   pooled_checks = [compare.PoolerCheck(s.source, len(examples)) for s in (a, b)]
   num_truncated = 0
@@ -169,34 +222,48 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
     tokenization_parts.append(compare_tokenization(a, b, batch_a.packed, packed_b,
                                                    batch_a.indices, examples))
     packed = batch_a.packed  # both models run on A's ids: the same input, whatever B's tokenizer
-    if number == 0:  # each side's config found on its own ids (B's vocab may be another)
-      decide_config(a, batch_a)
-      decide_config(b, compare.Batch(batch_a.indices, packed_b))
-      runnable = int(packed.input_ids.max()) < b.config.vocab_size
+    if number == 0:
+      runnable = int(packed.input_ids.max()) < b.source.config().vocab_size
     if not runnable:
       continue
-    out = [s.source.run(packed.input_ids, packed.input_mask, packed.segment_ids, layers=True)
-           for s in (a, b)]
+    out = [s.source.run(packed.input_ids, packed.input_mask, packed.segment_ids) for s in (a, b)]
     num_truncated += packed.num_truncated
     for check, side_out in zip(pooled_checks, out):
       check.observe(compare.Batch(batch_a.indices, packed, side_out))
+    pooled = None
     if outputs_max["pooled_output"] is not None and all("pooled_output" in o for o in out):
-      outputs_max["pooled_output"] = max(outputs_max["pooled_output"], float(np.max(np.abs(
-          out[0]["pooled_output"].astype(np.float64) - out[1]["pooled_output"]))))
+      pooled = float(np.max(np.abs(
+          out[0]["pooled_output"].astype(np.float64) - out[1]["pooled_output"])))
+      outputs_max["pooled_output"] = max(outputs_max["pooled_output"], pooled)
     else:  # a side without pooled_output: nothing to subtract (pooled_is says which)
       outputs_max["pooled_output"] = None
-    outputs_max["sequence_output"] = max(outputs_max["sequence_output"], _masked_max(
-        out[0]["sequence_output"], out[1]["sequence_output"], packed.input_mask))
-    if a.config.num_hidden_layers == b.config.num_hidden_layers:
-      (layers_a, how_a), (layers_b, how_b) = (_layers(s, packed, o) for s, o in zip((a, b), out))
-      layers_how = {"a": how_a, "b": how_b}
-      diffs = [_masked_max(x, y, packed.input_mask) for x, y in zip(layers_a, layers_b)]
-      layer_max = [max(p, q) for p, q in zip(layer_max, diffs)] if layer_max else diffs
+    sequence = _masked_max(out[0]["sequence_output"], out[1]["sequence_output"],
+                           packed.input_mask)
+    outputs_max["sequence_output"] = max(outputs_max["sequence_output"], sequence)
+    differs = sequence > tolerance or pooled is None or pooled > tolerance
+    if layers or (differs and layers_on is None):  # the first batch that differs: find where
+      out = None  # let this batch's outputs go before its layers are computed
+      if layers_on is None:  # each side's config found on its own ids (B's vocab may be another)
+        decide_config(a, batch_a)
+        decide_config(b, compare.Batch(batch_a.indices, packed_b))
+        layers_on = ("every batch (asked for)" if layers else
+                     f"batch {number + 1} ({len(batch_a.indices)} examples, from "
+                     f"#{int(min(batch_a.indices))}), the first whose outputs differ")
+      if a.config.num_hidden_layers == b.config.num_hidden_layers:
+        (layers_a, how_a), (layers_b, how_b) = (_layers(s, packed) for s in (a, b))
+        layers_how = {"a": how_a, "b": how_b}
+        diffs = [_masked_max(x, y, packed.input_mask) for x, y in zip(layers_a, layers_b)]
+        layer_max = [max(p, q) for p, q in zip(layer_max, diffs)] if layer_max else diffs
+  if layers_on is None:
+    why = ("the outputs agree, so it computes what the other side computes" if runnable
+           else "the outputs were not compared")
+    for side in (a, b):
+      stored_config(side, why)
 
   tokenization = _merge_tokenization(tokenization_parts, a, b)
   config = compare_config(a, b)
   try:
-    weights = compare_weights(a.source.params(), b.source.params())
+    weights = compare_weights(_weights(a.source), _weights(b.source))
   except ValueError as e:  # a side whose names no map knows
     weights = {"same": False, "error": str(e), "max_abs_diff": None}
   first_divergent = next((i for i, d in enumerate(layer_max) if d > tolerance), None)
@@ -204,6 +271,12 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
       "pooled_output": {"max_abs_diff": outputs_max["pooled_output"] if runnable else None},
       "sequence_output": {"max_abs_diff": outputs_max["sequence_output"] if runnable else None},
       "layers": [{"layer": i, "max_abs_diff": d} for i, d in enumerate(layer_max)],
+      "layers_compared": bool(layer_max),
+      "layers_on": layers_on if layer_max else (
+          "not compared: " + ("pooled_output and sequence_output agree within the tolerance on "
+                              "every batch" if runnable and layers_on is None else
+                              "the models have different layer counts" if runnable else
+                              "the outputs were not compared")),
       "layers_from": layers_how, "first_divergent_layer": first_divergent,
       "on": "A's token ids", "tolerance": tolerance,
       "same": runnable and all(v is not None and v <= tolerance for v in outputs_max.values())
@@ -219,9 +292,11 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
   record = {
       "same": same,
       "a": {"handle": a.source.handle, "format": a.source.format,
-            "framework": a.source.framework},
+            "framework": a.source.framework, "xla": a.source.execution()["xla"],
+            "execution": a.source.execution()},
       "b": {"handle": b.source.handle, "format": b.source.format,
-            "framework": b.source.framework},
+            "framework": b.source.framework, "xla": b.source.execution()["xla"],
+            "execution": b.source.execution()},
       "num_examples": len(examples), "max_seq_length": max_seq_length,
       "max_seq_length_from": length_from,
       "tokenization": tokenization, "config": config, "weights": weights, "outputs": outputs,
@@ -349,9 +424,11 @@ def explain(record: dict) -> str:
     causes.append("weights differ: " + "; ".join(parts))
   weights_note = ("weights identical" if weights.get("same") else None)
   if record["same"]:
+    pooled = outputs["pooled_output"]["max_abs_diff"]
     return (f"SAME FUNCTION: outputs agree within {outputs['tolerance']:g} (pooled "
-            f"{outputs['pooled_output']['max_abs_diff']:.2g}, sequence "
-            f"{outputs['sequence_output']['max_abs_diff']:.2g})"
+            f"{'-' if pooled is None else f'{pooled:.2g}'}, sequence "
+            f"{outputs['sequence_output']['max_abs_diff']:.2g}; layers not compared: they "
+            "only locate a difference)"
             + ("; " + weights_note if weights_note else "")
             + (f"; config differs only where it does not matter: {causes}" if causes else ""))
   where = ""
@@ -386,6 +463,8 @@ def render(record: dict) -> str:
       f"{record['a']['framework']})",
       f"  B  {record['b']['handle']}  ({record['b']['format']}, computed by "
       f"{record['b']['framework']})",
+      *[f"     {label} run {record[label.lower()]['execution']['how']}" for label in "AB"
+        if record[label.lower()].get("execution")],
       f"  on {record['num_examples']} examples, max_seq_length {record['max_seq_length']}: "
       f"{record['max_seq_length_from']}",
       "",
@@ -400,6 +479,8 @@ def render(record: dict) -> str:
       f"  4 outputs       pooled {fmt(o['pooled_output']['max_abs_diff'])}, sequence "
       f"{fmt(o['sequence_output']['max_abs_diff'])} (tolerance {o['tolerance']:g}, on A's ids)",
   ]
+  if not o.get("layers_compared", True):
+    lines.append(f"                  layers {o['layers_on']}")
   for layer in o["layers"]:
     mark = "  <- first divergence" if layer["layer"] == o["first_divergent_layer"] else ""
     lines.append(f"                  layer {layer['layer']:>2}  {fmt(layer['max_abs_diff']):>9}{mark}")
@@ -421,6 +502,9 @@ def add_arguments(parser) -> None:
                         "config, weights and every layer's output, and names the first point "
                         "where they part.")
   parser.add_argument("--json", metavar="PATH", help="also write the comparison as JSON to PATH")
+  parser.add_argument("--layers", action="store_true",
+                      help="compare every layer even when the outputs agree (by default layers "
+                           "are compared only to find where differing outputs part)")
 
 
 def run(args) -> int:
@@ -431,7 +515,8 @@ def run(args) -> int:
   examples = cli.read_examples(args)
   cli.check_output_paths(json=args.json)
   log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-  record = diff(args.a, args.b, examples, args.max_seq_length, args.batch_size, log=log)
+  record = diff(args.a, args.b, examples, args.max_seq_length, args.batch_size, log=log,
+                layers=args.layers, xla=args.xla)
   print(render(record))
   if args.json:
     report.write_json(record, args.json)

@@ -103,6 +103,10 @@ def render(result: Result) -> str:
       "",
       f"  model    {result.handle}  ({result.format}, hidden size {result.hidden_size})",
       f"           computed by {result.framework}",
+  ]
+  if result.execution:
+    lines.append(f"           run {result.execution['how']}")
+  lines += [
       f"  inputs   {result.num_examples} examples, {result.num_truncated} truncated, "
       f"max_seq_length {result.max_seq_length}: {result.max_seq_length_from}",
   ]

@@ -6,14 +6,16 @@ import io
 import json
 import os
 import shutil
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
 
-from hub_repro import cli, embedded, model_diff
+from hub_repro import cli, compare, embedded, full, model_diff
 from hub_repro.export_tf1 import export_tf1_hub
 from hub_repro.export_tf2 import export_tf2
-from hub_repro.sources import huggingface
+from hub_repro.sources import huggingface, tf1_hub, tf2_savedmodel
+from hub_repro.sources.google_checkpoint import ModelingSource
 from hub_repro.weights import BertWeights
 import fake_modules
 import testutil
@@ -70,6 +72,35 @@ class DiffTest(tf.test.TestCase):
     self.assertLessEqual(record["outputs"]["sequence_output"]["max_abs_diff"],
                          record["outputs"]["tolerance"])
 
+  def test_a_same_pair_runs_one_forward_pass_each_and_no_layers(self):
+    """Outputs that agree settle the verdict: no run with layers, no rebuild, no config search."""
+    tf2 = export_tf2(self.weights, os.path.join(self.root, "tf2_spied"))
+    runs = []
+
+    def spy(cls):
+      original = cls.run
+
+      def run(source, *ids, layers=False):
+        runs.append((cls.__name__, layers))
+        return original(source, *ids, layers=layers)
+      return mock.patch.object(cls, "run", run)
+
+    with spy(tf1_hub.Tf1HubSource), spy(tf2_savedmodel.Tf2SavedModelSource), \
+        mock.patch.object(full, "FullCheck", side_effect=AssertionError("rebuild made")), \
+        mock.patch.object(ModelingSource, "forward", side_effect=AssertionError("rebuild run")):
+      record, out = self.diff(self.tf1, tf2)
+    self.assertTrue(record["same"], record["explanation"])
+    num_batches = compare._count_batches(testutil.SENTENCES, 32)  # noqa: SLF001 (singles, pairs)
+    self.assertCountEqual(runs, [("Tf1HubSource", False), ("Tf2SavedModelSource", False)]
+                          * num_batches)
+    outputs = record["outputs"]
+    self.assertEqual((outputs["layers"], outputs["layers_compared"]), ([], False))
+    self.assertIn("agree within the tolerance on every batch", outputs["layers_on"])
+    self.assertIn("not searched: the outputs agree", record["config"]["how_a"])
+    self.assertEqual(record["config"]["undetermined"], ["hidden_act", "num_attention_heads"])
+    self.assertIn("layers not compared", record["explanation"])
+    self.assertIn("layers not compared: pooled_output and sequence_output agree", out)
+
   def test_embedded_module_vs_its_hugging_face_folder(self):
     if huggingface.why_no_torch():
       self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
@@ -88,6 +119,8 @@ class DiffTest(tf.test.TestCase):
     self.assertTrue(record["weights"]["same"])
     self.assertEqual(record["config"]["differences"], {"num_attention_heads": [4, 2]})
     self.assertEqual(record["outputs"]["first_divergent_layer"], 0)
+    self.assertTrue(record["outputs"]["layers_compared"])
+    self.assertRegex(record["outputs"]["layers_on"], r"^batch 1 .*the first whose outputs differ")
     self.assertIn("weights identical; A computes 4 attention heads, B 2", record["explanation"])
     self.assertIn("Verdict: DIFFERENT", out)
 

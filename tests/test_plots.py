@@ -164,7 +164,7 @@ class LayerDivergenceFigureTest(tf.test.TestCase):
     cls.root = tempfile.mkdtemp(prefix="hub_repro_plots_")
     wrong = export_tf1_hub(two_heads, os.path.join(cls.root, "two_heads"))
     cls.same = model_diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_CHECKPOINT, testutil.SENTENCES,
-                         SEQ_LENGTH, log=_quiet)
+                         SEQ_LENGTH, log=_quiet, layers=True)  # a SAME pair's layers, asked for
     cls.different = model_diff.diff(testutil.GOOGLE_MODULE, wrong, testutil.SENTENCES, SEQ_LENGTH,
                               log=_quiet)
 

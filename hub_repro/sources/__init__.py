@@ -69,6 +69,27 @@ class Source(abc.ABC):
   def __call__(self, input_ids, input_mask, segment_ids, layers: bool = False) -> dict:
     return self.run(input_ids, input_mask, segment_ids, layers=layers)
 
+  # How the model runs: formats computed by a loaded TensorFlow graph (tf1-hub, tf2-savedmodel)
+  # run it as loaded or under XLA, whichever measures faster (hub_repro.autotune); others as is.
+  runner = None  # an autotune.Autotuned, where the format has one
+
+  def use_xla(self, xla: bool | None) -> None:
+    """Force XLA on (True) or off (False), or let the first batches decide (None)."""
+    if self.runner is not None:
+      self.runner.forced = self.runner.choice = xla
+
+  def plan(self, num_batches: int) -> None:
+    """The run ahead holds `num_batches` batches (whether an XLA trial can pay)."""
+    if self.runner is not None:
+      self.runner.plan(num_batches)
+
+  def execution(self) -> dict:
+    """The JSON `execution`: whether XLA ran ("xla") and how that was chosen ("how")."""
+    if self.runner is None:
+      return {"xla": False, "how": f"as {self.framework} computes it (no XLA choice)",
+              "chosen_by": "format", "times_s": {}}
+    return self.runner.to_json()
+
   # -- (b) the weights ----------------------------------------------------------------------
 
   @abc.abstractmethod

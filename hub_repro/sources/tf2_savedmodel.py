@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from hub_repro import naming
+from hub_repro import autotune, naming
 from hub_repro.sources import SHAPE_FIELDS, HandleError, Source, config_from_params
 from hub_repro.sources import saved_model
 
@@ -79,6 +79,12 @@ class Tf2SavedModelSource(Source):
       raise HandleError(f"{handle} is a TF2 SavedModel that can neither be called nor has a "
                         "serving_default signature; expected a BERT encoder like "
                         "tensorflow/bert_en_uncased_L-12_H-768_A-12/4")
+    function, training = self._function, self._training
+    if function is getattr(obj, "__call__", None):  # Reusable SavedModel: training only if taken
+      self.runner = autotune.Autotuned(
+          (lambda inputs: function(inputs, training=False)) if training else function)
+    else:
+      self.runner = autotune.Autotuned(lambda inputs: function(**inputs))
     self._names = _match_inputs(dtypes, handle) if dtypes else list(INPUTS)
     self._dtypes = dtypes or {}
     # WordPiece's vocab_file, or the SentencePiece model of Model Garden's ALBERT export.
@@ -97,11 +103,7 @@ class Tf2SavedModelSource(Source):
 
     inputs = {name: tf.cast(t, self._dtypes.get(name, tf.int32))
               for name, t in zip(self._names, (input_ids, input_mask, segment_ids))}
-    if self._function is getattr(self.obj, "__call__", None):
-      outputs = (self._function(inputs, training=False) if self._training
-                 else self._function(inputs))
-    else:
-      outputs = self._function(**inputs)
+    outputs = self.runner(inputs)
     if "sequence_output" not in outputs:  # pooled_output is optional: "none" is a finding
       raise HandleError(f"{self.handle} returns {sorted(outputs)}; expected sequence_output "
                         "(and pooled_output, if it has a pooler): a BERT encoder")

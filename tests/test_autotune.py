@@ -1,0 +1,131 @@
+"""hub_repro.autotune: a TensorFlow module as loaded or under XLA, the same numbers either way."""
+
+import os
+from unittest import mock
+
+import numpy as np
+import tensorflow as tf
+
+from hub_repro import api, autotune, cli, model_diff
+from hub_repro.export_tf2 import export_tf2
+import testutil
+
+
+class ForcedPathsTest(tf.test.TestCase):
+  """Both ways forced: the same verdict, outputs within XLA's rounding. Which is faster on the
+  machine running the test does not matter here."""
+
+  def test_tf1_module_as_loaded_and_under_xla(self):
+    results = {xla: api.check(testutil.GOOGLE_MODULE, testutil.SENTENCES, max_seq_length=32,
+                              xla=xla) for xla in (False, True)}
+    for xla, result in results.items():
+      self.assertEqual(result.to_json()["xla"], xla)
+      self.assertEqual(result.execution["chosen_by"], "forced")
+      self.assertEqual((result.pooled_is, result.verdict), ("pooler", "REPRODUCED"))
+    self.assertIn("under XLA (jit_compile), forced (--xla)", results[True].execution["how"])
+    # The same rebuilt pooler on each way's own sequence_output: both within compare.TOLERANCE.
+    self.assertLessEqual(results[True].pooled_vs_rebuilt.max_abs_diff, results[True].tolerance)
+
+  def test_outputs_agree_within_float32_rounding(self):
+    source = api.load(testutil.GOOGLE_MODULE)
+    packed = source.tokenizer().encode(testutil.SENTENCES[:3], 32)
+    ids = (packed.input_ids, packed.input_mask, packed.segment_ids)
+    outputs = {}
+    for xla in (False, True):
+      source.use_xla(xla)
+      outputs[xla] = source.run(*ids)
+    for key in ("pooled_output", "sequence_output"):
+      # XLA fuses and reorders the same float32 ops: a few ulps (autotune.XLA_ROUNDING).
+      self.assertAllClose(outputs[False][key], outputs[True][key], atol=autotune.XLA_ROUNDING,
+                          rtol=0)
+
+  def test_tf2_savedmodel_and_diff_record(self):
+    tf2 = export_tf2(testutil.random_weights(seed=3), os.path.join(self.get_temp_dir(), "tf2"))
+    record = model_diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_MODULE, testutil.SENTENCES,
+                             32, log=lambda _: None, xla=True)
+    self.assertTrue(record["same"], record["explanation"])
+    self.assertEqual((record["a"]["xla"], record["b"]["xla"]), (True, True))
+    result = api.check(tf2, testutil.SENTENCES, max_seq_length=32, xla=True)
+    self.assertTrue(result.to_json()["xla"])
+    self.assertEqual(result.verdict, "REPRODUCED")
+
+  def test_cli_flags(self):
+    for flag, expected in (("--xla", True), ("--no-xla", False), (None, None)):
+      args = cli.parse_args(["check", *([flag] if flag else [])])
+      self.assertEqual(args.xla, expected)
+    with self.assertRaises(SystemExit):
+      cli.parse_args(["check", "--xla", "--no-xla"])
+
+
+class Clock:
+  """A fake perf_counter the fake functions advance: timings without the host's speed."""
+
+  def __init__(self):
+    self.now = 0.0
+
+  def __call__(self):
+    return self.now
+
+
+class TrialTest(tf.test.TestCase):
+  """The autotuner's schedule on fake functions timed by a fake clock."""
+
+  def tuned(self, as_loaded_s, xla_s, compile_s=5.0):
+    clock, calls = Clock(), []
+
+    def plain(x):
+      clock.now += as_loaded_s
+      calls.append("as loaded")
+      return x
+
+    compiled_shapes = set()
+
+    def compiled(x):
+      if x.shape not in compiled_shapes:
+        compiled_shapes.add(x.shape)
+        clock.now += compile_s
+      clock.now += xla_s
+      calls.append("xla")
+      return x
+
+    tuned = autotune.Autotuned(plain)
+    tuned._compiled = compiled  # noqa: SLF001
+    return tuned, clock, calls
+
+  def run_batches(self, tuned, clock, shapes):
+    with mock.patch.object(autotune.time, "perf_counter", clock):
+      for shape in shapes:
+        tuned(np.zeros(shape))
+
+  def test_too_few_batches_run_as_loaded(self):
+    tuned, clock, calls = self.tuned(1.0, 0.5)
+    tuned.plan(3)
+    self.run_batches(tuned, clock, [(32, 128)] * 3)
+    self.assertEqual(calls, ["as loaded"] * 3)
+    self.assertFalse(tuned.to_json()["xla"])
+    self.assertIn("too few", tuned.how())
+
+  def test_xla_measured_faster_is_kept(self):
+    tuned, clock, calls = self.tuned(1.0, 0.5)
+    tuned.plan(12)
+    self.run_batches(tuned, clock, [(32, 128)] * 6 + [(32, 64), (32, 64), (32, 128)])
+    # 1st untimed, 2nd timed as loaded, 3rd XLA with its compile, 4th XLA timed; then XLA, but a
+    # new shape only from its second batch.
+    self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "xla", "xla",
+                             "as loaded", "xla", "xla"])
+    self.assertEqual(tuned.to_json()["chosen_by"], "measured")
+    self.assertTrue(tuned.xla)
+    self.assertEqual(tuned.times, {"as_loaded": 1.0, "xla_compile_and_run": 5.5, "xla": 0.5})
+    self.assertIn("under XLA (jit_compile), measured on batches of 32x128", tuned.how())
+
+  def test_xla_not_faster_is_dropped(self):
+    tuned, clock, calls = self.tuned(1.0, 0.99)  # within MIN_GAIN: a tie keeps it as loaded
+    tuned.plan(12)
+    self.run_batches(tuned, clock, [(32, 128)] * 6)
+    self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "as loaded", "as loaded"])
+    self.assertFalse(tuned.xla)
+    self.assertRegex(tuned.how(), r"^as loaded, measured")
+
+
+if __name__ == "__main__":
+  tf.test.main()
