@@ -951,7 +951,7 @@ def measure_crosscheck_base(base, settings) -> dict:
   return {"sentences": len(examples), "batches": len(batches),
           "implementations": 1 + len(peers), "crosscheck": times["crosscheck"],
           "sum_of_forwards": times["forward"],
-          "agrees": all(r.get("agrees", True) for r in rows if r.get("status") == "ran"),
+          "agrees": crosscheck.exit_code(rows) == crosscheck.EXIT_AGREES,
           "crosscheck_overhead_ratio_base": (times["crosscheck"]["best_s"]
                                              / times["forward"]["best_s"]),
           "crosscheck_overhead_ratio_base_cpu_time": (times["crosscheck"]["cpu_best_s"]
