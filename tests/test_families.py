@@ -11,8 +11,6 @@ Garden's export_tfhub_lib (tf-models-official 2.20.0). Each golden.json holds th
 that toolchain computed.
 """
 
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -59,11 +57,7 @@ ELECTRA = [
 GOLDEN_ATOL = 1e-5
 
 
-def run_cli(*argv):
-  out, err = io.StringIO(), io.StringIO()
-  with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-    code = cli.main(list(argv))
-  return code, out.getvalue(), err.getvalue()
+run_cli = testutil.run_cli
 
 
 def golden(folder: str) -> dict:
@@ -306,6 +300,26 @@ class AlbertTokenizationTest(tf.test.TestCase):
     self.assertAllEqual(ours.encode(texts, 24).input_ids, theirs.encode(texts, 24).input_ids)
     self.assertAllEqual(ours.encode(["Héllo WORLD"], 24).input_ids,
                         ours.encode(["hello world"], 24).input_ids)
+
+
+class FamilyWordingTest(tf.test.TestCase):
+  """The verdict is measured the same way for every family; what it means is said per family."""
+
+  def test_albert_pooler_is_trained_for_sentence_order(self):
+    import hub_repro  # noqa: PLC0415
+    result = hub_repro.check(os.path.join(ALBERT_TF1, "module"), testutil.SENTENCES)
+    self.assertEqual((result.family, result.pooled_is), ("albert", "pooler"))
+    self.assertIn("In ALBERT that layer is trained for sentence-order prediction",
+                  hub_repro.answer(result))
+    self.assertNotIn("next-sentence", hub_repro.answer(result))
+
+  def test_keras_hub_electra_pooler_is_not_electras_pretraining(self):
+    import hub_repro  # noqa: PLC0415
+    result = hub_repro.check(os.path.join(testutil.FIXTURES, "keras_hub_electra"),
+                             testutil.SENTENCES, full=True)
+    self.assertEqual((result.family, result.pooled_is), ("electra", "pooler"))
+    self.assertIn("ELECTRA's pre-training has no such layer", hub_repro.answer(result))
+    self.assertIn("rebuilt from google-research/electra modeling.py", hub_repro.render(result))
 
 
 if __name__ == "__main__":
