@@ -322,5 +322,34 @@ class FamilyWordingTest(tf.test.TestCase):
     self.assertIn("rebuilt from google-research/electra modeling.py", hub_repro.render(result))
 
 
+class ElectraPooledIsTest(parameterized.TestCase, tf.test.TestCase):
+  """What pooled_output is in each ELECTRA artifact, from the numbers, and its exit code."""
+
+  @parameterized.named_parameters(
+      ("google_research_code_tf1", "electra_tf1/module", None, "cls", cli.EXIT_REPRODUCED),
+      ("tfhub_model_garden", "model_garden_electra/encoder", "model_garden_electra/preprocess",
+       "identity_pooler", cli.EXIT_REPRODUCED),
+      ("keras_hub_backbone", "keras_hub_electra", None, "pooler", cli.EXIT_REPRODUCED),
+      ("hf_electra_model", "hf_electra", None, "none", cli.EXIT_NO_POOLER))
+  def test_pooled_is_and_exit_code(self, folder, preprocessor, pooled_is, expected_code):
+    if not HAS_TORCH and folder.startswith("hf_"):
+      self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
+    path = os.path.join(self.get_temp_dir(), "out.json")
+    extra = ["--preprocessor", os.path.join(testutil.FIXTURES, preprocessor)] if preprocessor else []
+    code, out, err = run_cli("--handle", os.path.join(testutil.FIXTURES, folder), *extra,
+                             "--json", path)
+    self.assertEqual(code, expected_code, msg=out + err)
+    with open(path, encoding="utf-8") as f:
+      record = json.load(f)
+    self.assertEqual((record["family"], record["pooled_is"]), ("electra", pooled_is))
+    self.assertIn(f"pooled_is: {pooled_is}", out)
+    if expected_code == cli.EXIT_NO_POOLER:  # one line on stderr, not a candidate list
+      self.assertLen([line for line in err.splitlines() if line.strip()], 1, msg=err)
+    if pooled_is == "identity_pooler":
+      self.assertIn("identity", record["pooler"]["untrained_evidence"])
+    if pooled_is == "cls":
+      self.assertIn("Yes: this model's pooled_output is the [CLS] state", out)
+
+
 if __name__ == "__main__":
   tf.test.main()
