@@ -51,7 +51,7 @@ SETTINGS = {
               "rss_512_count": 32, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
               "bucketing_lines": 2000, "bucketing_model": "embedded", "bucketing_repeats": 1,
               "diff_sentences": 32, "diff_repeats": 1, "diff_rss": False,
-              "crosscheck_sentences": 32, "verdict_repeats": 2,
+              "crosscheck_sentences": 32, "verdict_repeats": 1,
               "bucketing_warmup": False},
     "full": {"sentences": 1024, "repeats": 7, "throughput_sentences": 512, "keras_eager": True,
              "max_seq_length": 128, "batch_size": 32, "rss_counts": (100, 10_000),
