@@ -31,6 +31,10 @@ from hub_repro.config import BertConfig, guessed_heads
 
 FAMILY = "albert"
 TITLE = "ALBERT"
+MODELING = "google-research/albert modeling.py"
+POOLER_NOTE = ("In ALBERT that layer is trained for sentence-order prediction (run_pretraining.py's "
+               "get_sentence_order_output reads it): feed pooled_output to a classifier you "
+               "fine-tune")
 EMBEDDINGS = "bert/embeddings"
 WORD_EMBEDDINGS = f"{EMBEDDINGS}/word_embeddings"
 POSITION_EMBEDDINGS = f"{EMBEDDINGS}/position_embeddings"

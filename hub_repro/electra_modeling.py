@@ -30,6 +30,10 @@ from hub_repro.config import BertConfig, guessed_heads
 
 FAMILY = "electra"
 TITLE = "ELECTRA"
+MODELING = "google-research/electra modeling.py"
+POOLER_NOTE = ("ELECTRA's pre-training has no such layer (google-research/electra returns "
+               "sequence_output[:, 0] as pooled_output): this one was added around the encoder, "
+               "and is trained only where the model was fine-tuned with it")
 EMBEDDINGS = "electra/embeddings"
 WORD_EMBEDDINGS = f"{EMBEDDINGS}/word_embeddings"
 POSITION_EMBEDDINGS = f"{EMBEDDINGS}/position_embeddings"

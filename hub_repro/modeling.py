@@ -271,6 +271,10 @@ def bert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None,
 
 FAMILY = "bert"
 TITLE = "BERT"
+MODELING = "google-research/bert modeling.py"  # what the rebuild is read beside
+# What a trained-looking pooler means in this family, for the report.
+POOLER_NOTE = ("In BERT that layer is trained for next-sentence prediction: feed pooled_output to a "
+               "classifier you fine-tune")
 WORD_EMBEDDINGS = "bert/embeddings/word_embeddings"
 POSITION_EMBEDDINGS = "bert/embeddings/position_embeddings"
 model = bert_model

@@ -42,6 +42,18 @@ def verdict_line(result: Result) -> str:
   return f"Verdict: UNEXPLAINED (nothing of the model within tolerance {result.tolerance:g})."
 
 
+def _family(family: str | None):
+  from hub_repro import families  # noqa: PLC0415
+  return families.get(family) if family in families.MODULES else None
+
+
+def _family_note(family: str | None) -> str:
+  """What a trained-looking pooler means in the model's family (its module's POOLER_NOTE)."""
+  module = _family(family)
+  return module.POOLER_NOTE if module is not None else (
+      "Feed pooled_output to a classifier you fine-tune")
+
+
 def answer(result: Result) -> str:
   """One plain paragraph: what pooled_output is, measured, then what that means."""
   cls, rebuilt, pooler = result.pooled_vs_cls, result.pooled_vs_rebuilt, result.pooler
@@ -69,9 +81,8 @@ def answer(result: Result) -> str:
             f"{ACTIVATION_TEXT[pooler.activation]}), as in the pooler of google-research/bert "
             "modeling.py.")
     if pooler.untrained_evidence() is None:
-      return text + (" In BERT that layer is trained for next-sentence prediction: feed "
-                     "pooled_output to a classifier you fine-tune; take sequence_output[:, 0] "
-                     "when you need the [CLS] hidden state itself.")
+      return text + f" {_family_note(result.family)}; take sequence_output[:, 0] when you need the " \
+                    "[CLS] hidden state itself."
     return text + (f" Its weights show evidence that it was never trained "
                    f"({pooler.untrained_evidence()}): if so, pooled_output is a fixed "
                    "projection of the [CLS] state rather than a representation trained for a "
@@ -147,7 +158,8 @@ def render_full(full) -> str:
     return f"  {name:<{FULL_NAME_WIDTH}}max |diff| {diff:.3g}"
 
   lines = [
-      "The whole encoder, rebuilt from modeling.py with the module's own variables "
+      f"The whole encoder, rebuilt from {_family(full.config.family).MODELING} with the module's "
+      "own variables "
       f"({full.naming} naming):",
       f"  config   {full.config.num_hidden_layers} layers, hidden {full.config.hidden_size}, "
       f"intermediate {full.config.intermediate_size}",

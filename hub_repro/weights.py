@@ -15,7 +15,6 @@ import re
 
 import numpy as np
 
-from hub_repro import modeling
 from hub_repro.config import BertConfig
 
 # Hugging Face BertModel name -> modeling.py name. `{n}` is the layer index.

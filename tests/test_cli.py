@@ -1,7 +1,5 @@
 """The command line: exit codes, one-line errors, JSON, determinism."""
 
-import contextlib
-import io
 import json
 import os
 import re
@@ -20,11 +18,7 @@ import testutil
 REPO = os.path.dirname(testutil.TESTS)
 
 
-def run_cli(*argv):
-  stdout, stderr = io.StringIO(), io.StringIO()
-  with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-    code = cli.main(list(argv))
-  return code, stdout.getvalue(), stderr.getvalue()
+run_cli = testutil.run_cli
 
 
 class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):

@@ -1,14 +1,11 @@
 """`hub_repro diff A B`: the same function or not, and where two copies of a model part."""
 
-import contextlib
 import dataclasses
-import io
 import json
 import os
 import shutil
 from unittest import mock
 
-import numpy as np
 import tensorflow as tf
 
 from hub_repro import cli, compare, embedded, full, model_diff
@@ -26,10 +23,7 @@ CASED_SENTENCES = ["The Cat sat on the Mat", "Hello World", "what does the poole
 
 
 def run_diff(*argv):
-  out, err = io.StringIO(), io.StringIO()
-  with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-    code = cli.main(["diff", *argv])
-  return code, out.getvalue(), err.getvalue()
+  return testutil.run_cli("diff", *argv)
 
 
 class DiffTest(tf.test.TestCase):

@@ -11,8 +11,6 @@ Garden's export_tfhub_lib (tf-models-official 2.20.0). Each golden.json holds th
 that toolchain computed.
 """
 
-import contextlib
-import io
 import json
 import os
 import shutil
@@ -59,11 +57,7 @@ ELECTRA = [
 GOLDEN_ATOL = 1e-5
 
 
-def run_cli(*argv):
-  out, err = io.StringIO(), io.StringIO()
-  with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-    code = cli.main(list(argv))
-  return code, out.getvalue(), err.getvalue()
+run_cli = testutil.run_cli
 
 
 def golden(folder: str) -> dict:
@@ -306,6 +300,55 @@ class AlbertTokenizationTest(tf.test.TestCase):
     self.assertAllEqual(ours.encode(texts, 24).input_ids, theirs.encode(texts, 24).input_ids)
     self.assertAllEqual(ours.encode(["Héllo WORLD"], 24).input_ids,
                         ours.encode(["hello world"], 24).input_ids)
+
+
+class FamilyWordingTest(tf.test.TestCase):
+  """The verdict is measured the same way for every family; what it means is said per family."""
+
+  def test_albert_pooler_is_trained_for_sentence_order(self):
+    import hub_repro  # noqa: PLC0415
+    result = hub_repro.check(os.path.join(ALBERT_TF1, "module"), testutil.SENTENCES)
+    self.assertEqual((result.family, result.pooled_is), ("albert", "pooler"))
+    self.assertIn("In ALBERT that layer is trained for sentence-order prediction",
+                  hub_repro.answer(result))
+    self.assertNotIn("next-sentence", hub_repro.answer(result))
+
+  def test_keras_hub_electra_pooler_is_not_electras_pretraining(self):
+    import hub_repro  # noqa: PLC0415
+    result = hub_repro.check(os.path.join(testutil.FIXTURES, "keras_hub_electra"),
+                             testutil.SENTENCES, full=True)
+    self.assertEqual((result.family, result.pooled_is), ("electra", "pooler"))
+    self.assertIn("ELECTRA's pre-training has no such layer", hub_repro.answer(result))
+    self.assertIn("rebuilt from google-research/electra modeling.py", hub_repro.render(result))
+
+
+class ElectraPooledIsTest(parameterized.TestCase, tf.test.TestCase):
+  """What pooled_output is in each ELECTRA artifact, from the numbers, and its exit code."""
+
+  @parameterized.named_parameters(
+      ("google_research_code_tf1", "electra_tf1/module", None, "cls", cli.EXIT_REPRODUCED),
+      ("tfhub_model_garden", "model_garden_electra/encoder", "model_garden_electra/preprocess",
+       "identity_pooler", cli.EXIT_REPRODUCED),
+      ("keras_hub_backbone", "keras_hub_electra", None, "pooler", cli.EXIT_REPRODUCED),
+      ("hf_electra_model", "hf_electra", None, "none", cli.EXIT_NO_POOLER))
+  def test_pooled_is_and_exit_code(self, folder, preprocessor, pooled_is, expected_code):
+    if not HAS_TORCH and folder.startswith("hf_"):
+      self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
+    path = os.path.join(self.get_temp_dir(), "out.json")
+    extra = ["--preprocessor", os.path.join(testutil.FIXTURES, preprocessor)] if preprocessor else []
+    code, out, err = run_cli("--handle", os.path.join(testutil.FIXTURES, folder), *extra,
+                             "--json", path)
+    self.assertEqual(code, expected_code, msg=out + err)
+    with open(path, encoding="utf-8") as f:
+      record = json.load(f)
+    self.assertEqual((record["family"], record["pooled_is"]), ("electra", pooled_is))
+    self.assertIn(f"pooled_is: {pooled_is}", out)
+    if expected_code == cli.EXIT_NO_POOLER:  # one line on stderr, not a candidate list
+      self.assertLen([line for line in err.splitlines() if line.strip()], 1, msg=err)
+    if pooled_is == "identity_pooler":
+      self.assertIn("identity", record["pooler"]["untrained_evidence"])
+    if pooled_is == "cls":
+      self.assertIn("Yes: this model's pooled_output is the [CLS] state", out)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """The harness end to end: text -> tokens -> module -> pooler -> verdict, local and over HTTP."""
 
-import contextlib
 import io
 import json
 import os
@@ -16,11 +15,7 @@ from hub_repro import cli, compare, module, report
 import testutil
 
 
-def _run_cli(*argv):
-  stdout, stderr = io.StringIO(), io.StringIO()
-  with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-    code = cli.main(list(argv))
-  return code, stdout.getvalue(), stderr.getvalue()
+_run_cli = testutil.run_cli
 
 
 class GoogleModuleTest(tf.test.TestCase):

@@ -6,8 +6,6 @@ controls, emoji and ZWJ sequences, empty fields, tab-separated pairs with an emp
 module; a few adversarial files also through `python -m hub_repro` in a process of its own.
 """
 
-import contextlib
-import io
 import os
 import subprocess
 import sys
@@ -60,11 +58,7 @@ KINDS = {
 content = st.sampled_from(["valid"] * 6 + ["three_fields", "invalid_utf8"]).flatmap(KINDS.get)
 
 
-def run_cli(*argv):
-  stdout, stderr = io.StringIO(), io.StringIO()
-  with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-    code = cli.main(list(argv))
-  return code, stdout.getvalue(), stderr.getvalue()
+run_cli = testutil.run_cli
 
 
 @pytest.mark.slow

@@ -1,8 +1,6 @@
 """Every BERT a user holds is a handle: each format is recognised by its files, computed by its own
 framework, and reproduced (the pooler, and the whole encoder with --full)."""
 
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -34,11 +32,7 @@ FORMATS = [
 ]
 
 
-def run_cli(*argv):
-  out, err = io.StringIO(), io.StringIO()
-  with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-    code = cli.main(list(argv))
-  return code, out.getvalue(), err.getvalue()
+run_cli = testutil.run_cli
 
 
 def golden(folder: str) -> dict:

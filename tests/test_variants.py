@@ -1,7 +1,5 @@
 """Every legal variant of a BERT SavedModel loads, or is refused with exit 2 and one line."""
 
-import contextlib
-import io
 import os
 
 import tensorflow as tf
@@ -12,11 +10,7 @@ import testutil
 import variant_modules
 
 
-def run_cli(*argv):
-  out, err = io.StringIO(), io.StringIO()
-  with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-    code = cli.main(list(argv))
-  return code, out.getvalue(), err.getvalue()
+run_cli = testutil.run_cli
 
 
 class VariantsTest(tf.test.TestCase, parameterized.TestCase):

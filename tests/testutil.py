@@ -48,6 +48,16 @@ def random_weights(config: BertConfig | None = None, seed: int = 0, scale: float
   return BertWeights(config, params, VOCAB, do_lower_case=True, source=f"random(seed={seed})")
 
 
+def run_cli(*argv: str) -> tuple[int, str, str]:
+  """hub_repro.cli.main(argv) in this process: (exit code, stdout, stderr)."""
+  from hub_repro import cli  # noqa: PLC0415
+
+  stdout, stderr = io.StringIO(), io.StringIO()
+  with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+    code = cli.main(list(argv))
+  return code, stdout.getvalue(), stderr.getvalue()
+
+
 def google_golden() -> dict:
   with open(os.path.join(GOOGLE, "golden.json"), encoding="utf-8") as f:
     return json.load(f)

@@ -11,7 +11,6 @@ measured it at 0.77x the plain graph's speed on this 2-core CPU, with other roun
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
