@@ -39,7 +39,7 @@ def _examples(sentences) -> list:
     return list(DEFAULT_SENTENCES)
   if isinstance(sentences, (str, tuple)):
     sentences = [sentences]
-  return [tuple(s.split("|||", 1)) if isinstance(s, str) and "|||" in s else s for s in sentences]
+  return cli.parse_sentences(sentences)
 
 
 def load(handle: str | None = None, log=_quiet) -> Source:

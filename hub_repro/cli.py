@@ -236,6 +236,13 @@ def read_text_file(path: str) -> list:
   return examples
 
 
+def parse_sentences(sentences) -> list:
+  """Sentences as examples: "a|||b" (or a (first, second) tuple) is a pair, anything else one
+  sentence."""
+  return [tuple(s.split("|||", 1)) if isinstance(s, str) and "|||" in s else s
+          for s in sentences]
+
+
 def read_examples(args, default=DEFAULT_SENTENCES) -> list | None:
   """The examples the input arguments name (`default` if none), after checking --max-seq-length
   and --batch-size."""
@@ -249,7 +256,7 @@ def read_examples(args, default=DEFAULT_SENTENCES) -> list | None:
   if args.text_file:
     return read_text_file(args.text_file)
   if args.sentences:
-    return [tuple(s.split("|||", 1)) if "|||" in s else s for s in args.sentences]
+    return parse_sentences(args.sentences)
   return None if default is None else list(default)
 
 
