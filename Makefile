@@ -33,7 +33,7 @@ test: $(TEST_STAMP)
 	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
 
 test-all: $(TEST_STAMP)
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests --durations=25 $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

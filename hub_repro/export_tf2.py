@@ -59,11 +59,13 @@ def export_tf2(weights: BertWeights, out_dir: str, overwrite: bool = False,
   with files.atomic_folder(out_dir, overwrite) as module_dir:
     encoder = encoder_class(weights)
     spec = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in INPUT_NAMES}
-    call = tf.function(encoder.call)
+    # autograph=False: modeling.py's layers are plain Python loops, nothing for AutoGraph to
+    # convert; converting them anyway walks into importlib (families.get) and warns in notebooks.
+    call = tf.function(encoder.call, autograph=False)
     for training in (False, True):
       call.get_concrete_function(spec, training=training)
 
-    @tf.function(input_signature=[spec[name] for name in INPUT_NAMES])
+    @tf.function(input_signature=[spec[name] for name in INPUT_NAMES], autograph=False)
     def serving_default(input_word_ids, input_mask, input_type_ids):
       outputs = call(dict(input_word_ids=input_word_ids, input_mask=input_mask,
                           input_type_ids=input_type_ids), training=False)

@@ -9,8 +9,9 @@ and both are far inside the tolerance every check applies. A number that crosses
 (2e-08 stored, 3e-05 now) differs.
 
 `differences(stored, fresh)` returns readable lines, empty when the two agree; `same_text` is its
-boolean. White space is not compared (numpy pads its columns to the widest number), nor the
-folders of the hub_repro and tensorflow_hub caches, which differ from run to run.
+boolean. White space is not compared (numpy pads its columns to the widest number), nor what
+differs from run to run and clone to clone: the folders of the hub_repro and tensorflow_hub caches,
+the folders of absolute paths (the clone's, its venv's), and object addresses (`<function f at 0x7f37...>`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?!\
 VOLATILE = [
     (re.compile(r"(path:\s+)\S+"), r"\1<path>"),  # a module's folder in the cache
     (re.compile(r"/tmp/\S+"), "<tmp>"),
+    # An absolute path's folders: the clone's, the venv's (/work/main/.venv/lib/... in one clone,
+    # /check/work/main/.venv/lib/... in another); its last component is kept.
+    (re.compile(r"(?<![\w.])(?:/[\w.+-]+)+/"), "<folder>/"),
+    (re.compile(r"\b0x[0-9a-fA-F]+\b"), "<address>"),
 ]
 
 

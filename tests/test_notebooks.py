@@ -34,10 +34,12 @@ FIX = "run `make notebooks` and commit the notebooks"
 
 
 def cell_text(cell) -> str:
-  """A code cell's text outputs as a reader sees them: streams, text/plain results, errors."""
+  """A code cell's text outputs as a reader sees them: stdout, text/plain results, errors. Not
+  stderr: that is the run's log (progress bars with their timings, warnings of the libraries), and
+  test_shows_no_warnings keeps warnings out of the committed notebooks."""
   parts = []
   for output in cell.get("outputs", []):
-    if output.output_type == "stream":
+    if output.output_type == "stream" and output.name == "stdout":
       parts.append(output.text)
     elif output.output_type in ("execute_result", "display_data"):
       parts.append(output.get("data", {}).get("text/plain", ""))
@@ -90,6 +92,15 @@ class CommittedNotebooksTest(tf.test.TestCase, parameterized.TestCase):
     self.assertGreaterEqual(len(notebook_tools.png_sizes(notebook)), 1, f"{filename}: no figure")
     for cell in code:
       self.assertNotIn("execution", cell.metadata, f"{filename}: timing metadata: {FIX}")
+
+  @parameterized.named_parameters(*NOTEBOOKS)
+  def test_shows_no_warnings(self, filename):
+    """A reader sees no library's warning (AutoGraph's, tqdm's "IProgress not found")."""
+    notebook = nbformat.read(os.path.join(notebook_tools.NOTEBOOKS, filename), as_version=4)
+    for cell in notebook.cells:
+      for output in cell.get("outputs", []):
+        if output.output_type == "stream":
+          self.assertNotRegex(output.text, r"(?i)warning", f"{filename} {cell.get('id')}: {FIX}")
 
   @parameterized.named_parameters(*NOTEBOOKS)
   def test_uses_the_python_api_only(self, filename):
@@ -162,6 +173,9 @@ class StaleOutputsTest(parameterized.TestCase):
       ("numpy_padding", "[-0.0164  0.0072 -0.018 ]", "[-0.0164  0.0072 -0.0180]"),
       ("cache_folder", "path: /root/.cache/hub_repro/m", "path: /tmp/x/m"),
       ("sentence_end", "tolerance 1e-05.", "tolerance 1e-05."),
+      ("object_address", "<function f at 0x7f373a68fd80>", "<function f at 0x7f378996fd80>"),
+      ("another_clone", "/work/main/.venv/lib/tqdm/auto.py:21: W",
+       "/check/work/main/.venv/lib/tqdm/auto.py:21: W"),
   )
   def test_agree(self, stored, fresh):
     self.assertEqual(stale_outputs.differences(stored, fresh), [])
@@ -178,6 +192,7 @@ class StaleOutputsTest(parameterized.TestCase):
       ("integer_digit", "30522", "30523"),
       ("sign", "cosine -0.039", "cosine 0.039"),
       ("a_line_more", "a\nb", "a\nb\nc"),
+      ("another_file", "/work/main/hub_repro/cli.py:21", "/work/main/hub_repro/api.py:21"),
   )
   def test_differ(self, stored, fresh):
     self.assertNotEmpty(stale_outputs.differences(stored, fresh))
