@@ -9,11 +9,15 @@ chosen per host, by measuring both on the run's own batches, as cuDNN's autotune
   next batch of shape S     under XLA, timed; then the faster way is kept for the rest.
 
 The trial runs only where there are batches enough to win back its cost: XLA compiles once per
-input shape, 3-4 s for the embedded model on this 2-core host, about one batch of 32 x 128 of it
-and under a batch at BERT-base, for a gain of ~10% a batch (issue 21). So with fewer than
-MIN_TRIAL_BATCHES batches the function runs as loaded, and once XLA is chosen a shape other than
-the trial's is compiled on its second batch (its first runs as loaded), so a shape seen once is
-never compiled. `xla=True` / `xla=False` (--xla / --no-xla) force either way on every batch.
+input shape, 3-4 s for the embedded model on a 2-core host, about one batch of 32 x 128 of it, for
+a gain of ~10% a batch (issue 21). So with fewer than MIN_TRIAL_BATCHES batches the function runs
+as loaded. Once XLA is chosen, every other input shape (length bucketing makes many: one per
+multiple of 16 up to 512) is compiled by the ski-rental rule: it runs as loaded until the time it
+has spent so equals the trial's measured compile cost, and is compiled then. A shape that recurs
+often is compiled early; one seen a few times never is, and whatever the shapes, the time spent
+on a shape is at most twice that of the better of never and always compiling it. (Compiling every
+shape on its second batch, as this did first, spent 40+ min compiling BERT-base's shapes of
+2,000 bucketed lines.) `xla=True` / `xla=False` (--xla / --no-xla) force either way.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class Autotuned:
     self._compiled = None
     self._seen = collections.Counter()
     self._trial_shape = None
+    self._as_loaded_s = collections.Counter()  # per shape, once XLA is chosen: the rent paid
+    self.compiled_shapes: set[tuple] = set()  # compiled under XLA, the trial's included
     self.times: dict[str, float] = {}  # "as_loaded", "xla_compile_and_run", "xla"
     self.choice: bool | None = xla  # None: not decided (yet)
     self.failed = ""
@@ -82,6 +88,8 @@ class Autotuned:
 
   def __call__(self, *args, **kwargs):
     if self.forced is not None:
+      if self.forced:
+        self.compiled_shapes.add(_shape(args, kwargs))
       return self._timed(self.forced, None, args, kwargs)
     shape = _shape(args, kwargs)
     self._seen[shape] += 1
@@ -94,10 +102,24 @@ class Autotuned:
         out = self._timed(seen >= 3, key, args, kwargs)
         if seen == 4 and self.choice is None:
           self.choice = self.times["xla"] < (1 - MIN_GAIN) * self.times["as_loaded"]
+          if self.choice:
+            self.compiled_shapes.add(shape)
         return out
-    if self.choice and (shape == self._trial_shape or seen >= 2):
-      return self._timed(True, None, args, kwargs)
+    if self.choice:
+      if shape == self._trial_shape or shape in self.compiled_shapes:
+        return self._timed(True, None, args, kwargs)
+      if self._as_loaded_s[shape] >= self.compile_cost():  # its rent has reached the price
+        self.compiled_shapes.add(shape)
+        return self._timed(True, None, args, kwargs)
+      start = time.perf_counter()
+      out = self.function(*args, **kwargs)
+      self._as_loaded_s[shape] += time.perf_counter() - start
+      return out
     return self.function(*args, **kwargs)
+
+  def compile_cost(self) -> float:
+    """What the trial's compile cost over a run under XLA: the ski-rental rule's price."""
+    return max(self.times["xla_compile_and_run"] - self.times["xla"], 0.0)
 
   @property
   def xla(self) -> bool:
@@ -124,7 +146,7 @@ class Autotuned:
     return ("under XLA (jit_compile), " if self.choice else "as loaded, ") + measured
 
   def to_json(self) -> dict:
-    return {"xla": self.xla, "how": self.how(),
+    return {"xla": self.xla, "how": self.how(), "shapes_compiled": len(self.compiled_shapes),
             "chosen_by": ("forced" if self.forced is not None else
                           "measured" if self.choice is not None and not self.failed else
                           "default"),

@@ -110,13 +110,28 @@ class TrialTest(tf.test.TestCase):
     tuned.plan(12)
     self.run_batches(tuned, clock, [(32, 128)] * 6 + [(32, 64), (32, 64), (32, 128)])
     # 1st untimed, 2nd timed as loaded, 3rd XLA with its compile, 4th XLA timed; then XLA, but a
-    # new shape only from its second batch.
+    # new shape as loaded until its time so reaches the compile cost (5 s; 2 s here).
     self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "xla", "xla",
-                             "as loaded", "xla", "xla"])
+                             "as loaded", "as loaded", "xla"])
     self.assertEqual(tuned.to_json()["chosen_by"], "measured")
     self.assertTrue(tuned.xla)
     self.assertEqual(tuned.times, {"as_loaded": 1.0, "xla_compile_and_run": 5.5, "xla": 0.5})
     self.assertIn("under XLA (jit_compile), measured on batches of 32x128", tuned.how())
+
+  def test_a_new_shape_is_compiled_once_its_time_as_loaded_reaches_the_compile_cost(self):
+    # The ski-rental rule: compile cost 5 s (5.5 s compile and run, 0.5 s a run), a batch of the
+    # new shape 2 s as loaded: it rents 3 batches (6 s >= 5 s), then is compiled. A shape that
+    # comes back twice only (4 s) is never compiled.
+    tuned, clock, calls = self.tuned(1.0, 0.5)
+    tuned.plan(40)
+    self.run_batches(tuned, clock, [(32, 128)] * 4)
+    calls.clear()
+    tuned.function = lambda x: (setattr(clock, "now", clock.now + 2.0), calls.append("as loaded"),
+                                x)[2]
+    self.run_batches(tuned, clock, [(32, 256)] * 5 + [(8, 256)] * 2)
+    self.assertEqual(calls, ["as loaded"] * 3 + ["xla"] * 2 + ["as loaded"] * 2)
+    self.assertEqual(tuned.compiled_shapes, {(32, 128), (32, 256)})
+    self.assertEqual(tuned.to_json()["shapes_compiled"], 2)
 
   def test_xla_not_faster_is_dropped(self):
     tuned, clock, calls = self.tuned(1.0, 0.99)  # within MIN_GAIN: a tie keeps it as loaded
