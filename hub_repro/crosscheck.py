@@ -237,6 +237,11 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   if config is not None:
     config = BertConfig.from_dict({**config.to_dict(), **overrides})
     notes, act_source = [f"config from {origin}"], "given" if hidden_act else f"from {origin}"
+  elif num_heads is not None and hidden_act is not None:  # nothing left for --full's search
+    config = BertConfig.from_dict({**source.config().to_dict(), **overrides})
+    origin = ("stored by the " + source.format + " copy" if source.config_stored == ALL_FIELDS
+              else "derived from weight shapes")
+    notes, act_source = [f"config {origin}; heads/gelu given"], "given"
   else:
     search = full.FullCheck(source, num_heads, hidden_act)
     search.decide_config(first)

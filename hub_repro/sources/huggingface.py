@@ -176,6 +176,7 @@ def model_from_params(params: dict, config: BertConfig):
   mode."""
   import torch  # noqa: PLC0415
   import transformers  # noqa: PLC0415
+  from transformers import initialization  # noqa: PLC0415
 
   from hub_repro.weights import check_params  # noqa: PLC0415
 
@@ -189,7 +190,8 @@ def model_from_params(params: dict, config: BertConfig):
             if k in to_hf or k not in families.get(config).optional_shapes(config)}
   model_class = getattr(transformers, family.model_class)
   kwargs = {"add_pooling_layer": True} if family.pooler else {}
-  model = model_class(hf_config_of(config), **kwargs).eval()
+  with initialization.no_init_weights():  # every weight is loaded below: no random init first
+    model = model_class(hf_config_of(config), **kwargs).eval()
   state = {}
   for name, value in params.items():
     hf_name = to_hf[name]
