@@ -186,18 +186,6 @@ def explain(variables: dict[str, np.ndarray], sequence_output, pooled_output, to
   return Explanation(None, None, False, cls_error, tried)
 
 
-def find_pooler(variables: dict[str, np.ndarray], sequence_output, pooled_output,
-                tolerance: float, named: list[PoolerWeights] | None = None) -> PoolerWeights:
-  """The pooler's weights (with their activation), by name if the module names them, else by
-  their numbers; NoPoolerError if no dense layer explains pooled_output (see `explain`)."""
-  found = explain(variables, sequence_output, pooled_output, tolerance, named)
-  if found.pooler is None:
-    raise NoPoolerError(no_pooler_message(found.pooled_is, found.cls_max_abs_diff,
-                                          found.candidates_json(),
-                                          int(np.shape(sequence_output)[-1])))
-  return found.pooler
-
-
 def no_pooler_message(pooled_is: str | None, cls_max_abs_diff: float | None, candidates: list,
                       hidden_size: int, handle: str = "the model") -> str:
   """One line for exit 3: what pooled_output is not, and the nearest candidate (`candidates`:
