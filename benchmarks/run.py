@@ -49,7 +49,7 @@ SETTINGS = {
               "base_compiled_steps": False,
               "full_sentences": 64, "full_repeats": 1, "full_cap_forwards": 8,
               "rss_512_count": 16, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
-              "bucketing_lines": 1000, "bucketing_model": "embedded", "bucketing_repeats": 1,
+              "bucketing_lines": 2000, "bucketing_model": "embedded", "bucketing_repeats": 1,
               "diff_sentences": 32, "diff_repeats": 1, "diff_rss": False,
               "crosscheck_sentences": 32, "verdict_repeats": 2,
               "bucketing_warmup": False},
