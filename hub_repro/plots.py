@@ -35,7 +35,20 @@ CLS_COLOR = "tab:red"  # pooled_output vs sequence_output[:, 0]
 REBUILT_COLOR = "tab:blue"  # pooled_output vs the rebuilt pooler
 TOLERANCE_COLOR = "0.3"
 CLS_LABEL = "vs sequence_output[:, 0]  (the [CLS] state)"
-REBUILT_LABEL = "vs tanh(sequence_output[:, 0] @ K + b)  (rebuilt pooler)"
+
+
+def _rebuilt_formula(result) -> str:
+  """What the rebuilt side computes, with the pooler's own activation (tanh in BERT, none for an
+  identity pooler, gelu where the numbers found gelu), as the report writes it."""
+  from hub_repro import report  # noqa: PLC0415 (report imports TensorFlow; plots does not)
+
+  if result.pooler is None:  # pooled_is "cls": the explanation is the [CLS] state itself
+    return "sequence_output[:, 0]"
+  return report.formula(result.pooler.activation)
+
+
+def _rebuilt_label(result) -> str:
+  return f"vs {_rebuilt_formula(result)}  (rebuilt pooler)"
 # Above this many examples the per-example panels drop the connecting lines and shrink the markers.
 MANY_EXAMPLES = 50
 
@@ -64,7 +77,7 @@ def _max_abs_diff_panel(ax, result) -> None:
   style = _per_example_style(n)
   floored_any = False
   for stats, color, label in ((result.pooled_vs_cls, CLS_COLOR, CLS_LABEL),
-                              (result.pooled_vs_rebuilt, REBUILT_COLOR, REBUILT_LABEL)):
+                              (result.pooled_vs_rebuilt, REBUILT_COLOR, _rebuilt_label(result))):
     values, floored = _on_log_axis(stats.per_example_max_abs_diff)
     floored_any |= floored
     ax.plot(x, values, color=color, label=f"{label}: max {stats.max_abs_diff:.2g}", **style)
@@ -98,7 +111,8 @@ def _cosine_panel(ax, result) -> None:
   ax.plot(x, result.pooled_vs_cls.per_example_cosine, color=CLS_COLOR,
           label=f"{CLS_LABEL}: mean {result.pooled_vs_cls.mean_cosine:.3f}", **style)
   ax.plot(x, result.pooled_vs_rebuilt.per_example_cosine, color=REBUILT_COLOR,
-          label=f"{REBUILT_LABEL}: mean {result.pooled_vs_rebuilt.mean_cosine:.6f}", **style)
+          label=f"{_rebuilt_label(result)}: mean {result.pooled_vs_rebuilt.mean_cosine:.6f}",
+          **style)
   ax.axhline(0.0, color=TOLERANCE_COLOR, linewidth=0.5)
   ax.set_ylim(-1.05, 1.05)
   ax.set_xlim(0.5, n + 0.5)
@@ -176,7 +190,7 @@ def comparison_figure(result, pooled_output=None, sequence_output=None,
                   "sequence_output[:, 0]  (the [CLS] state)", batch)
     _values_panel(figure.add_subplot(grid[1, 1]), pooled, rebuilt, REBUILT_COLOR,
                   "The rebuilt pooler against pooled_output, value by value",
-                  "tanh(sequence_output[:, 0] @ K + b)", batch)
+                  _rebuilt_formula(result), batch)
   figure.suptitle("Is BERT's pooled_output the [CLS] hidden state sequence_output[:, 0]?",
                   fontsize=13)
   return figure

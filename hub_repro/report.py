@@ -15,7 +15,8 @@ ACTIVATION_TEXT = {"tanh": "tanh", "gelu": "gelu (tanh approximation)",
                    "gelu_exact": "gelu (erf form)", "none": "no activation"}
 
 
-def _formula(activation: str | None, inner: str = "sequence_output[:, 0] @ K + b") -> str:
+def formula(activation: str | None, inner: str = "sequence_output[:, 0] @ K + b") -> str:
+  """The pooler's arithmetic as the report and the plots write it: tanh(sequence_output[:, 0] @ K + b)."""
   return inner if activation in (None, "none") else f"{activation}({inner})"
 
 
@@ -67,7 +68,7 @@ def answer(result: Result) -> str:
             f"float32 rounding (max |diff| {cls.max_abs_diff:.3g}). No layer stands between "
             "them: either output gives the same vector.")
   if is_ == "identity_pooler":
-    return (f"pooled_output is {_formula(pooler.activation, 'sequence_output[:, 0]')}: the "
+    return (f"pooled_output is {formula(pooler.activation, 'sequence_output[:, 0]')}: the "
             f"model's pooler ({pooler.kernel_name}, {pooler.bias_name}) has an identity kernel "
             f"and a zero bias, so it applies {ACTIVATION_TEXT[pooler.activation]} to the [CLS] "
             f"state value by value and nothing else (max |diff| {rebuilt.max_abs_diff:.3g}). "
@@ -76,7 +77,7 @@ def answer(result: Result) -> str:
             "the state.")
   if is_ == "pooler":
     text = (f"pooled_output is not the [CLS] hidden state (max |diff| {cls.max_abs_diff:.3g}): "
-            f"it is one more layer on top of it, pooled_output = {_formula(pooler.activation)} "
+            f"it is one more layer on top of it, pooled_output = {formula(pooler.activation)} "
             f"with the model's own dense layer K, b ({pooler.kernel_name}, {pooler.bias_name}; "
             f"{ACTIVATION_TEXT[pooler.activation]}), as in the pooler of google-research/bert "
             "modeling.py.")
@@ -91,7 +92,7 @@ def answer(result: Result) -> str:
   if result.verdict == "NOT REPRODUCED" and pooler is not None:
     whose = ("the pooler it names" if result.named_pooler
              else "the dense layer the first batch chose")
-    return (f"This model's pooled_output is not {_formula('act')} with {whose} "
+    return (f"This model's pooled_output is not {formula('act')} with {whose} "
             f"({pooler.kernel_name}, {pooler.bias_name}) for any act of tanh, gelu or none "
             f"(nearest: {pooler.activation}, max |diff| {rebuilt.max_abs_diff:.3g}), nor the "
             f"[CLS] state sequence_output[:, 0] (max |diff| {cls.max_abs_diff:.3g}): it is "
@@ -137,7 +138,7 @@ def render(result: Result) -> str:
               f"  {'sequence_output[:, 0]   (the [CLS] state)':<44}{cls.max_abs_diff:>12.3g}"
               f"{cls.mean_cosine:>14.6f}"]
   if rebuilt is not None and pooler is not None:
-    lines += [f"  {_formula(pooler.activation):<44}{rebuilt.max_abs_diff:>12.3g}"
+    lines += [f"  {formula(pooler.activation):<44}{rebuilt.max_abs_diff:>12.3g}"
               f"{rebuilt.mean_cosine:>14.6f}",
               "     (modeling.py pooler, module weights)" if pooler.activation == "tanh" else
               "     (the module's dense layer and weights)"]

@@ -88,6 +88,19 @@ class PlotsTest(tf.test.TestCase):
       for line in data_lines:
         self.assertLen(line.get_xdata(), len(testutil.SENTENCES))
 
+  def test_the_rebuilt_line_names_the_poolers_own_activation(self):
+    legend = lambda result: [t.get_text() for t in  # noqa: E731
+                             plots.comparison_figure(result).axes[0].get_legend().get_texts()]
+    self.assertTrue(any(label.startswith("vs tanh(sequence_output[:, 0] @ K + b)")
+                        for label in legend(self.result)), legend(self.result))
+    for activation, expected in (("gelu", "vs gelu(sequence_output[:, 0] @ K + b)"),
+                                 ("none", "vs sequence_output[:, 0] @ K + b  (rebuilt")):
+      result = dataclasses.replace(
+          self.result, pooler=dataclasses.replace(self.result.pooler, activation=activation))
+      labels = legend(result)
+      self.assertTrue(any(label.startswith(expected) for label in labels), labels)
+      self.assertFalse(any("tanh" in label for label in labels), labels)
+
   def test_comparison_figure_with_outputs_has_the_value_scatters(self):
     figure = plots.comparison_figure(self.result, self.outputs["pooled_output"],
                                      self.outputs["sequence_output"])
