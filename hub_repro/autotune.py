@@ -105,11 +105,10 @@ class Autotuned:
           if self.choice:
             self.compiled_shapes.add(shape)
         return out
-    if self.choice:
-      if shape == self._trial_shape or shape in self.compiled_shapes:
-        return self._timed(True, None, args, kwargs)
+    if self.choice:  # the trial's shape is in compiled_shapes
       if self._as_loaded_s[shape] >= self.compile_cost():  # its rent has reached the price
         self.compiled_shapes.add(shape)
+      if shape in self.compiled_shapes:
         return self._timed(True, None, args, kwargs)
       start = time.perf_counter()
       out = self.function(*args, **kwargs)

@@ -234,23 +234,20 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
     config, origin = embedded.config(), f"config.json of {embedded.PACKAGE}"
   else:
     origin = "the given config"
+  from_copy = (f"stored by the {source.format} copy" if source.config_stored == ALL_FIELDS
+               else "derived from weight shapes")
   if config is not None:
     config = BertConfig.from_dict({**config.to_dict(), **overrides})
     notes, act_source = [f"config from {origin}"], "given" if hidden_act else f"from {origin}"
   elif num_heads is not None and hidden_act is not None:  # nothing left for --full's search
     config = BertConfig.from_dict({**source.config().to_dict(), **overrides})
-    origin = ("stored by the " + source.format + " copy" if source.config_stored == ALL_FIELDS
-              else "derived from weight shapes")
-    notes, act_source = [f"config {origin}; heads/gelu given"], "given"
+    notes, act_source = [f"config {from_copy}; heads/gelu given"], "given"
   else:
     search = full.FullCheck(source, num_heads, hidden_act)
     search.decide_config(first)
     config = search.config
-    stored = source.config_stored
     if not search.errors:
-      origin = (f"stored by the {source.format} copy" if stored == ALL_FIELDS
-                else "derived from weight shapes")
-      notes = [f"config {origin}" + ("; heads/gelu given" if overrides else "")]
+      notes = [f"config {from_copy}" + ("; heads/gelu given" if overrides else "")]
       act_source = "given" if hidden_act else f"stored by the {source.format} copy"
     else:
       how, determined = search.how()

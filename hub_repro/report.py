@@ -16,7 +16,8 @@ ACTIVATION_TEXT = {"tanh": "tanh", "gelu": "gelu (tanh approximation)",
 
 
 def formula(activation: str | None, inner: str = "sequence_output[:, 0] @ K + b") -> str:
-  """The pooler's arithmetic as the report and the plots write it: tanh(sequence_output[:, 0] @ K + b)."""
+  """The pooler's arithmetic as the report and the plots write it:
+  tanh(sequence_output[:, 0] @ K + b)."""
   return inner if activation in (None, "none") else f"{activation}({inner})"
 
 

@@ -10,8 +10,9 @@ and both are far inside the tolerance every check applies. A number that crosses
 
 `differences(stored, fresh)` returns readable lines, empty when the two agree; `same_text` is its
 boolean. White space is not compared (numpy pads its columns to the widest number), nor what
-differs from run to run and clone to clone: the folders of the hub_repro and tensorflow_hub caches,
-the folders of absolute paths (the clone's, its venv's), and object addresses (`<function f at 0x7f37...>`).
+differs from run to run and clone to clone: the folders of the hub_repro and tensorflow_hub
+caches, the folders of absolute paths (the clone's, its venv's), and object addresses
+(`<function f at 0x7f37...>`).
 """
 
 from __future__ import annotations

@@ -65,7 +65,8 @@ class BertBaseToleranceTest(tf.test.TestCase):
     of the lines: crosscheck runs 4 implementations and diff 2 models, 6 BERT-base passes, which
     over all 2,000 lines were most of the 76 minutes of CI's last `make test-all`. As loaded
     (xla=False): the margins under XLA are test_tolerances_under_xla's."""
-    subset = self.examples[:NUM_CROSSCHECK_LINES - NUM_FULL_LENGTH] + self.examples[-NUM_FULL_LENGTH:]
+    subset = (self.examples[:NUM_CROSSCHECK_LINES - NUM_FULL_LENGTH]
+              + self.examples[-NUM_FULL_LENGTH:])
     rows = crosscheck.crosscheck(self.tf1, subset, MAX_SEQ_LENGTH, num_heads=12,
                                  hidden_act="gelu", log=lambda _: None, xla=False)
     ran = [row for row in rows[1:] if row["status"] == "ran"]
