@@ -19,6 +19,7 @@ feed-forward activation set to the model's gelu, so the difference is explained 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import itertools
 import sys
@@ -167,10 +168,33 @@ def _peers(source, params: dict, config: BertConfig) -> list[_Peer]:
       peers.append(_Peer(name, act, None, explanation=f"skipped: {why_not}; to enable: "
                                                       f"{huggingface.TORCH_HINT}"))
   if source.format != google_checkpoint.ModelingSource.format:
+    variables = source.tf_params()  # the model's own tf.Variables where it has them, as --full
+    # computes with them: no 440 MB copy at BERT-base; the computation is the rebuild's
     peers.append(_Peer(f"modeling.py rebuild ({families.get(config).__name__})", act,
                        FLOAT32_TOLERANCE,
-                       google_checkpoint.ModelingSource.from_params(params, config)))
+                       google_checkpoint.ModelingSource.from_params(
+                           None if variables else params, config, variables=variables)))
   return peers
+
+
+def _ready_peers(source, params: dict, config: BertConfig) -> list[_Peer]:
+  """`_peers`, each run once on one token: its first call's setup (a trace, the runtime's
+  kernels) is paid here, in the background where the config is known before the first batch."""
+  peers = _peers(source, params, config)
+  one = np.ones([1, 1], np.int32)
+  for peer in peers:
+    if peer.source is not None:
+      peer.source.run(one, one, np.zeros_like(one))
+  return peers
+
+
+def _check(params: dict, config: BertConfig, where: str) -> None:
+  from hub_repro.weights import WeightsError, check_params  # noqa: PLC0415
+
+  try:
+    check_params(params, config, where)
+  except WeightsError as e:
+    raise CrosscheckError(str(e)) from None
 
 
 def crosscheck(handle: str | None = None, examples: list | None = None,
@@ -199,7 +223,6 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   """
   from hub_repro import compare, embedded, full, module as module_lib  # noqa: PLC0415
   from hub_repro.sources import ALL_FIELDS  # noqa: PLC0415
-  from hub_repro.weights import WeightsError, check_params  # noqa: PLC0415
 
   if examples is None:
     from hub_repro.cli import DEFAULT_SENTENCES  # noqa: PLC0415
@@ -223,10 +246,6 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   if xla is not None:  # None: the source's own choice (measured, for a freshly loaded one)
     source.use_xla(xla)
   source.plan(compare._count_batches(examples, batch_size))  # noqa: SLF001
-  stream = compare.batches(tokenizer, examples, max_seq_length, batch_size)
-  first = next(stream)
-  first.outputs = source.run(first.packed.input_ids, first.packed.input_mask,
-                             first.packed.segment_ids)
 
   overrides = {k: v for k, v in [("num_attention_heads", num_heads), ("hidden_act", hidden_act)]
                if v is not None}
@@ -242,7 +261,19 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   elif num_heads is not None and hidden_act is not None:  # nothing left for --full's search
     config = BertConfig.from_dict({**source.config().to_dict(), **overrides})
     notes, act_source = [f"config {from_copy}; heads/gelu given"], "given"
-  else:
+  building = None
+  if config is not None:  # known before any batch: the peers are built while the model runs it
+    _check(params, config, where)
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-peers")
+    building = pool.submit(_ready_peers, source, params, config)
+    pool.shutdown(wait=False)
+  stream = compare.batches(tokenizer, examples, max_seq_length, batch_size)
+  first = next(stream)
+  first.outputs = source.run(first.packed.input_ids, first.packed.input_mask,
+                             first.packed.segment_ids)
+  if building is not None:
+    peers = building.result()
+  else:  # --full's search decides heads and gelu on the first batch
     search = full.FullCheck(source, num_heads, hidden_act)
     search.decide_config(first)
     config = search.config
@@ -254,14 +285,11 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
       notes = [f"config derived from weight shapes; --full's search: {how}"]
       act_source = ("given" if hidden_act else "found by the numbers" if determined
                     else "NOT DETERMINED: both forms fit this model; the closer was taken")
-  try:
-    check_params(params, config, where)
-  except WeightsError as e:
-    raise CrosscheckError(str(e)) from None
+    _check(params, config, where)
+    peers = _peers(source, params, config)  # each pays its first call's setup on its first batch
 
   summary = (f"{config.num_hidden_layers} layers, hidden {config.hidden_size}, "
              f"{config.num_attention_heads} heads, intermediate {config.intermediate_size}")
-  peers = _peers(source, params, config)
   ran = [p for p in peers if p.source is not None]
   for batch in itertools.chain([first], stream):  # one pass: each batch tokenized and run once
     if batch.outputs is None:

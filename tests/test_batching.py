@@ -64,6 +64,20 @@ class BatchingTest(tf.test.TestCase):
     for batch in compare.batches(tokenizer, self.examples, 64, batch_size=8, bucket=False):
       self.assertEqual(batch.packed.input_ids.shape[1], 64)
 
+  def test_bucketing_sorts_across_many_batches(self):
+    # 100 examples in batches of 8: 13 batches, more than the 8 that were sorted together before
+    # (compare.ENCODE_BATCHES). Sorted as one chunk, each kind's widths only grow, so no batch is
+    # padded wider than the examples around it need.
+    self.assertGreater(compare.ENCODE_BATCHES * 8, len(self.examples))
+    tokenizer = self.source.tokenizer()
+    widths = {True: [], False: []}
+    for batch in compare.batches(tokenizer, self.examples, 64, batch_size=8):
+      widths[isinstance(self.examples[batch.indices[0]], str)].append(
+          batch.packed.input_ids.shape[1])
+    for kind in widths.values():
+      self.assertEqual(kind, sorted(kind))
+    self.assertGreater(len(set(widths[True])), 1)  # the test would see a reset: widths vary
+
   def test_bucketing_gives_the_same_numbers_in_the_same_order(self):
     bucketed = compare.check(self.source, self.examples, 64, batch_size=8)
     padded = compare.check(self.source, self.examples, 64, batch_size=8, bucket=False)
