@@ -41,7 +41,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # time the same graphs as its tf.function ones: 9.20 vs 9.16 s and 6.74 vs 6.68 s under XLA, on
 # 128 sentences), and the BERT-base sections in batches of 16 (base_batch_size; [2048, 768] rows
 # keep the GEMMs at their peak rate: 74 GFLOP/s against 72 at [4096, 768] on the AVX2 host).
-# diff and crosscheck keep two batches, --full two (their fixed costs are part of their ratios).
+# diff and --full keep two batches; crosscheck keeps the full run's 64 sentences (4 batches of 16
+# here): their fixed costs are part of their ratios, so fewer tokens would raise them.
 # base_*: the BERT-base sections. full_cap_forwards: the in-process --full run stops after this many
 # bare forward passes' time (a lower bound is reported). rss_512_*_cap: the --full child stops at
 # this multiple of the plain check's peak RSS / wall time. bucketing_model: "embedded" or
@@ -57,7 +58,7 @@ SETTINGS = {
               "rss_512_count": 8, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
               "bucketing_lines": 2000, "bucketing_model": "embedded", "bucketing_repeats": 1,
               "diff_sentences": 32, "diff_repeats": 1, "diff_rss": False,
-              "crosscheck_sentences": 32, "verdict_repeats": 2,
+              "crosscheck_sentences": 64, "verdict_repeats": 2,
               "bucketing_warmup": False},
     "full": {"sentences": 1024, "repeats": 7, "throughput_sentences": 512, "keras_eager": True,
              "compiled_steps": True,
@@ -973,8 +974,10 @@ def measure_crosscheck_base(base, settings) -> dict:
   config = dataclasses.replace(config, num_attention_heads=12, hidden_act="gelu")
   examples = sentences(settings["crosscheck_sentences"], seed=0)
   batches = _diff_batches(loaded, examples, settings)
-  peers = [p.source for p in crosscheck._peers(loaded, params, config)  # noqa: SLF001
-           if p.source is not None]
+  peers = crosscheck._peers(loaded, params, config)  # noqa: SLF001
+  for peer in peers:
+    peer.build()
+  peers = [p.source for p in peers if p.source is not None]
   rows = []
 
   def forward():
@@ -990,7 +993,7 @@ def measure_crosscheck_base(base, settings) -> dict:
 
   log(f"BERT-base crosscheck over the sum of {1 + len(peers)} bare forward passes: "
       f"{len(examples)} sentences, {len(batches)} batch(es); one run each")
-  # The bare side's warm-up is what crosscheck gives its own fresh peers (crosscheck._ready_peers,
+  # The bare side's warm-up is what crosscheck gives its own fresh peers (_Peer.build(warm_up),
   # timed as part of it): one call on one token, which pays each one's trace and first-call setup.
   one = np.ones([1, 1], np.int32)
   for peer in peers:

@@ -71,18 +71,39 @@ def describe_activation(name: str) -> str:
 # ----------------------------------------------------------------------------- the cross-check
 
 
+class _Skipped(Exception):
+  """A peer that cannot run here; the message is its row's explanation."""
+
+
 @dataclasses.dataclass
 class _Peer:
-  """One implementation to compare with the model, and its running maxima."""
+  """One implementation to compare with the model: how to make it, and its running maxima."""
   name: str
   gelu: str
   tolerance: float | None
-  source: object = None  # a hub_repro.sources.Source, None if skipped
+  make: object = None  # () -> a hub_repro.sources.Source (may raise _Skipped); None: skipped
   explanation: str = ""
+  source: object = None  # made by build()
   pooled: float | None = None  # None: one side has no pooled_output (ElectraModel)
   sequence: float = 0.0
 
+  def build(self, warm_up: bool = False) -> None:
+    """Makes the implementation; `warm_up` runs it once on one token, which pays its first
+    call's setup (a trace, the runtime's kernels) before the first batch."""
+    if self.make is None:
+      return
+    try:
+      self.source = self.make()
+    except _Skipped as e:
+      self.explanation = str(e)
+      return
+    if warm_up:
+      one = np.ones([1, 1], np.int32)
+      self.source.run(one, one, np.zeros_like(one))
+
   def observe(self, batch) -> None:
+    if self.source is None:
+      return
     packed, reference = batch.packed, batch.outputs
     out = self.source.run(packed.input_ids, packed.input_mask, packed.segment_ids)
     if "pooled_output" in out and "pooled_output" in reference:  # not ElectraModel's
@@ -117,7 +138,8 @@ def _row(implementation, gelu, tolerance=None, diffs=None, explanation="", statu
 
 
 def _peers(source, params: dict, config: BertConfig) -> list[_Peer]:
-  """The independent implementations holding `source`'s weights, never its own framework."""
+  """The independent implementations holding `source`'s weights, never its own framework, in
+  the order of their rows; none is built yet (`_Peer.build`)."""
   from hub_repro import embedded, families  # noqa: PLC0415
   from hub_repro.sources import google_checkpoint, huggingface, keras_hub  # noqa: PLC0415
 
@@ -131,39 +153,39 @@ def _peers(source, params: dict, config: BertConfig) -> list[_Peer]:
         f"gelu differs: keras-hub hard-codes the tanh approximation, the model uses {act}")
     tolerance = FLOAT32_TOLERANCE if gelu_matches else GELU_MISMATCH_TOLERANCE
     peers.append(_Peer(f"keras-hub {backbone}", describe_activation(KERAS_HUB_GELU), tolerance,
-                       keras_hub.KerasHubSource.from_params(params, config),
+                       lambda: keras_hub.KerasHubSource.from_params(params, config),
                        mismatch and mismatch + "; the control row below removes it"))
     if not gelu_matches:
-      peers.append(_Peer(f"keras-hub {backbone}, activation {config.hidden_act}", act,
-                         FLOAT32_TOLERANCE,
-                         keras_hub.KerasHubSource.from_params(params, config, config.hidden_act),
-                         "control: the same weights with the model's gelu; only float32 "
-                         "rounding is left"))
+      peers.append(_Peer(
+          f"keras-hub {backbone}, activation {config.hidden_act}", act, FLOAT32_TOLERANCE,
+          lambda: keras_hub.KerasHubSource.from_params(params, config, config.hidden_act),
+          "control: the same weights with the model's gelu; only float32 rounding is left"))
     hf_folder = (source.path if source.format == huggingface.HuggingFaceSource.format
                  else embedded.model_dir() if source.handle == embedded.HANDLE else None)
     if hf_folder is not None and config.family in keras_hub.HF_CONVERTED:
-      name = f"keras-hub {backbone}.from_preset(HF folder)"
-      try:
-        converted = keras_hub.keras_hub_from_hf_folder(hf_folder, config.family)
-      except Exception as e:  # noqa: BLE001 (its converter raises many kinds on a folder it
-        # cannot read: convert_albert.py looks for 'albert.'-prefixed keys, which a bare
-        # AlbertModel.save_pretrained does not write)
-        peers.append(_Peer(name, describe_activation(KERAS_HUB_GELU), None, explanation=(
-            f"skipped: keras-hub's converter cannot read this folder: {type(e).__name__}: "
-            f"{str(e).splitlines()[0] if str(e) else ''}")))
-      else:
-        peers.append(_Peer(name, describe_activation(KERAS_HUB_GELU), tolerance,
-                           keras_hub.KerasHubSource("keras-hub from_preset", hf_folder,
-                                                    converted, config, None),
-                           "; ".join(filter(None, ["weights read by keras-hub's own Hugging "
-                                                   "Face converter", mismatch]))))
+
+      def converted():
+        try:
+          model = keras_hub.keras_hub_from_hf_folder(hf_folder, config.family)
+        except Exception as e:  # noqa: BLE001 (its converter raises many kinds on a folder it
+          # cannot read: convert_albert.py looks for 'albert.'-prefixed keys, which a bare
+          # AlbertModel.save_pretrained does not write)
+          raise _Skipped(f"skipped: keras-hub's converter cannot read this folder: "
+                         f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+                         ) from None
+        return keras_hub.KerasHubSource("keras-hub from_preset", hf_folder, model, config, None)
+
+      peers.append(_Peer(f"keras-hub {backbone}.from_preset(HF folder)",
+                         describe_activation(KERAS_HUB_GELU), tolerance, converted,
+                         "; ".join(filter(None, ["weights read by keras-hub's own Hugging "
+                                                 "Face converter", mismatch]))))
   if source.format != huggingface.HuggingFaceSource.format:
     name = (f"transformers {hf_model}, hidden_act="
             f"{huggingface.TO_HF_ACTIVATION.get(config.hidden_act)!r}")
     why_not = huggingface.why_no_torch()
     if why_not is None:
       peers.append(_Peer(name, act, FLOAT32_TOLERANCE,
-                         huggingface.HuggingFaceSource.from_params(params, config)))
+                         lambda: huggingface.HuggingFaceSource.from_params(params, config)))
     else:
       peers.append(_Peer(name, act, None, explanation=f"skipped: {why_not}; to enable: "
                                                       f"{huggingface.TORCH_HINT}"))
@@ -172,19 +194,8 @@ def _peers(source, params: dict, config: BertConfig) -> list[_Peer]:
     # computes with them: no 440 MB copy at BERT-base; the computation is the rebuild's
     peers.append(_Peer(f"modeling.py rebuild ({families.get(config).__name__})", act,
                        FLOAT32_TOLERANCE,
-                       google_checkpoint.ModelingSource.from_params(
+                       lambda: google_checkpoint.ModelingSource.from_params(
                            None if variables else params, config, variables=variables)))
-  return peers
-
-
-def _ready_peers(source, params: dict, config: BertConfig) -> list[_Peer]:
-  """`_peers`, each run once on one token: its first call's setup (a trace, the runtime's
-  kernels) is paid here, in the background where the config is known before the first batch."""
-  peers = _peers(source, params, config)
-  one = np.ones([1, 1], np.int32)
-  for peer in peers:
-    if peer.source is not None:
-      peer.source.run(one, one, np.zeros_like(one))
   return peers
 
 
@@ -261,19 +272,21 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   elif num_heads is not None and hidden_act is not None:  # nothing left for --full's search
     config = BertConfig.from_dict({**source.config().to_dict(), **overrides})
     notes, act_source = [f"config {from_copy}; heads/gelu given"], "given"
-  building = None
-  if config is not None:  # known before any batch: the peers are built while the model runs it
+  peers = _peers(source, params, config) if config is not None else None
+  building = []
+  if peers is not None:  # known before any batch: the peers are built while the model runs
     _check(params, config, where)
+    # One background thread builds and warms them up, cheapest first (the rebuild traces in
+    # ~0.7 s at BERT-base, transformers builds in ~0.9 s, a keras-hub backbone takes ~3.5 s with
+    # its trace), so that each one's first batch can run while the next is being built.
     pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-peers")
-    building = pool.submit(_ready_peers, source, params, config)
+    building = [(peer, pool.submit(peer.build, True)) for peer in reversed(peers)]
     pool.shutdown(wait=False)
   stream = compare.batches(tokenizer, examples, max_seq_length, batch_size)
   first = next(stream)
   first.outputs = source.run(first.packed.input_ids, first.packed.input_mask,
                              first.packed.segment_ids)
-  if building is not None:
-    peers = building.result()
-  else:  # --full's search decides heads and gelu on the first batch
+  if peers is None:  # --full's search decides heads and gelu on the first batch
     search = full.FullCheck(source, num_heads, hidden_act)
     search.decide_config(first)
     config = search.config
@@ -286,16 +299,22 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
       act_source = ("given" if hidden_act else "found by the numbers" if determined
                     else "NOT DETERMINED: both forms fit this model; the closer was taken")
     _check(params, config, where)
-    peers = _peers(source, params, config)  # each pays its first call's setup on its first batch
+    peers = _peers(source, params, config)
+    for peer in peers:  # each pays its first call's setup on its first batch
+      peer.build()
+  for peer, built in building:  # the first batch, on each peer as soon as it is ready
+    built.result()
+    peer.observe(first)
+  if building:
+    first.outputs = None
 
   summary = (f"{config.num_hidden_layers} layers, hidden {config.hidden_size}, "
              f"{config.num_attention_heads} heads, intermediate {config.intermediate_size}")
-  ran = [p for p in peers if p.source is not None]
-  for batch in itertools.chain([first], stream):  # one pass: each batch tokenized and run once
-    if batch.outputs is None:
+  for batch in itertools.chain([] if building else [first], stream):  # one pass: each batch
+    if batch.outputs is None:  # tokenized and run once
       batch.outputs = source.run(batch.packed.input_ids, batch.packed.input_mask,
                                  batch.packed.segment_ids)
-    for peer in ran:
+    for peer in peers:
       peer.observe(batch)
     batch.outputs = None
   rows = [_row(f"model: {where} ({source.format}, {source.naming} names, computed by "

@@ -254,6 +254,7 @@ class KerasHubSource(Source):
     self.do_lower_case = do_lower_case
     self._pooled = pooled  # False: pooled_dense holds no weights of the model's (ELECTRA)
     self._layers_model = None
+    self._functions = {}  # layers (bool) -> the traced call
 
   @classmethod
   def from_params(cls, params: dict, config: BertConfig, activation: str | None = None,
@@ -266,25 +267,45 @@ class KerasHubSource(Source):
     config = dataclasses.replace(config, hidden_act=activation or GELU)
     return cls(handle, None, backbone, config, vocab_file, do_lower_case, pooled)
 
-  def run(self, input_ids, input_mask, segment_ids, layers=False):
-    import keras  # noqa: PLC0415
+  def _model(self, layers: bool):
+    """The backbone, or (layers) a functional model of the same graph that also returns each
+    encoder layer's output (a shared ALBERT layer: the output of each call)."""
+    if not layers:
+      return self.backbone
+    if self._layers_model is None:
+      import keras  # noqa: PLC0415
 
+      self._layers_model = keras.Model(
+          self.backbone.inputs,
+          [self.backbone.output["pooled_output"], self.backbone.output["sequence_output"]]
+          + [self.backbone.get_layer(name)._inbound_nodes[call].output_tensors[0]  # noqa: SLF001
+             for name, call in self._family.layer_calls(self._config)])
+    return self._layers_model
+
+  def function(self, layers: bool = False):
+    """The model as one tf.function for every batch shape (traced once), as Keras' own predict
+    runs it: called eagerly, each of its ops is dispatched from Python, which on the short
+    batches of length bucketing took 1.9x the TF1 module's time at BERT-base (2.73 s against
+    1.44 s for a batch of 16); the graph runs the same keras-hub ops."""
+    if layers not in self._functions:
+      import tensorflow as tf  # noqa: PLC0415
+
+      model = self._model(layers)
+      ids = tf.TensorSpec([None, None], tf.int32)
+      self._functions[layers] = tf.function(
+          lambda inputs: model(inputs, training=False), autograph=False,
+          input_signature=[{"token_ids": ids, "segment_ids": ids, "padding_mask": ids}])
+    return self._functions[layers]
+
+  def run(self, input_ids, input_mask, segment_ids, layers=False):
     inputs = {"token_ids": np.asarray(input_ids, np.int32),
               "segment_ids": np.asarray(segment_ids, np.int32),
               "padding_mask": np.asarray(input_mask, np.int32)}
+    outputs = self.function(layers)(inputs)
     if not layers:
-      outputs = self.backbone(inputs, training=False)
-      result = {k: keras.ops.convert_to_numpy(outputs[k])
-                for k in ("pooled_output", "sequence_output")}
+      result = {k: outputs[k].numpy() for k in ("pooled_output", "sequence_output")}
     else:
-      if self._layers_model is None:  # the backbones are functional: expose each layer's output
-        self._layers_model = keras.Model(  # (a shared ALBERT layer: the output of each call)
-            self.backbone.inputs,
-            [self.backbone.output["pooled_output"], self.backbone.output["sequence_output"]]
-            + [self.backbone.get_layer(name)._inbound_nodes[call].output_tensors[0]  # noqa: SLF001
-               for name, call in self._family.layer_calls(self._config)])
-      pooled, sequence, *encoder = [keras.ops.convert_to_numpy(t)
-                                    for t in self._layers_model(inputs, training=False)]
+      pooled, sequence, *encoder = [t.numpy() for t in outputs]
       result = {"pooled_output": pooled, "sequence_output": sequence, "encoder_outputs": encoder}
     if not self._pooled:
       del result["pooled_output"]
