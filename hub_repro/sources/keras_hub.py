@@ -168,7 +168,9 @@ def _zero_kernel_init(backbone_class):
   every variable: `naming.check_key_sets`). The draws are the slow part of a build: 2.6 of its
   4.4 s at BERT-base on 2 cores (110M truncated-normal samples). Each keras-hub backbone module
   takes its initializer from a function of its own (bert_backbone.bert_kernel_initializer,
-  albert_..., electra_...), looked up at build time; a module without one is left as it is."""
+  albert_..., electra_...), looked up at build time; a module without one is left as it is.
+  The swap is process-wide while it lasts: a backbone of the same family built at that moment in
+  another thread would start from zeros too."""
   import keras  # noqa: PLC0415
 
   module = sys.modules[backbone_class.__module__]
