@@ -974,9 +974,11 @@ def measure_crosscheck_base(base, settings) -> dict:
   config = dataclasses.replace(config, num_attention_heads=12, hidden_act="gelu")
   examples = sentences(settings["crosscheck_sentences"], seed=0)
   batches = _diff_batches(loaded, examples, settings)
+  # Built and warmed up as crosscheck builds its own fresh peers (timed as part of it): each one's
+  # trace and first-call setup paid on one token (Source.warm_up).
   peers = crosscheck._peers(loaded, params, config)  # noqa: SLF001
   for peer in peers:
-    peer.build()
+    peer.build(warm_up=True)
   peers = [p.source for p in peers if p.source is not None]
   rows = []
 
@@ -993,11 +995,6 @@ def measure_crosscheck_base(base, settings) -> dict:
 
   log(f"BERT-base crosscheck over the sum of {1 + len(peers)} bare forward passes: "
       f"{len(examples)} sentences, {len(batches)} batch(es); one run each")
-  # The bare side's warm-up is what crosscheck gives its own fresh peers (_Peer.build(warm_up),
-  # timed as part of it): one call on one token, which pays each one's trace and first-call setup.
-  one = np.ones([1, 1], np.int32)
-  for peer in peers:
-    peer.run(one, one, np.zeros_like(one))
   first = batches[0]
   loaded.run(first.input_ids, first.input_mask, first.segment_ids)  # as diff_base left it
   times = interleaved({"crosscheck": run_crosscheck, "forward": forward}, 1, warmup=False)

@@ -88,8 +88,8 @@ class _Peer:
   sequence: float = 0.0
 
   def build(self, warm_up: bool = False) -> None:
-    """Makes the implementation; `warm_up` runs it once on one token, which pays its first
-    call's setup (a trace, the runtime's kernels) before the first batch."""
+    """Makes the implementation, and with `warm_up` pays its first call's setup
+    (Source.warm_up) before the first batch."""
     if self.make is None:
       return
     try:
@@ -98,8 +98,7 @@ class _Peer:
       self.explanation = str(e)
       return
     if warm_up:
-      one = np.ones([1, 1], np.int32)
-      self.source.run(one, one, np.zeros_like(one))
+      self.source.warm_up()
 
   def observe(self, batch) -> None:
     if self.source is None:

@@ -108,12 +108,6 @@ class ModelingSource(Source):
       self._forward[layers] = forward
     return self._forward[layers]
 
-  def warm_up(self, layers: bool = False) -> None:
-    """Traces the forward pass and runs it once on one token, so that the runtime's first-call
-    setup (graph optimisation, ~0.3 s at BERT-base) is done before the first real batch."""
-    one = np.ones([1, 1], np.int32)
-    self.run(one, one, np.zeros_like(one), layers=layers)
-
   def run(self, input_ids, input_mask, segment_ids, layers=False):
     import tensorflow as tf  # noqa: PLC0415
 
