@@ -21,7 +21,7 @@ into $HUB_REPRO_CACHE/bench/):
   benchmarks.child.run_harness) over ONE bare forward pass on the same batches (target <= 2.2).
 - rss_full_vs_check_512: peak RSS of `--full` over the plain check, each in its own process, at
   max_seq_length 512 on paragraphs that fill all 512 positions (target <= 1.5).
-- bucketing_speedup: a 2,000-line natural-length file (singles and pairs mixed), every example
+- bucketing_speedup: a 2,000-line (--quick: 1,000) natural-length file (singles and pairs mixed), every example
   padded to 128 over length bucketing, compare.check(bucket=False / True) (target >= 2.5).
 - throughput_vs_keras_hub_base / throughput_vs_transformers_base: the module's forward at 32 x 128
   over keras-hub's BertBackbone (fastest variant) / transformers' BertModel, same weights (>= 1.0).
