@@ -118,20 +118,33 @@ class TrialTest(tf.test.TestCase):
     self.assertEqual(tuned.times, {"as_loaded": 1.0, "xla_compile_and_run": 5.5, "xla": 0.5})
     self.assertIn("under XLA (jit_compile), measured on batches of 32x128", tuned.how())
 
-  def test_a_new_shape_is_compiled_once_its_time_as_loaded_reaches_the_compile_cost(self):
-    # The ski-rental rule: compile cost 5 s (5.5 s compile and run, 0.5 s a run), a batch of the
-    # new shape 2 s as loaded: it rents 3 batches (6 s >= 5 s), then is compiled. A shape that
-    # comes back twice only (4 s) is never compiled.
+  def test_a_new_shape_is_compiled_once_the_savings_it_missed_reach_the_compile_cost(self):
+    # The ski-rental rule: compile cost 5 s (5.5 s compile and run, 0.5 s a run), XLA saving 50%
+    # of a batch's time (0.5 s against 1.0 s as loaded); a batch of the new shape takes 2 s as
+    # loaded, so each one run so misses 1 s: it rents 5 batches (5 s >= 5 s), then is compiled. A
+    # shape that comes back twice only (2 s missed) is never compiled.
     tuned, clock, calls = self.tuned(1.0, 0.5)
     tuned.plan(40)
     self.run_batches(tuned, clock, [(32, 128)] * 4)
     calls.clear()
     tuned.function = lambda x: (setattr(clock, "now", clock.now + 2.0), calls.append("as loaded"),
                                 x)[2]
-    self.run_batches(tuned, clock, [(32, 256)] * 5 + [(8, 256)] * 2)
-    self.assertEqual(calls, ["as loaded"] * 3 + ["xla"] * 2 + ["as loaded"] * 2)
+    self.run_batches(tuned, clock, [(32, 256)] * 7 + [(8, 256)] * 2)
+    self.assertEqual(calls, ["as loaded"] * 5 + ["xla"] * 2 + ["as loaded"] * 2)
     self.assertEqual(tuned.compiled_shapes, {(32, 128), (32, 256)})
     self.assertEqual(tuned.to_json()["shapes_compiled"], 2)
+
+  def test_a_small_gain_never_pays_for_compiling_a_rare_shape(self):
+    # XLA saves 10% (0.9 s against 1.0 s): six batches of a new shape run as loaded for 6 s, more
+    # than the 5 s compile, but miss only 0.6 s of savings, so the shape is never compiled.
+    tuned, clock, calls = self.tuned(1.0, 0.9)
+    tuned.plan(40)
+    self.run_batches(tuned, clock, [(32, 128)] * 4)
+    calls.clear()
+    self.run_batches(tuned, clock, [(32, 64)] * 6)
+    self.assertTrue(tuned.xla)
+    self.assertEqual(calls, ["as loaded"] * 6)
+    self.assertEqual(tuned.compiled_shapes, {(32, 128)})
 
   def test_xla_not_faster_is_dropped(self):
     tuned, clock, calls = self.tuned(1.0, 0.99)  # within MIN_GAIN: a tie keeps it as loaded
