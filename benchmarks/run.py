@@ -19,6 +19,7 @@ try all 36 divisors of 768): a capped figure is a lower bound, marked ">=".
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import cProfile
 import importlib.metadata
 import json
@@ -58,7 +59,7 @@ SETTINGS = {
               "base_batch_size": 16, "base_sentences": 16, "base_repeats": 2, "gemm_repeats": 2,
               "base_compiled_steps": False,
               "full_sentences": 32, "full_repeats": 1, "full_cap_forwards": 8,
-              "rss_512_count": 8, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 4.0,
+              "rss_512_count": 8, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 6.0,
               "bucketing_lines": 1000, "bucketing_model": "embedded", "bucketing_repeats": 1,
               "diff_sentences": 32, "diff_repeats": 1, "diff_rss": False,
               "crosscheck_sentences": 64, "verdict_repeats": 2,
@@ -1086,6 +1087,7 @@ METRIC_SOURCES = {
     "crosscheck_overhead_ratio_base": ("crosscheck_base", "crosscheck_overhead_ratio_base"),
     "time_to_verdict_ratio_base": ("verdict_base", "time_to_verdict_ratio_base"),
 }
+SIDE_BY_SIDE = ("rss", "rss_512")  # sections run together (see main)
 SECTIONS = ["overhead", "throughput", "rss", "runs", "throughput_base", "full_overhead",
             "rss_512", "bucketing", "diff_base", "crosscheck_base", "verdict_base"]
 
@@ -1230,11 +1232,27 @@ def main(argv: list[str] | None = None) -> int:
       "crosscheck_base": lambda: measure_crosscheck_base(bert_base(), settings),
       "verdict_base": lambda: measure_time_to_verdict(settings),
   }
+  # The two peak-RSS sections only start child processes and wait for them, and no figure of theirs
+  # is a time (a child's VmHWM is its own): with both selected they run side by side, at rss_512's
+  # turn. Each child then takes longer, so rss_512's time cap is set with room for that.
+  together = [name for name in SIDE_BY_SIDE if name in selected]
+  if len(together) < 2:
+    together = []
   for name in SECTIONS:
-    if name in selected:
-      start = time.perf_counter()
+    if name not in selected or (name in together and name != together[-1]):
+      continue
+    start = time.perf_counter()
+    if name in together:
+      with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = pool.submit(measures[together[0]])
+        details[name] = measures[name]()
+        details[together[0]] = first.result()
+      for section in together:
+        details[section]["ran_beside"] = [other for other in together if other != section]
+      name = " + ".join(together)
+    else:
       details[name] = measures[name]()
-      section_s[name] = round(time.perf_counter() - start, 1)
+    section_s[name] = round(time.perf_counter() - start, 1)
   metrics = {metric: details[section].get(key)
              for metric, (section, key) in METRIC_SOURCES.items() if section in details}
   record = {"mode": mode, "settings": {k: list(v) if isinstance(v, tuple) else v
