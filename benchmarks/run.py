@@ -117,15 +117,28 @@ def log(message: str) -> None:
 # ----------------------------------------------------------------------------- machine
 
 
+def cpuinfo() -> dict:
+  """The first processor's fields of /proc/cpuinfo ({} without it)."""
+  fields = {}
+  try:
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+      for line in f:
+        if not line.strip():
+          break
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+  except OSError:
+    pass
+  return fields
+
+
 def isa() -> str:
   """The widest x86 vector ISA of this CPU by its /proc/cpuinfo flags: "amx" (AMX tiles, with
   AVX-512), "avx512" (avx512f), "avx2", else "other" (or "unknown" without /proc/cpuinfo)."""
-  try:
-    with open("/proc/cpuinfo", encoding="utf-8") as f:
-      flags = next((set(line.split(":", 1)[1].split()) for line in f
-                    if line.startswith("flags")), set())
-  except OSError:
+  info = cpuinfo()
+  if not info:
     return "unknown"
+  flags = set(info.get("flags", "").split())
   for name, flag in (("amx", "amx_tile"), ("avx512", "avx512f"), ("avx2", "avx2")):
     if flag in flags:
       return name
@@ -143,13 +156,10 @@ def onednn() -> str:
 
 
 def machine() -> dict:
-  cpu = platform.processor() or ""
-  try:
-    with open("/proc/cpuinfo", encoding="utf-8") as f:
-      cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
-                 cpu)
-  except OSError:
-    pass
+  info = cpuinfo()
+  cpu = info.get("model name") or platform.processor() or ""
+  if "cpu family" in info and "model" in info:  # "AMD EPYC" names several generations
+    cpu += f" (family {info['cpu family']}, model {info['model']})"
   versions = {}
   for name in PACKAGES:
     try:
