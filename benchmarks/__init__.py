@@ -4,7 +4,9 @@
 
 Sections (--only): overhead, throughput, rss, runs (the embedded module); throughput_base,
 full_overhead, rss_512, bucketing (BERT-base, issue 14); diff_base, crosscheck_base, verdict_base
-(BERT-base, issue 21). The machine record names the CPU, its widest ISA and oneDNN on/off.
+(BERT-base, issue 21). The machine record names the CPU (family and model numbers included), its
+widest ISA and oneDNN on/off. rss and rss_512, whose figures are peak RSS of child processes,
+run side by side when both are selected.
 
 - overhead_ratio: the harness (hub_repro.compare.check, tokenization included) over a bare forward
   pass of the module on the same packed batches (target <= 1.05).
