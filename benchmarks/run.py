@@ -507,6 +507,7 @@ def measure_throughput(loaded, examples, settings, config, params) -> dict:
     out["throughput_vs_transformers"] = None
     out["transformers_skipped"] = why_no_torch()
 
+  out["gemm_gflop_s_by_library"] = gemm_by_library(config, batch, seq, repeats)
   if settings["by_length"]:
     by_length = packed_batches(tokenizer, examples, seq, batch, by_length=True)
     by_length_variants(loaded, params, config, by_length, repeats, out)
@@ -679,6 +680,37 @@ def measure_gemm_and_ops(config, batch_size: int, seq_length: int, repeats: int)
           "op_time_per_forward_s": per_forward}
 
 
+def gemm_by_library(config, batch_size: int, seq_length: int, repeats: int) -> dict:
+  """The dense layers' three GEMM shapes at this batch, fp32, each the way one side of the
+  throughput figures computes it: TensorFlow's MatMul in a tf.function (oneDNN where it is on), the
+  same under XLA (the module's and keras-hub's way when XLA is chosen), and torch.mm (transformers'
+  way, if torch is installed). GFLOP/s, best of `repeats`, interleaved: what a forward pass of
+  each can reach at most in its matmuls on this CPU."""
+  import tensorflow as tf  # noqa: PLC0415
+
+  t, h, i = batch_size * seq_length, config.hidden_size, config.intermediate_size
+  rng = np.random.default_rng(0)
+  runs, flops = {}, {}
+  for m, k, n in ((t, h, h), (t, h, i), (t, i, h)):
+    shape = f"[{m},{k}]x[{k},{n}]"
+    x, w = (rng.standard_normal(size, dtype=np.float32) for size in ((m, k), (k, n)))
+    tx, tw = tf.constant(x), tf.constant(w)
+    runs[(shape, "tensorflow")] = lambda f=tf.function(tf.matmul), a=tx, b=tw: f(a, b)
+    runs[(shape, "xla")] = (lambda f=tf.function(tf.matmul, jit_compile=True), a=tx, b=tw:
+                            f(a, b))
+    if why_no_torch() is None:
+      import torch  # noqa: PLC0415
+      torch.set_num_threads(len(os.sched_getaffinity(0)))
+      runs[(shape, "torch")] = (lambda a=torch.from_numpy(x), b=torch.from_numpy(w):
+                                torch.mm(a, b))
+    flops[shape] = 2 * m * k * n
+  times = interleaved(runs, repeats)
+  out = {}
+  for (shape, library), t_ in times.items():
+    out.setdefault(shape, {})[library] = flops[shape] / t_["best_s"] / 1e9
+  return out
+
+
 def measure_throughput_base(base, settings) -> dict:
   """The BERT-base module's forward at [32, 128] against keras-hub (each variant) and transformers
   on the same weights, interleaved per batch; then matmul_peak_fraction_base from the module's
@@ -759,6 +791,7 @@ def measure_throughput_base(base, settings) -> dict:
           "are memory-bound and count no FLOPs (see op_share_of_forward)"),
   }
   out["matmul_peak_fraction_base"] = achieved / ops["peak_gflop_s"]
+  out["gemm_gflop_s_by_library"] = gemm_by_library(config, batch, seq, settings["gemm_repeats"])
   return out
 
 
@@ -1159,6 +1192,12 @@ def render(record: dict) -> str:
                 f"{throughput['max_seq_length']}; sum of each batch's best time):", ""]
       for name, t in throughput["variants"].items():
         lines.append(f"  {name:<66} {t['sequences_per_s']:8.1f}")
+      by_library = throughput.get("gemm_gflop_s_by_library")
+      if by_library:
+        lines += ["", "  its dense GEMMs alone, GFLOP/s by library (best of the repeats):"]
+        lines += ["    " + f"{shape:<24}" + ", ".join(f"{library} {rate:.0f}"
+                                                       for library, rate in rates.items())
+                  for shape, rates in by_library.items()]
   matmul = details.get("throughput_base", {}).get("matmul")
   if matmul:
     lines += ["", f"matmul_peak_fraction_base: {matmul['flops_per_batch']['total'] / 1e9:.1f} "
