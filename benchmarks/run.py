@@ -630,10 +630,60 @@ def bert_matmul_flops(config, batch_size: int, seq_length: int) -> dict:
           "total": dense + attention + other}
 
 
+def dense_gemm_shapes(config, batch_size: int, seq_length: int) -> dict:
+  """The dense layers' GEMMs at this batch: "[m,k]x[k,n]" -> (m, k, n, how many per layer)."""
+  t, h, i = batch_size * seq_length, config.hidden_size, config.intermediate_size
+  return {f"[{m},{k}]x[{k},{n}]": (m, k, n, per_layer)
+          for m, k, n, per_layer in ((t, h, h, 4), (t, h, i, 1), (t, i, h, 1))}
+
+
+def gemm_runs(shapes: dict) -> dict:
+  """Each GEMM of `shapes`, fp32, the way each side of the throughput figures computes it:
+  (shape, library) -> callable. "tensorflow": MatMul in a tf.function (oneDNN where it is on);
+  "xla": the same under XLA (the module's and keras-hub's way when XLA is chosen); "torch":
+  torch.mm (transformers' way, if torch is installed)."""
+  import tensorflow as tf  # noqa: PLC0415
+
+  rng = np.random.default_rng(0)
+  runs = {}
+  for name, (m, k, n, _) in shapes.items():
+    x, w = (rng.standard_normal(size, dtype=np.float32) for size in ((m, k), (k, n)))
+    tx, tw = tf.constant(x), tf.constant(w)
+    runs[(name, "tensorflow")] = lambda f=tf.function(tf.matmul), a=tx, b=tw: f(a, b)
+    runs[(name, "xla")] = (lambda f=tf.function(tf.matmul, jit_compile=True), a=tx, b=tw:
+                           f(a, b))
+    if why_no_torch() is None:
+      import torch  # noqa: PLC0415
+      torch.set_num_threads(len(os.sched_getaffinity(0)))
+      runs[(name, "torch")] = (lambda a=torch.from_numpy(x), b=torch.from_numpy(w):
+                               torch.mm(a, b))
+  return runs
+
+
+def gemm_rates(shapes: dict, times: dict) -> dict:
+  """GFLOP/s of the gemm_runs among `times` (as `interleaved` returns them): shape -> library ->
+  rate. Other entries of `times` (string names) are left out."""
+  out = {}
+  for key, t in times.items():
+    if isinstance(key, tuple):
+      name, library = key
+      m, k, n, _ = shapes[name]
+      out.setdefault(name, {})[library] = 2 * m * k * n / t["best_s"] / 1e9
+  return out
+
+
+def gemm_by_library(config, batch_size: int, seq_length: int, repeats: int) -> dict:
+  """The dense layers' GEMMs at this batch under each library (gemm_runs), GFLOP/s, best of
+  `repeats`, interleaved: what a forward pass of each can reach at most in its matmuls here."""
+  shapes = dense_gemm_shapes(config, batch_size, seq_length)
+  return gemm_rates(shapes, interleaved(gemm_runs(shapes), repeats))
+
+
 def measure_gemm_and_ops(config, batch_size: int, seq_length: int, repeats: int) -> dict:
-  """This machine's fp32 GEMM rate on BERT's own dense shapes, and the time of each kind of op of
-  one layer at these shapes, each in a tf.function (so grappler fuses as it does in the module's
-  graph), best of `repeats`. Per forward pass = per layer x num_hidden_layers."""
+  """This machine's fp32 GEMM rate on BERT's own dense shapes (TensorFlow's, with XLA's and
+  torch's beside it: gemm_runs), and the time of each kind of op of one layer at these shapes,
+  each in a tf.function (so grappler fuses as it does in the module's graph), best of `repeats`,
+  all interleaved. Per forward pass = per layer x num_hidden_layers."""
   import tensorflow as tf  # noqa: PLC0415
 
   from hub_repro import modeling  # noqa: PLC0415
@@ -641,17 +691,12 @@ def measure_gemm_and_ops(config, batch_size: int, seq_length: int, repeats: int)
   b, s, h, i = batch_size, seq_length, config.hidden_size, config.intermediate_size
   n, d, t = config.num_attention_heads, config.size_per_head, batch_size * seq_length
   rand = lambda *shape: tf.random.normal(shape, stddev=0.5, seed=1)  # noqa: E731
-  gemm_shapes = {f"[{m},{k}]x[{k},{nn}]": (m, k, nn, per_layer)
-                 for m, k, nn, per_layer in ((t, h, h, 4), (t, h, i, 1), (t, i, h, 1))}
-  runs = {}
-  for name, (m, k, nn, _) in gemm_shapes.items():
-    x, w = rand(m, k), rand(k, nn)
-    runs[f"dense matmul {name}"] = tf.function(lambda x=x, w=w: tf.matmul(x, w))
+  gemm_shapes = dense_gemm_shapes(config, batch_size, seq_length)
+  runs = gemm_runs(gemm_shapes)
   ln_params = {"ln/gamma": tf.ones([h]), "ln/beta": tf.zeros([h])}
   q, k_, v = rand(b, n, s, d), rand(b, n, s, d), rand(b, n, s, d)
   scores, x_h, x_i = rand(b, n, s, s), rand(t, h), rand(t, i)
   mask = tf.ones([b, 1, s, s])
-  per_layer = {f"dense matmul {name}": shape[3] for name, shape in gemm_shapes.items()}
   ops = {  # name -> (count per layer, what one of them computes)
       "attention Q K^T (batched [B*N, S, H/N] x [B*N, H/N, S])":
           (1, lambda: tf.matmul(q, k_, transpose_b=True)),
@@ -666,49 +711,21 @@ def measure_gemm_and_ops(config, batch_size: int, seq_length: int, repeats: int)
                                                       for _ in range(5)]
                                           + [tf.nn.bias_add(x_i, tf.zeros([i]))]),
   }
-  for name, (count, op) in ops.items():
-    runs[name], per_layer[name] = tf.function(op), count
+  for name, (_, op) in ops.items():
+    runs[name] = tf.function(op)
   times = interleaved(runs, repeats)
-  gemm = {name: {"best_s": times[f"dense matmul {name}"]["best_s"],
-                 "gflop_s": 2 * m * k * nn / times[f"dense matmul {name}"]["best_s"] / 1e9,
-                 "per_layer": count}
-          for name, (m, k, nn, count) in gemm_shapes.items()}
-  per_forward = {f"{name} (x{per_layer[name]} per layer)":
-                 times[name]["best_s"] * per_layer[name] * config.num_hidden_layers
-                 for name in runs}
-  return {"gemm": gemm, "peak_gflop_s": max(g["gflop_s"] for g in gemm.values()),
+  by_library = gemm_rates(gemm_shapes, times)
+  gemm = {name: {"best_s": times[(name, "tensorflow")]["best_s"],
+                 "gflop_s": by_library[name]["tensorflow"], "per_layer": count}
+          for name, (_, _, _, count) in gemm_shapes.items()}
+  layers = config.num_hidden_layers
+  per_forward = {f"dense matmul {name} (x{g['per_layer']} per layer)":
+                 g["best_s"] * g["per_layer"] * layers for name, g in gemm.items()}
+  per_forward.update({f"{name} (x{count} per layer)": times[name]["best_s"] * count * layers
+                      for name, (count, _) in ops.items()})
+  return {"gemm": gemm, "gemm_gflop_s_by_library": by_library,
+          "peak_gflop_s": max(g["gflop_s"] for g in gemm.values()),
           "op_time_per_forward_s": per_forward}
-
-
-def gemm_by_library(config, batch_size: int, seq_length: int, repeats: int) -> dict:
-  """The dense layers' three GEMM shapes at this batch, fp32, each the way one side of the
-  throughput figures computes it: TensorFlow's MatMul in a tf.function (oneDNN where it is on), the
-  same under XLA (the module's and keras-hub's way when XLA is chosen), and torch.mm (transformers'
-  way, if torch is installed). GFLOP/s, best of `repeats`, interleaved: what a forward pass of
-  each can reach at most in its matmuls on this CPU."""
-  import tensorflow as tf  # noqa: PLC0415
-
-  t, h, i = batch_size * seq_length, config.hidden_size, config.intermediate_size
-  rng = np.random.default_rng(0)
-  runs, flops = {}, {}
-  for m, k, n in ((t, h, h), (t, h, i), (t, i, h)):
-    shape = f"[{m},{k}]x[{k},{n}]"
-    x, w = (rng.standard_normal(size, dtype=np.float32) for size in ((m, k), (k, n)))
-    tx, tw = tf.constant(x), tf.constant(w)
-    runs[(shape, "tensorflow")] = lambda f=tf.function(tf.matmul), a=tx, b=tw: f(a, b)
-    runs[(shape, "xla")] = (lambda f=tf.function(tf.matmul, jit_compile=True), a=tx, b=tw:
-                            f(a, b))
-    if why_no_torch() is None:
-      import torch  # noqa: PLC0415
-      torch.set_num_threads(len(os.sched_getaffinity(0)))
-      runs[(shape, "torch")] = (lambda a=torch.from_numpy(x), b=torch.from_numpy(w):
-                                torch.mm(a, b))
-    flops[shape] = 2 * m * k * n
-  times = interleaved(runs, repeats)
-  out = {}
-  for (shape, library), t_ in times.items():
-    out.setdefault(shape, {})[library] = flops[shape] / t_["best_s"] / 1e9
-  return out
 
 
 def measure_throughput_base(base, settings) -> dict:
@@ -791,7 +808,7 @@ def measure_throughput_base(base, settings) -> dict:
           "are memory-bound and count no FLOPs (see op_share_of_forward)"),
   }
   out["matmul_peak_fraction_base"] = achieved / ops["peak_gflop_s"]
-  out["gemm_gflop_s_by_library"] = gemm_by_library(config, batch, seq, settings["gemm_repeats"])
+  out["gemm_gflop_s_by_library"] = ops["gemm_gflop_s_by_library"]
   return out
 
 
