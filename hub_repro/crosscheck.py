@@ -55,6 +55,9 @@ FLOAT32_TOLERANCE = 5e-5
 GELU_MISMATCH_TOLERANCE = 5e-2
 
 GELU_NAMES = {"gelu": "tanh approximation", "gelu_exact": "erf (exact)"}
+# Batches (with the model's outputs) held for a peer still being built before the pass waits for it:
+# a keras-hub backbone's build and trace (~5 s at BERT-base) spans 2-4 batches of 16.
+MAX_BACKLOG = 4
 KERAS_HUB_GELU = "gelu"  # keras_hub.src.utils.keras_utils.gelu_approximate (tanh approximation)
 
 EXIT_AGREES, EXIT_DISAGREES, EXIT_BAD_INPUT = 0, 1, 2
@@ -301,21 +304,37 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
     peers = _peers(source, params, config)
     for peer in peers:  # each pays its first call's setup on its first batch
       peer.build()
-  for peer, built in building:  # the first batch, on each peer as soon as it is ready
-    built.result()
-    peer.observe(first)
-  if building:
-    first.outputs = None
+  # A peer still being built does not hold the others up: the batches it has not seen wait for
+  # it with the model's outputs (at most MAX_BACKLOG of them; then the pass waits for it), and it
+  # catches up once built. On 2 cores the build thread leaves one core idle while the pass waits.
+  unseen = {id(peer): (peer, built, []) for peer, built in building}
+
+  def catch_up(peer_ids, wait: bool) -> None:
+    for key in list(peer_ids):
+      peer, built, batches = unseen[key]
+      if wait or built.done():
+        built.result()
+        for batch in batches:
+          peer.observe(batch)
+        del unseen[key]
 
   summary = (f"{config.num_hidden_layers} layers, hidden {config.hidden_size}, "
              f"{config.num_attention_heads} heads, intermediate {config.intermediate_size}")
-  for batch in itertools.chain([] if building else [first], stream):  # one pass: each batch
-    if batch.outputs is None:  # tokenized and run once
+  for batch in itertools.chain([first], stream):  # one pass: each batch tokenized and run once
+    if batch.outputs is None:
       batch.outputs = source.run(batch.packed.input_ids, batch.packed.input_mask,
                                  batch.packed.segment_ids)
+    catch_up(unseen, wait=False)
     for peer in peers:
-      peer.observe(batch)
-    batch.outputs = None
+      if id(peer) in unseen:
+        unseen[id(peer)][2].append(batch)
+      else:
+        peer.observe(batch)
+    catch_up([k for k, (_, _, batches) in unseen.items() if len(batches) >= MAX_BACKLOG],
+             wait=True)
+    if not unseen:  # else the batches a peer has not seen keep their outputs until it has
+      batch.outputs = None
+  catch_up(unseen, wait=True)
   rows = [_row(f"model: {where} ({source.format}, {source.naming} names, computed by "
                f"{source.framework})", f"{describe_activation(config.hidden_act)} ({act_source})",
                diffs=(0.0, 0.0), explanation="; ".join(notes + [summary]))]

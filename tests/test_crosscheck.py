@@ -3,6 +3,8 @@ is installed) against the module, on the same weights and inputs. No network."""
 
 import json
 import os
+import threading
+from unittest import mock
 
 import numpy as np
 import tensorflow as tf
@@ -189,6 +191,46 @@ class GoogleFixtureTest(tf.test.TestCase):
     self.assertNotEmpty(own)
     for name, variable in rebuild.tf_params().items():
       self.assertIs(variable, own[name], msg=name)
+
+  def test_a_peer_still_being_built_does_not_hold_up_the_pass(self):
+    # keras-hub's peer is built only once the model has run its second batch. A pass that waits
+    # for each peer's build before it goes on never gets there: the build times out and raises.
+    from hub_repro import module  # noqa: PLC0415
+
+    source = module.load(GOOGLE_MODULE)
+    config = BertConfig.from_json_file(GOOGLE_CONFIG)
+    run, calls, second_batch = source.run, [], threading.Event()
+
+    def counted_run(*args, **kwargs):
+      calls.append(args[0].shape)
+      if len(calls) == 2:
+        second_batch.set()
+      return run(*args, **kwargs)
+
+    source.run = counted_run
+    all_peers = crosscheck._peers  # noqa: SLF001
+
+    def peers(*args):
+      out = all_peers(*args)
+      keras = next(p for p in out if p.name.startswith("keras-hub BertBackbone"))
+      make = keras.make
+
+      def make_after_the_second_batch():
+        if not second_batch.wait(timeout=30):
+          raise TimeoutError("the pass waited for keras-hub's build before its second batch")
+        return make()
+
+      keras.make = make_after_the_second_batch
+      return out
+
+    with mock.patch.object(crosscheck, "_peers", peers):
+      rows = crosscheck.crosscheck(source, EXAMPLES, FIXTURE_SEQ_LENGTH,
+                                   num_heads=config.num_attention_heads,
+                                   hidden_act=config.hidden_act, batch_size=1, log=_quiet)
+    self.assertLen(calls, len(EXAMPLES))  # one pass: each batch run once by the model
+    row = _keras_row(rows, "keras-hub BertBackbone")
+    self.assertTrue(row["agrees"])  # it caught up on the batches it had not seen
+    self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
 
   def test_a_wrong_head_count_is_caught(self):
     rows = crosscheck.crosscheck(GOOGLE_MODULE, EXAMPLES, FIXTURE_SEQ_LENGTH, num_heads=2,
