@@ -160,6 +160,34 @@ def onednn() -> str:
       f" (TF_ENABLE_ONEDNN_OPTS={value})"
 
 
+def host_cpu_s() -> dict:
+  """CPU seconds since boot from /proc/stat's first line: "busy" (every state but idle, iowait and
+  steal), "steal" (taken by the hypervisor for other guests); and "own": this process's (all
+  threads) plus its waited-for children's. {} without /proc/stat."""
+  try:
+    with open("/proc/stat", encoding="ascii") as f:
+      fields = [int(v) for v in f.readline().split()[1:]]
+  except (OSError, ValueError):
+    return {}
+  tick = os.sysconf("SC_CLK_TCK")
+  user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+  t = os.times()
+  return {"busy": (user + nice + system + irq + softirq) / tick, "steal": steal / tick,
+          "own": t.user + t.system + t.children_user + t.children_system}
+
+
+def other_load(before: dict, after: dict, wall_s: float) -> dict | None:
+  """What else ran on the host during a section, in cores on average: "others" the CPU time of
+  processes other than the benchmark and its children, "steal" the hypervisor's for other guests.
+  A timed ratio of a section where either is well above 0 met a disturbed machine. The two are
+  read from kernel tick counters (1/SC_CLK_TCK s), so a few hundredths of a core are rounding."""
+  if not before or not after or wall_s <= 0:
+    return None
+  others = (after["busy"] - before["busy"]) - (after["own"] - before["own"])
+  return {"others_cores": round(max(others, 0.0) / wall_s, 3),
+          "steal_cores": round((after["steal"] - before["steal"]) / wall_s, 3)}
+
+
 def machine() -> dict:
   info = cpuinfo()
   cpu = info.get("model name") or platform.processor() or ""
@@ -1303,7 +1331,7 @@ def main(argv: list[str] | None = None) -> int:
   params = model_params(loaded)
   examples = sentences(settings["sentences"], seed=0)
   load_before = os.getloadavg()
-  details, section_s, base = {}, {}, []
+  details, section_s, section_load, base = {}, {}, {}, []
 
   def bert_base():  # loaded (and built, the first time) by the first section that needs it
     if not base:
@@ -1335,7 +1363,7 @@ def main(argv: list[str] | None = None) -> int:
   for name in SECTIONS:
     if name not in selected or (name in together and name != together[-1]):
       continue
-    start = time.perf_counter()
+    start, cpu_before = time.perf_counter(), host_cpu_s()
     if name in together:
       with concurrent.futures.ThreadPoolExecutor(1) as pool:
         first = pool.submit(measures[together[0]])
@@ -1347,6 +1375,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
       details[name] = measures[name]()
     section_s[name] = round(time.perf_counter() - start, 1)
+    section_load[name] = other_load(cpu_before, host_cpu_s(), time.perf_counter() - start)
   metrics = {metric: details[section].get(key)
              for metric, (section, key) in METRIC_SOURCES.items() if section in details}
   record = {"mode": mode, "settings": {k: list(v) if isinstance(v, tuple) else v
@@ -1356,11 +1385,15 @@ def main(argv: list[str] | None = None) -> int:
             "metrics": metrics,
             "lower_bounds": [metric for metric in metrics if is_lower_bound(
                 {"details": details}, metric)],
-            "details": details, "section_s": section_s,
+            "details": details, "section_s": section_s, "section_other_load": section_load,
             "total_s": time.perf_counter() - started}
   print(render(record))
   sections = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in section_s.items())
   print(f"\ntotal {record['total_s']:.0f} s ({sections})")
+  loads = ", ".join(f"{name} {load['others_cores']:.2f}/{load['steal_cores']:.2f}"
+                    for name, load in section_load.items() if load)
+  if loads:
+    print(f"other processes / hypervisor steal, cores on average per section: {loads}")
   if args.json:
     from hub_repro import report  # noqa: PLC0415
     report.write_json(record, args.json)
