@@ -1375,8 +1375,9 @@ def main(argv: list[str] | None = None) -> int:
       name = " + ".join(together)
     else:
       details[name] = measures[name]()
-    section_s[name] = round(time.perf_counter() - start, 1)
-    section_load[name] = other_load(cpu_before, host_cpu_s(), time.perf_counter() - start)
+    wall_s = time.perf_counter() - start
+    section_s[name] = round(wall_s, 1)
+    section_load[name] = other_load(cpu_before, host_cpu_s(), wall_s)
   metrics = {metric: details[section].get(key)
              for metric, (section, key) in METRIC_SOURCES.items() if section in details}
   record = {"mode": mode, "settings": {k: list(v) if isinstance(v, tuple) else v
