@@ -44,8 +44,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # keep the GEMMs at their peak rate: 74 GFLOP/s against 72 at [4096, 768] on the AVX2 host).
 # diff and --full keep two batches; crosscheck keeps the full run's 64 sentences (4 batches of 16
 # here): their fixed costs are part of their ratios, so fewer tokens would raise them. Bucketing
-# runs 1,000 lines, not 2,000: they hold 3.09x more token cells padded than bucketed, against 3.17x
-# for 2,000 (500: 2.91x), so the speedup moves little. The module's batches cut by length against
+# runs 500 lines, not 2,000: they hold 2.91x more token cells padded than bucketed, against 3.09x
+# for 1,000 and 3.17x for 2,000, and the speedup follows the cells (3.08-3.19 on 1,000 lines in
+# four runs, 35 s of its 70). The module's batches cut by length against
 # keras-hub's (reported, no target) are left to the full run.
 # base_*: the BERT-base sections. full_cap_forwards: the in-process --full run stops after this many
 # bare forward passes' time (a lower bound is reported). rss_512_*_cap: the --full child stops at
@@ -60,7 +61,7 @@ SETTINGS = {
               "base_compiled_steps": False,
               "full_sentences": 32, "full_repeats": 1, "full_cap_forwards": 8,
               "rss_512_count": 8, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 6.0,
-              "bucketing_lines": 1000, "bucketing_model": "embedded", "bucketing_repeats": 1,
+              "bucketing_lines": 500, "bucketing_model": "embedded", "bucketing_repeats": 1,
               "diff_sentences": 32, "diff_repeats": 1, "diff_rss": False,
               "crosscheck_sentences": 64, "verdict_repeats": 2,
               "bucketing_warmup": False},
@@ -601,10 +602,15 @@ def _env(**extra) -> dict:
   return env
 
 
-def run_child(args: list) -> dict:
-  """benchmarks.child in its own process (see there); returns its JSON record."""
+def run_child(args: list, threads: int | None = None) -> dict:
+  """benchmarks.child in its own process (see there); returns its JSON record. `threads`: the
+  size of TensorFlow's intra- and inter-op pools in the child (None: TensorFlow's default, one
+  thread per core)."""
+  extra = {} if threads is None else {"TF_NUM_INTRAOP_THREADS": str(threads),
+                                      "TF_NUM_INTEROP_THREADS": str(threads)}
   done = subprocess.run([sys.executable, "-m", "benchmarks.child", *map(str, args)],
-                        env=_env(), cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+                        env=_env(**extra), cwd=REPO_ROOT, capture_output=True, text=True,
+                        check=False)
   if done.returncode != 0 or not done.stdout.strip():
     raise RuntimeError(f"benchmarks.child {' '.join(map(str, args))} failed ({done.returncode}): "
                        f"{done.stderr.strip().splitlines()[-1:]}")
@@ -616,15 +622,15 @@ def peak_mb(run: dict) -> float:
   return run["vm_hwm_mb"] or run["peak_rss_mb"]
 
 
-def measure_rss(settings) -> dict:
+def measure_rss(settings, threads: int | None = None) -> dict:
   small, large = settings["rss_counts"]
   seq = settings["rss_max_seq_length"]
   runs = {}
   for count in (small, large):
     log(f"peak RSS: the harness on {count} sentences (max_seq_length {seq}), own process")
-    runs[count] = run_child([count, seq])
+    runs[count] = run_child([count, seq], threads)
   return {"rss_ratio_10k_vs_100": peak_mb(runs[large]) / peak_mb(runs[small]),
-          "runs": {str(k): v for k, v in runs.items()}}
+          "runs": {str(k): v for k, v in runs.items()}, "threads": threads}
 
 
 def time_cli(cache_dir: str) -> float:
@@ -926,7 +932,7 @@ def measure_full_overhead(base, settings) -> dict:
   return out
 
 
-def measure_rss_512(settings) -> dict:
+def measure_rss_512(settings, threads: int | None = None) -> dict:
   """Peak RSS of `--full` over the plain check, each in its own process, at max_seq_length 512 on
   paragraphs that fill all 512 positions (every example truncated). The --full process is stopped
   at rss_512_rss_cap x the check's peak or rss_512_time_cap x its wall time (a lower bound)."""
@@ -935,14 +941,14 @@ def measure_rss_512(settings) -> dict:
   path, count, seq = bert_base_module(log=log), settings["rss_512_count"], RSS_LONG_SEQ
   common = [count, seq, "--handle", path, "--long", "--batch-size", settings["batch_size"]]
   log(f"peak RSS at {seq}: the plain check on {count} paragraphs of BERT-base, own process")
-  check = run_child(common)
+  check = run_child(common, threads)
   rss_cap = settings["rss_512_rss_cap"] * peak_mb(check)
   time_cap = settings["rss_512_time_cap"] * check["wall_s"]
   log(f"peak RSS at {seq}: --full, own process (stopped at {rss_cap:.0f} MB or {time_cap:.0f} s)")
   full = run_child([*common, "--full", "--rss-cap-mb", f"{rss_cap:.0f}",
-                    "--time-cap-s", f"{time_cap:.0f}"])
+                    "--time-cap-s", f"{time_cap:.0f}"], threads)
   out = {"rss_full_vs_check_512": peak_mb(full) / peak_mb(check), "count": count,
-         "max_seq_length": seq, "check": check, "full": full}
+         "max_seq_length": seq, "check": check, "full": full, "threads": threads}
   if check.get("num_truncated") != count:
     out["warning"] = (f"only {check.get('num_truncated')} of {count} examples filled {seq} "
                       "tokens")
@@ -1341,26 +1347,29 @@ def main(argv: list[str] | None = None) -> int:
       section_s["load_bert_base"] = round(time.perf_counter() - start, 1)
     return base
 
+  # The two peak-RSS sections only start child processes and wait for them, and no figure of theirs
+  # is a time (a child's VmHWM is its own): with both selected they run side by side, at rss_512's
+  # turn. Each child then takes longer, so rss_512's time cap is set with room for that. Each of the
+  # two gets half the cores for TensorFlow's thread pools: two processes with a thread per core each
+  # contend for every core (151 s against 141 s for the four children, one run each, 2 cores).
+  together = [name for name in SIDE_BY_SIDE if name in selected]
+  if len(together) < 2:
+    together = []
+  side_threads = max(1, len(os.sched_getaffinity(0)) // 2) if together else None
   measures = {
       "overhead": lambda: measure_overhead(loaded, examples, settings),
       "throughput": lambda: measure_throughput(loaded, examples, settings, config, params),
-      "rss": lambda: measure_rss(settings),
+      "rss": lambda: measure_rss(settings, side_threads),
       "runs": measure_runs,
       "throughput_base": lambda: measure_throughput_base(bert_base(), settings),
       "full_overhead": lambda: measure_full_overhead(bert_base(), settings),
-      "rss_512": lambda: measure_rss_512(settings),
+      "rss_512": lambda: measure_rss_512(settings, side_threads),
       "bucketing": lambda: measure_bucketing(
           settings, loaded, bert_base() if settings["bucketing_model"] == "bert-base" else None),
       "diff_base": lambda: measure_diff_base(bert_base(), settings),
       "crosscheck_base": lambda: measure_crosscheck_base(bert_base(), settings),
       "verdict_base": lambda: measure_time_to_verdict(settings),
   }
-  # The two peak-RSS sections only start child processes and wait for them, and no figure of theirs
-  # is a time (a child's VmHWM is its own): with both selected they run side by side, at rss_512's
-  # turn. Each child then takes longer, so rss_512's time cap is set with room for that.
-  together = [name for name in SIDE_BY_SIDE if name in selected]
-  if len(together) < 2:
-    together = []
   for name in SECTIONS:
     if name not in selected or (name in together and name != together[-1]):
       continue
