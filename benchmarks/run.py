@@ -45,9 +45,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # diff and --full keep two batches; crosscheck keeps the full run's 64 sentences (4 batches of 16
 # here): their fixed costs are part of their ratios, so fewer tokens would raise them. Bucketing
 # runs 500 lines, not 2,000: they hold 2.91x more token cells padded than bucketed, against 3.09x
-# for 1,000 and 3.17x for 2,000, and the speedup follows the cells (3.08-3.19 on 1,000 lines in
-# four runs, 35 s of its 70). The module's batches cut by length against
-# keras-hub's (reported, no target) are left to the full run.
+# for 1,000 and 3.17x for 2,000, and the speedup follows the cells (2.80 on 500 lines in 38 s;
+# 3.08-3.19 on 1,000 in 70-71 s, four runs of the session before). The module's batches cut by
+# length against keras-hub's (reported, no target) are left to the full run.
 # base_*: the BERT-base sections. full_cap_forwards: the in-process --full run stops after this many
 # bare forward passes' time (a lower bound is reported). rss_512_*_cap: the --full child stops at
 # this multiple of the plain check's peak RSS / wall time. bucketing_model: "embedded" or
@@ -257,18 +257,20 @@ def interleaved(runs: dict, repeats: int, warmup: bool = True) -> dict:
 
 
 def interleaved_batches(runs: dict, num_batches: int, repeats: int, warm=(),
-                        rivals=()) -> dict:
+                        rivals=(), warm_up_batches: int | None = None) -> dict:
   """Like `interleaved`, but each callable takes a batch index and the interleaving is per batch
   (A0, B0, A1, B1, ...), so every implementation meets the same moments of machine load; a run's
   time is the sum over batches of each batch's best time (the least disturbed call). The runs
   named in `warm` have met these shapes already (the module after its autotune trial on them) and
-  skip the warm-up pass.
+  skip the warm-up pass; the others are warmed up on the first `warm_up_batches` batches (None:
+  all of them; where every batch has one shape, its first call traces and compiles what all run).
 
   `rivals`: runs of which only the fastest counts (keras-hub's variants: the module is compared
   with the best of them). After the first repeat, a rival slower than the fastest rival by more
   than RIVAL_MARGIN is timed no more; its figures are that repeat's ("repeats" says how many)."""
+  warm_ups = num_batches if warm_up_batches is None else min(warm_up_batches, num_batches)
   for name, run in runs.items():
-    for i in range(num_batches if name not in warm else 0):
+    for i in range(warm_ups if name not in warm else 0):
       run(i)
   wall = {name: [[] for _ in range(num_batches)] for name in runs}
   cpu = {name: [[] for _ in range(num_batches)] for name in runs}
@@ -541,7 +543,8 @@ def measure_throughput(loaded, examples, settings, config, params) -> dict:
   log(f"throughput: module vs keras-hub{' and transformers' if hf_name else ''}, {count} "
       f"sentences, fixed shapes [{batch}, {seq}], {repeats} repeats")
   times = interleaved_batches(runs, len(fixed), repeats, warm={"module"},
-                              rivals=[name for name in runs if name.startswith("keras-hub")])
+                              rivals=[name for name in runs if name.startswith("keras-hub")],
+                              warm_up_batches=1)  # fixed shapes
   module_fixed = times.pop("module")
   out["variants"]["module through tensorflow_hub (signature 'tokens'), "
                   + ("under XLA" if out["module_execution"]["xla"] else "as loaded")] = module_fixed
@@ -602,15 +605,10 @@ def _env(**extra) -> dict:
   return env
 
 
-def run_child(args: list, threads: int | None = None) -> dict:
-  """benchmarks.child in its own process (see there); returns its JSON record. `threads`: the
-  size of TensorFlow's intra- and inter-op pools in the child (None: TensorFlow's default, one
-  thread per core)."""
-  extra = {} if threads is None else {"TF_NUM_INTRAOP_THREADS": str(threads),
-                                      "TF_NUM_INTEROP_THREADS": str(threads)}
+def run_child(args: list) -> dict:
+  """benchmarks.child in its own process (see there); returns its JSON record."""
   done = subprocess.run([sys.executable, "-m", "benchmarks.child", *map(str, args)],
-                        env=_env(**extra), cwd=REPO_ROOT, capture_output=True, text=True,
-                        check=False)
+                        env=_env(), cwd=REPO_ROOT, capture_output=True, text=True, check=False)
   if done.returncode != 0 or not done.stdout.strip():
     raise RuntimeError(f"benchmarks.child {' '.join(map(str, args))} failed ({done.returncode}): "
                        f"{done.stderr.strip().splitlines()[-1:]}")
@@ -622,15 +620,15 @@ def peak_mb(run: dict) -> float:
   return run["vm_hwm_mb"] or run["peak_rss_mb"]
 
 
-def measure_rss(settings, threads: int | None = None) -> dict:
+def measure_rss(settings) -> dict:
   small, large = settings["rss_counts"]
   seq = settings["rss_max_seq_length"]
   runs = {}
   for count in (small, large):
     log(f"peak RSS: the harness on {count} sentences (max_seq_length {seq}), own process")
-    runs[count] = run_child([count, seq], threads)
+    runs[count] = run_child([count, seq])
   return {"rss_ratio_10k_vs_100": peak_mb(runs[large]) / peak_mb(runs[small]),
-          "runs": {str(k): v for k, v in runs.items()}, "threads": threads}
+          "runs": {str(k): v for k, v in runs.items()}}
 
 
 def time_cli(cache_dir: str) -> float:
@@ -817,7 +815,8 @@ def measure_throughput_base(base, settings) -> dict:
       f"{' and transformers' if hf_name else ''}, {len(examples)} sentences, [{batch}, {seq}], "
       f"{repeats} repeats")
   times = interleaved_batches(runs, len(fixed), repeats, warm={module_name},
-                              rivals=[name for name in runs if name.startswith("keras-hub")])
+                              rivals=[name for name in runs if name.startswith("keras-hub")],
+                              warm_up_batches=1)  # fixed shapes
   forget_the_trial(loaded)
   for t in times.values():
     t["sequences_per_s"] = len(examples) / t["best_s"]
@@ -874,11 +873,13 @@ def measure_throughput_base(base, settings) -> dict:
 
 def measure_full_overhead(base, settings) -> dict:
   """`--full` (check + whole-encoder rebuild, child.run_harness) over ONE bare forward pass of the
-  BERT-base module on the same batches. The module is warmed up on one batch first (its first call
-  sets up its graph); every --full run then starts from nothing else (its rebuild is made, traced
-  and searched anew each time). The first --full run is capped at full_cap_forwards times the
-  forward pass (if it does not finish, its time so far gives a lower bound); then `full_repeats`
-  more of each, interleaved. Each side's best over all its runs, the first included."""
+  BERT-base module on the same batches. The module is not warmed up again: throughput_base's
+  autotune trial ran it as loaded on this shape (run alone, with --only, its first forward pays the
+  first call's set-up and the interleaved one is the best). Every --full run starts from nothing
+  else (its rebuild is made, traced and searched anew each time). The first --full run is capped
+  at full_cap_forwards times the forward pass (if it does not finish, its time so far gives a
+  lower bound); then `full_repeats` more of each, interleaved. Each side's best over all its runs,
+  the first included."""
   from benchmarks.child import run_harness  # noqa: PLC0415
   from benchmarks.sentences import sentences  # noqa: PLC0415
   from hub_repro.tokenization import Tokenizer  # noqa: PLC0415
@@ -900,7 +901,6 @@ def measure_full_overhead(base, settings) -> dict:
                                                     bucket=False)
 
   log(f"BERT-base --full vs one forward pass: {len(examples)} sentences at {seq}")
-  loaded(*batches[0])
   first_forward = timed_with_cap(forward)
   cap = settings["full_cap_forwards"] * first_forward["wall_s"]
   log(f"  first --full run (stopped after {cap:.0f} s = {settings['full_cap_forwards']} forward "
@@ -932,7 +932,7 @@ def measure_full_overhead(base, settings) -> dict:
   return out
 
 
-def measure_rss_512(settings, threads: int | None = None) -> dict:
+def measure_rss_512(settings) -> dict:
   """Peak RSS of `--full` over the plain check, each in its own process, at max_seq_length 512 on
   paragraphs that fill all 512 positions (every example truncated). The --full process is stopped
   at rss_512_rss_cap x the check's peak or rss_512_time_cap x its wall time (a lower bound)."""
@@ -941,14 +941,14 @@ def measure_rss_512(settings, threads: int | None = None) -> dict:
   path, count, seq = bert_base_module(log=log), settings["rss_512_count"], RSS_LONG_SEQ
   common = [count, seq, "--handle", path, "--long", "--batch-size", settings["batch_size"]]
   log(f"peak RSS at {seq}: the plain check on {count} paragraphs of BERT-base, own process")
-  check = run_child(common, threads)
+  check = run_child(common)
   rss_cap = settings["rss_512_rss_cap"] * peak_mb(check)
   time_cap = settings["rss_512_time_cap"] * check["wall_s"]
   log(f"peak RSS at {seq}: --full, own process (stopped at {rss_cap:.0f} MB or {time_cap:.0f} s)")
   full = run_child([*common, "--full", "--rss-cap-mb", f"{rss_cap:.0f}",
-                    "--time-cap-s", f"{time_cap:.0f}"], threads)
+                    "--time-cap-s", f"{time_cap:.0f}"])
   out = {"rss_full_vs_check_512": peak_mb(full) / peak_mb(check), "count": count,
-         "max_seq_length": seq, "check": check, "full": full, "threads": threads}
+         "max_seq_length": seq, "check": check, "full": full}
   if check.get("num_truncated") != count:
     out["warning"] = (f"only {check.get('num_truncated')} of {count} examples filled {seq} "
                       "tokens")
@@ -1347,29 +1347,28 @@ def main(argv: list[str] | None = None) -> int:
       section_s["load_bert_base"] = round(time.perf_counter() - start, 1)
     return base
 
-  # The two peak-RSS sections only start child processes and wait for them, and no figure of theirs
-  # is a time (a child's VmHWM is its own): with both selected they run side by side, at rss_512's
-  # turn. Each child then takes longer, so rss_512's time cap is set with room for that. Each of the
-  # two gets half the cores for TensorFlow's thread pools: two processes with a thread per core each
-  # contend for every core (151 s against 141 s for the four children, one run each, 2 cores).
-  together = [name for name in SIDE_BY_SIDE if name in selected]
-  if len(together) < 2:
-    together = []
-  side_threads = max(1, len(os.sched_getaffinity(0)) // 2) if together else None
   measures = {
       "overhead": lambda: measure_overhead(loaded, examples, settings),
       "throughput": lambda: measure_throughput(loaded, examples, settings, config, params),
-      "rss": lambda: measure_rss(settings, side_threads),
+      "rss": lambda: measure_rss(settings),
       "runs": measure_runs,
       "throughput_base": lambda: measure_throughput_base(bert_base(), settings),
       "full_overhead": lambda: measure_full_overhead(bert_base(), settings),
-      "rss_512": lambda: measure_rss_512(settings, side_threads),
+      "rss_512": lambda: measure_rss_512(settings),
       "bucketing": lambda: measure_bucketing(
           settings, loaded, bert_base() if settings["bucketing_model"] == "bert-base" else None),
       "diff_base": lambda: measure_diff_base(bert_base(), settings),
       "crosscheck_base": lambda: measure_crosscheck_base(bert_base(), settings),
       "verdict_base": lambda: measure_time_to_verdict(settings),
   }
+  # The two peak-RSS sections only start child processes and wait for them, and no figure of theirs
+  # is a time (a child's VmHWM is its own): with both selected they run side by side, at rss_512's
+  # turn. Each child then takes longer, so rss_512's time cap is set with room for that. (Each child
+  # with half the cores for TensorFlow's pools was slower: 132 and 137 s for the four children
+  # against 128 and 128 s with TensorFlow's default, alternating runs on 2 cores.)
+  together = [name for name in SIDE_BY_SIDE if name in selected]
+  if len(together) < 2:
+    together = []
   for name in SECTIONS:
     if name not in selected or (name in together and name != together[-1]):
       continue

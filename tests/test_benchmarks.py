@@ -1,9 +1,5 @@
-"""benchmarks.run's timing helpers, on a fake clock: which runs are timed, and what is reported;
-and how the side-by-side peak-RSS sections start their children."""
+"""benchmarks.run's timing helpers, on a fake clock: which runs are timed, and what is reported."""
 
-import json
-import os
-import tempfile
 from unittest import mock
 
 import tensorflow as tf
@@ -66,46 +62,11 @@ class InterleavedBatchesTest(tf.test.TestCase):
     self.assertEqual(calls, [("keras", 0), ("keras", 1), ("module", 0), ("keras", 0),
                              ("module", 1), ("keras", 1)])
 
-
-class SideBySideTest(tf.test.TestCase):
-  """rss and rss_512 run side by side; each child then gets half the cores for TensorFlow."""
-
-  def _children(self, only: str, cores: int) -> list:
-    started = []
-
-    def fake_child(argv, env, **kwargs):
-      del kwargs
-      args = argv[3:]  # python -m benchmarks.child ARGS
-      started.append((args, env.get("TF_NUM_INTRAOP_THREADS"), env.get("TF_NUM_INTEROP_THREADS")))
-      record = {"vm_hwm_mb": 1000.0, "peak_rss_mb": 1000.0, "wall_s": 1.0, "capped": None,
-                "num_truncated": int(args[0])}
-      return mock.Mock(returncode=0, stdout=json.dumps(record) + "\n", stderr="")
-
-    with tempfile.TemporaryDirectory() as folder, \
-         mock.patch.object(run.subprocess, "run", fake_child), \
-         mock.patch.object(run.os, "sched_getaffinity", lambda pid: set(range(cores))), \
-         mock.patch("benchmarks.bert_base.bert_base_module", lambda log: "/bert-base"), \
-         mock.patch("sys.stdout", new_callable=lambda: open(os.devnull, "w")):
-      self.assertEqual(run.main(["--smoke", "--only", only, "--json",
-                                 os.path.join(folder, "out.json")]), 0)
-    return started
-
-  def test_side_by_side_children_get_half_the_cores_each(self):
-    started = self._children("rss,rss_512", cores=4)
-    self.assertLen(started, 4)  # 2 counts for rss, the check and --full for rss_512
-    self.assertEqual({(intra, inter) for _, intra, inter in started}, {("2", "2")})
-
-  def test_at_least_one_thread_on_one_core(self):
-    started = self._children("rss,rss_512", cores=1)
-    self.assertEqual({(intra, inter) for _, intra, inter in started}, {("1", "1")})
-
-  def test_a_child_alone_keeps_tensorflows_default(self):
-    with mock.patch.dict(os.environ):
-      os.environ.pop("TF_NUM_INTRAOP_THREADS", None)
-      os.environ.pop("TF_NUM_INTEROP_THREADS", None)
-      started = self._children("rss", cores=4)
-    self.assertLen(started, 2)
-    self.assertEqual({(intra, inter) for _, intra, inter in started}, {(None, None)})
+  def test_fixed_shapes_warm_up_on_the_first_batch_only(self):
+    _, calls = self._time({"module": 1.0, "keras": 1.0}, repeats=1, warm={"module"},
+                          warm_up_batches=1)
+    self.assertEqual(calls, [("keras", 0), ("module", 0), ("keras", 0), ("module", 1),
+                             ("keras", 1)])
 
 
 if __name__ == "__main__":
