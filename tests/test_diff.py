@@ -130,6 +130,26 @@ class DiffTest(tf.test.TestCase):
     self.assertEqual(record["outputs"]["first_divergent_layer"], 1)
     self.assertIn(f"{name} of B is A's transposed", record["explanation"])
 
+  def test_weights_compared_bit_for_bit_between_variables_and_numpy(self):
+    # A TF1 module's weights are its tf.Variables, a TF2 export's (Keras names) numpy params:
+    # compare_weights meets both kinds. One float32 ulp in one tensor must be found either way.
+    import numpy as np  # noqa: PLC0415
+
+    a = tf1_hub.Tf1HubSource(self.tf1, self.tf1)
+    variables = model_diff._weights(a)  # noqa: SLF001
+    name = "bert/encoder/layer_1/intermediate/dense/bias"
+    self.assertIsInstance(variables[name], tf.Variable)
+    numpy_side = {k: np.array(v) for k, v in self.weights.params.items()}
+    self.assertTrue(model_diff.compare_weights(variables, numpy_side)["same"])
+    numpy_side[name] = numpy_side[name].copy()
+    numpy_side[name][3] = np.nextafter(numpy_side[name][3], np.float32(np.inf))
+    other = {k: tf.Variable(v) for k, v in numpy_side.items()}  # and two variables
+    for first, second in ((variables, numpy_side), (numpy_side, variables), (variables, other)):
+      record = model_diff.compare_weights(first, second)
+      self.assertFalse(record["same"])
+      self.assertEqual(list(record["differing"]), [name])
+      self.assertGreater(record["max_abs_diff"], 0.0)
+
   def test_a_different_gelu_form(self):
     if huggingface.why_no_torch():
       self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
