@@ -219,7 +219,6 @@ class FullCheck:
       return
     small, target, rows = self._search_inputs(batch)
     ids = (small.input_ids, small.input_mask, small.segment_ids)
-    tensors = weights.tensors()
     width = small.input_ids.shape[1]
 
     def error(h, act):
@@ -230,7 +229,7 @@ class FullCheck:
         elif candidate == likeliest:
           out = self.rebuild.run(*ids)["sequence_output"]
         else:
-          out = families.get(candidate).model(tensors, candidate, *ids)["sequence_output"]
+          out = weights.reconfigured(candidate).run_once(*ids)
         self.errors[(h, act)] = _masked_max_abs(out, target, small.input_mask)
       return self.errors[(h, act)]
 

@@ -1,6 +1,7 @@
 """--full: every output of the module follows from modeling.py and the module's own weights."""
 
 import contextlib
+import dataclasses
 import io
 import json
 import os
@@ -8,6 +9,7 @@ import os
 import tensorflow as tf
 
 from hub_repro import cli, compare, embedded, full, module
+from hub_repro.sources.google_checkpoint import ModelingSource
 import testutil
 
 
@@ -81,6 +83,29 @@ class RebuildCostTest(tf.test.TestCase):
     self.assertIsNone(source.tf_params())
     result = full.reproduce_full(source, testutil.SENTENCES, 16)
     self.assertTrue(result.reproduced)
+
+  def test_a_search_rival_runs_its_layer_as_a_graph_and_agrees_with_the_compiled_pass(self):
+    # The search's rivals (run_once) trace one encoder layer, not the whole forward pass; the
+    # outputs are those of the compiled pass up to float32 rounding (the same ops; grappler may
+    # fuse differently around the layers), while another gelu form or head split is off by more.
+    weights = testutil.random_weights(seed=7)  # 4 heads, scale 0.2: heads and gelu matter
+    config = weights.config
+    rebuild = ModelingSource.from_params(weights.params, config)
+    source = module.load(testutil.GOOGLE_MODULE)  # only for its tokenizer
+    packed = next(compare.batches(source.tokenizer(), testutil.SENTENCES, 16, 32)).packed
+    ids = (packed.input_ids, packed.input_mask, packed.segment_ids)
+    outputs = {}
+    for heads, act in ((config.num_attention_heads, "gelu"), (config.num_attention_heads, "gelu_exact"),
+                       (config.num_attention_heads // 2, "gelu")):
+      other = rebuild.reconfigured(dataclasses.replace(config, num_attention_heads=heads,
+                                                       hidden_act=act))
+      outputs[heads, act] = other.run_once(*ids)
+      self.assertEmpty(other._forward)  # noqa: SLF001 (run_once traced no forward pass)
+      self.assertAllClose(outputs[heads, act], other.run(*ids)["sequence_output"], atol=1e-6,
+                          rtol=0)  # measured: bit-identical here
+    first, *others = outputs.values()
+    for other in others:  # measured: 3.5e-5 (the other gelu form), 9.6e-4 (half the heads)
+      self.assertGreater(float(abs(other - first).max()), 1e-5)
 
   def test_one_trace_for_every_batch_shape(self):
     source = module.load(testutil.GOOGLE_MODULE)
