@@ -222,7 +222,7 @@ def keras_hub_backbone(params, config):
 
 def hf_bert_model(params, config):
   from hub_repro.sources.huggingface import model_from_params  # noqa: PLC0415
-  return model_from_params(params, config)
+  return model_from_params(params, config, copy=True)  # laid out as from_pretrained lays it out
 
 
 def why_no_torch() -> str | None:

@@ -131,18 +131,12 @@ def _relation(x: np.ndarray, y: np.ndarray) -> str | None:
 
 
 def _equal(x, y) -> bool:
-  """Bit-equal tensors of one shape, compared in numpy without a copy: a tf.Variable's read is a
-  tf.Tensor whose numpy view shares its buffer (`variable.numpy()` would copy BERT-base's 440 MB;
-  turning a numpy side into a tf.Tensor instead copies it too: against a TF2 export's numpy
-  params, that took 0.9-1.0 s of a BERT-base diff where this takes ~0.1 s)."""
-  def view(t):
-    if isinstance(t, np.ndarray):
-      return t
-    import tensorflow as tf  # noqa: PLC0415
+  """Bit-equal tensors of one shape, compared in numpy on views of their buffers (numpy_view):
+  turning a numpy side into a tf.Tensor instead copies it (against a TF2 export's numpy params,
+  0.9-1.0 s of a BERT-base diff where this takes ~0.1 s)."""
+  from hub_repro.sources.saved_model import numpy_view  # noqa: PLC0415
 
-    return np.asarray(tf.convert_to_tensor(t))
-
-  return bool(np.array_equal(view(x), view(y)))
+  return bool(np.array_equal(numpy_view(x), numpy_view(y)))
 
 
 def _weights(source) -> dict:

@@ -119,6 +119,24 @@ class FormatsTest(tf.test.TestCase, parameterized.TestCase):
     self.assertIn("keras-hub preset", err)
 
 
+class VariableValuesTest(tf.test.TestCase):
+  """A TF-Hub module's weights are read as views of its variables' buffers, not copied."""
+
+  def test_a_read_is_a_read_only_view_that_keeps_what_it_saw(self):
+    from hub_repro.sources import saved_model  # noqa: PLC0415
+
+    variable = tf.Variable(np.arange(12, dtype=np.float32).reshape(3, 4), name="w")
+    values = saved_model.VariableValues([variable])
+    read = values["w"]
+    self.assertFalse(read.flags.writeable)
+    self.assertTrue(np.shares_memory(read, saved_model.numpy_view(variable)))  # one buffer
+    self.assertFalse(np.shares_memory(read, variable.numpy()))  # what .numpy() would copy
+    variable.assign(tf.zeros([3, 4]))  # TensorFlow writes a new buffer: the read is unchanged
+    self.assertAllEqual(read, np.arange(12, dtype=np.float32).reshape(3, 4))
+    self.assertAllEqual(saved_model.numpy_view(variable), np.zeros([3, 4]))
+    self.assertIs(values["w"], read)  # read once
+
+
 class WithoutTorchTest(tf.test.TestCase):
   """requirements.txt has no PyTorch: a Hugging Face handle then says how to install it."""
 

@@ -48,9 +48,21 @@ def to_numpy(outputs: dict, layers: bool) -> dict:
   return result
 
 
+def numpy_view(value) -> np.ndarray:
+  """A tf.Variable's (or tf.Tensor's) value as a read-only numpy view of its buffer, no copy:
+  `variable.numpy()` copies (BERT-base's 199 variables, 440 MB: 0.8 s against 6 ms). The view
+  keeps what it saw: an assign to the variable while a read of it is alive writes a new buffer
+  (TensorFlow copies on write)."""
+  if isinstance(value, np.ndarray):
+    return value
+  import tensorflow as tf  # noqa: PLC0415
+
+  return np.asarray(tf.convert_to_tensor(value))
+
+
 class VariableValues(collections.abc.Mapping):
-  """tf.Variables by name without the ':0' suffix, each read to numpy when first looked up:
-  finding the pooler by name reads 2 of BERT-base's 199 variables, not all 440 MB."""
+  """tf.Variables by name without the ':0' suffix, each read when first looked up, as a read-only
+  numpy view (numpy_view): finding the pooler by name reads 2 of BERT-base's 199 variables."""
 
   def __init__(self, variables):
     self.variables = {v.name.split(":")[0]: v for v in variables}
@@ -58,7 +70,7 @@ class VariableValues(collections.abc.Mapping):
 
   def __getitem__(self, name: str) -> np.ndarray:
     if name not in self._read:
-      self._read[name] = self.variables[name].numpy()
+      self._read[name] = numpy_view(self.variables[name])
     return self._read[name]
 
   def __iter__(self):
