@@ -162,6 +162,8 @@ class FullCheck:
     # BERT-base, mostly in one Python thread, and slow that batch's forward pass by ~0.3 s.
     self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-rebuild")
     self._prepared = self._pool.submit(self._prepare, getattr(source, "exposes_layers", True))
+    self._search = None  # (the search examples, the source's outputs for them, their rows)
+    self._rivals = {}  # (heads, gelu) -> a Future of its sequence_output on the search examples
 
   def _prepare(self, layers: bool):
     """The rebuild on the source's own variables where it has them (a TF-Hub module named like
@@ -199,6 +201,30 @@ class FullCheck:
     return small, self.source.run(small.input_ids, small.input_mask,
                                   small.segment_ids)["sequence_output"], None
 
+  def _rivals_every_search_runs(self) -> list[tuple[int, str]]:
+    """The candidates the search measures whatever the likeliest gives: the likeliest heads with
+    the other gelu form, and the next head count with the likeliest gelu (the report's margin
+    when the likeliest fits; tried in turn by the search when it does not)."""
+    heads, acts = self.heads, self.acts
+    return [(heads[0], act) for act in acts[1:]] + ([(heads[1], acts[0])] if len(heads) > 1 else [])
+
+  def start_search(self, batch) -> None:
+    """Picks the search examples from the first batch and starts the rivals every search runs
+    (_rivals_every_search_runs) in the background, so that their traces (~0.2 s each at
+    BERT-base, in one Python thread) overlap the rebuild's pass over that batch."""
+    if self._search is not None or (len(self.heads) == 1 and len(self.acts) == 1):
+      return
+    self._search = self._search_inputs(batch)
+    small = self._search[0]
+    ids = (small.input_ids, small.input_mask, small.segment_ids)
+    weights = self._prepared.result()[0]
+
+    def run(candidate):
+      return weights.reconfigured(dataclasses.replace(
+          self.base, num_attention_heads=candidate[0], hidden_act=candidate[1])).run_once(*ids)
+
+    self._rivals = {c: self._pool.submit(run, c) for c in self._rivals_every_search_runs()}
+
   def decide_config(self, batch, rebuilt: dict | None = None) -> None:
     """Heads and gelu, where the source does not store them, found on a few short examples of
     the first batch (`_search_inputs`) against the source's own outputs for them.
@@ -207,17 +233,19 @@ class FullCheck:
     measured first: on `rebuilt`, the compiled rebuild's outputs for the whole first batch under
     that config, where the caller has them (observe), so it costs nothing more. If it fits within
     float32 rounding (SEARCH_FIT), it is the config; the report's rivals (the other gelu form,
-    the next head count) run eagerly on the search examples. If not, head counts go likeliest
+    the next head count), started in the background by start_search, give its margin. If not, head counts go likeliest
     first (then the usual ones, then every divisor of H), each with both gelu forms, until one
     fits, plus one more head count for the margin: every candidate only for a model nothing usual
     explains. Either way the chosen config is then confirmed on every batch."""
     heads, acts = self.heads, self.acts
     weights, self.rebuild = self._prepared.result()
-    self._pool.shutdown(wait=False)
     likeliest = self.config = self.rebuild.config()
     if len(heads) == 1 and len(acts) == 1:
+      self._pool.shutdown(wait=False)
       return
-    small, target, rows = self._search_inputs(batch)
+    self.start_search(batch)
+    self._pool.shutdown(wait=False)  # after the rivals were submitted
+    small, target, rows = self._search
     ids = (small.input_ids, small.input_mask, small.segment_ids)
     width = small.input_ids.shape[1]
 
@@ -228,6 +256,8 @@ class FullCheck:
           out = rebuilt["sequence_output"][rows, :width]  # this batch's rebuild, these rows
         elif candidate == likeliest:
           out = self.rebuild.run(*ids)["sequence_output"]
+        elif (h, act) in self._rivals:  # started by start_search
+          out = self._rivals.pop((h, act)).result()
         else:
           out = weights.reconfigured(candidate).run_once(*ids)
         self.errors[(h, act)] = _masked_max_abs(out, target, small.input_mask)
@@ -235,7 +265,7 @@ class FullCheck:
 
     margin = [(heads[1], acts[0])] if len(heads) > 1 else []  # for the report: how far the next is
     if error(heads[0], acts[0]) <= SEARCH_FIT:
-      for rival in [(heads[0], act) for act in acts[1:]] + margin:
+      for rival in self._rivals_every_search_runs():  # the other gelu form, and the margin
         error(*rival)
       return
     tried = []
@@ -260,6 +290,7 @@ class FullCheck:
     layers = "encoder_outputs" in out
     rebuilt = None
     if self.config is None:  # the first batch, rebuilt under the likeliest config: the search's
+      self.start_search(batch)  # the rivals in the background meanwhile
       likeliest = self._prepared.result()[1]  # first candidate
       rebuilt = likeliest.run(*ids, layers=layers)
       self.decide_config(batch, rebuilt)

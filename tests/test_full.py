@@ -5,6 +5,8 @@ import dataclasses
 import io
 import json
 import os
+import threading
+from unittest import mock
 
 import tensorflow as tf
 
@@ -106,6 +108,50 @@ class RebuildCostTest(tf.test.TestCase):
     first, *others = outputs.values()
     for other in others:  # measured: 3.5e-5 (the other gelu form), 9.6e-4 (half the heads)
       self.assertGreater(float(abs(other - first).max()), 1e-5)
+
+  def test_the_searchs_rivals_run_in_the_background_during_the_first_rebuilt_batch(self):
+    # The rivals every search measures (the other gelu form, the next head count) are started
+    # when the first batch reaches --full, in the rebuild's thread, so that they overlap the
+    # rebuild's pass over that batch; their errors are those of a run of each on the search
+    # examples.
+    source = module.load(testutil.GOOGLE_MODULE)
+    check = full.FullCheck(source)
+    rivals, passes = [], []
+    run_once, run = ModelingSource.run_once, ModelingSource.run
+
+    def recording_run_once(self, *ids):
+      config = self.config()
+      rivals.append((config.num_attention_heads, config.hidden_act,
+                     threading.current_thread().name))
+      return run_once(self, *ids)
+
+    def recording_run(self, *ids, **kwargs):  # the rebuild's passes: which rivals are under way
+      passes.append((threading.current_thread().name, sorted(check._rivals)))  # noqa: SLF001
+      return run(self, *ids, **kwargs)
+
+    with mock.patch.object(ModelingSource, "run_once", recording_run_once), \
+        mock.patch.object(ModelingSource, "run", recording_run):
+      compare.check(source, testutil.SENTENCES, 16, also=[check])
+    # H = 32: 16 heads (its likeliest) first, then 8, then 4, which fits (the search goes on
+    # in the main thread past the two rivals started early).
+    early = [(16, "gelu_exact"), (8, "gelu")]
+    self.assertEqual(check._rivals_every_search_runs(), early)  # noqa: SLF001
+    self.assertEqual(check.config.num_attention_heads, 4)
+    for rival in rivals:
+      background = rival[2].startswith("hub_repro-rebuild")
+      self.assertEqual(background, rival[:2] in early, rival)
+    self.assertCountEqual([r[:2] for r in rivals if r[:2] in early], early)
+    main_passes = [p for p in passes if p[0] == "MainThread"]
+    self.assertEqual(main_passes[0][1], sorted(early))  # already submitted, not yet collected
+    small, target, _ = check._search  # noqa: SLF001
+    ids = (small.input_ids, small.input_mask, small.segment_ids)
+    for (heads, act), error in check.errors.items():
+      if (heads, act) != (16, "gelu"):  # the likeliest: the rebuild's pass over the batch
+        other = check.rebuild.reconfigured(dataclasses.replace(
+            check.base, num_attention_heads=heads, hidden_act=act))
+        self.assertEqual(error, full._masked_max_abs(  # noqa: SLF001
+            run_once(other, *ids), target, small.input_mask))
+    self.assertTrue(check.result().reproduced)
 
   def test_one_trace_for_every_batch_shape(self):
     source = module.load(testutil.GOOGLE_MODULE)

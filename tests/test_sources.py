@@ -137,6 +137,18 @@ class VariableValuesTest(tf.test.TestCase):
     self.assertIs(values["w"], read)  # read once
 
 
+class SourceTokenizerTest(tf.test.TestCase):
+
+  def test_the_tokenizer_is_made_once_per_vocab_and_casing(self):
+    source = module.load(testutil.GOOGLE_MODULE, log=lambda _: None)
+    first = source.tokenizer()
+    self.assertIs(source.tokenizer(), first)
+    source.do_lower_case = not source.do_lower_case  # another casing: another tokenizer
+    other = source.tokenizer()
+    self.assertIsNot(other, first)
+    self.assertEqual(other.encode(["Hello World"], 8).input_ids.shape, (1, 8))
+
+
 class WithoutTorchTest(tf.test.TestCase):
   """requirements.txt has no PyTorch: a Hugging Face handle then says how to install it."""
 
