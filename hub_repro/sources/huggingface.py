@@ -208,9 +208,9 @@ def model_from_params(params: dict, config: BertConfig, copy: bool = False):
     warnings.filterwarnings("ignore", "The given NumPy array is not writable")
     for name, value in params.items():
       hf_name = to_hf[name]
-      tensor = torch.from_numpy(np.asarray(value, np.float32))
-      tensor = tensor.T if _transposed(family, hf_name) else tensor
-      state[hf_name] = tensor  # copy: load_state_dict copies it into the model's own weight
+      value = np.asarray(value, np.float32)
+      value = value.T if _transposed(family, hf_name) else value
+      state[hf_name] = torch.from_numpy(np.ascontiguousarray(value) if copy else value)
   result = model.load_state_dict(state, strict=False, assign=not copy)
   missing = [k for k in result.missing_keys if not k.endswith("position_ids")]
   if missing or result.unexpected_keys:
