@@ -64,6 +64,22 @@ class FullReproductionTest(tf.test.TestCase):
     self.assertTrue(record["full"]["reproduced"])
 
 
+class SearchReportTest(tf.test.TestCase):
+
+  def test_the_report_gives_the_chosen_configs_error_and_then_the_closest_other(self):
+    # Both gelu forms fit (errors at float32 rounding), so the likelier is kept although the other
+    # measured closer on this CPU: the chosen one's error comes first, the other is "next best"
+    # (it used to print the other's error as the chosen one's and name the chosen one next best).
+    check = full.FullCheck(module.load(testutil.GOOGLE_MODULE), num_heads=4)
+    check.config = dataclasses.replace(check.base, num_attention_heads=4, hidden_act="gelu")
+    check.errors = {(4, "gelu"): 7.2e-07, (4, "gelu_exact"): 4.8e-07}
+    how, determined = check.how()
+    self.assertIn("4 heads, gelu (gelu tanh approximation): closest of 2 candidate(s)", how)
+    self.assertIn("(max |diff| 7.2e-07; next best 4 heads, gelu_exact: 4.8e-07)", how)
+    self.assertFalse(determined)
+    self.assertIn("its gelu variant is not determined", how)
+
+
 class RebuildCostTest(tf.test.TestCase):
   """What --full costs beyond the module's own forward pass (issue 14): no copy of the weights,
   one trace for every batch shape, and only the weights a step needs are read."""
