@@ -201,18 +201,21 @@ class FullCheck:
     return small, self.source.run(small.input_ids, small.input_mask,
                                   small.segment_ids)["sequence_output"], None
 
+  def _margin(self) -> list[tuple[int, str]]:
+    """The next head count with the likeliest gelu: how far the next one is, for the report."""
+    return [(self.heads[1], self.acts[0])] if len(self.heads) > 1 else []
+
   def _rivals_every_search_runs(self) -> list[tuple[int, str]]:
     """The candidates the search measures whatever the likeliest gives: the likeliest heads with
-    the other gelu form, and the next head count with the likeliest gelu (the report's margin
-    when the likeliest fits; tried in turn by the search when it does not)."""
-    heads, acts = self.heads, self.acts
-    return [(heads[0], act) for act in acts[1:]] + ([(heads[1], acts[0])] if len(heads) > 1 else [])
+    the other gelu form, and the margin (the report's rivals when the likeliest fits; tried in
+    turn by the search when it does not). None when heads and gelu are both known."""
+    return [(self.heads[0], act) for act in self.acts[1:]] + self._margin()
 
   def start_search(self, batch) -> None:
     """Picks the search examples from the first batch and starts the rivals every search runs
     (_rivals_every_search_runs) in the background, so that their traces (~0.2 s each at
     BERT-base, in one Python thread) overlap the rebuild's pass over that batch."""
-    if self._search is not None or (len(self.heads) == 1 and len(self.acts) == 1):
+    if self._search is not None or not self._rivals_every_search_runs():
       return
     self._search = self._search_inputs(batch)
     small = self._search[0]
@@ -233,18 +236,18 @@ class FullCheck:
     measured first: on `rebuilt`, the compiled rebuild's outputs for the whole first batch under
     that config, where the caller has them (observe), so it costs nothing more. If it fits within
     float32 rounding (SEARCH_FIT), it is the config; the report's rivals (the other gelu form,
-    the next head count), started in the background by start_search, give its margin. If not, head counts go likeliest
-    first (then the usual ones, then every divisor of H), each with both gelu forms, until one
-    fits, plus one more head count for the margin: every candidate only for a model nothing usual
-    explains. Either way the chosen config is then confirmed on every batch."""
+    the next head count), started in the background by start_search, give its margin. If not,
+    head counts go likeliest first (then the usual ones, then every divisor of H), each with both
+    gelu forms, until one fits, plus one more head count for the margin: every candidate only for
+    a model nothing usual explains. Either way the chosen config is then confirmed on every
+    batch."""
     heads, acts = self.heads, self.acts
     weights, self.rebuild = self._prepared.result()
     likeliest = self.config = self.rebuild.config()
-    if len(heads) == 1 and len(acts) == 1:
-      self._pool.shutdown(wait=False)
-      return
     self.start_search(batch)
     self._pool.shutdown(wait=False)  # after the rivals were submitted
+    if self._search is None:  # heads and gelu both known: nothing to search
+      return
     small, target, rows = self._search
     ids = (small.input_ids, small.input_mask, small.segment_ids)
     width = small.input_ids.shape[1]
@@ -263,7 +266,6 @@ class FullCheck:
         self.errors[(h, act)] = _masked_max_abs(out, target, small.input_mask)
       return self.errors[(h, act)]
 
-    margin = [(heads[1], acts[0])] if len(heads) > 1 else []  # for the report: how far the next is
     if error(heads[0], acts[0]) <= SEARCH_FIT:
       for rival in self._rivals_every_search_runs():  # the other gelu form, and the margin
         error(*rival)
@@ -274,7 +276,7 @@ class FullCheck:
       if min(error(h, act) for act in acts) <= SEARCH_FIT:
         break
     if len(tried) == 1:
-      for rival in margin:
+      for rival in self._margin():
         error(*rival)
     best = min(self.errors, key=self.errors.get)
     likely = (best[0], acts[0])

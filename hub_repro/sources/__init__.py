@@ -56,6 +56,7 @@ class Source(abc.ABC):
     self.path = path
     self._values: dict | None = None
     self._params: dict | None = None
+    self._tokenizer: tuple | None = None  # ((vocab_file, do_lower_case), the tokenizer), made once
 
   # -- (a) the model ------------------------------------------------------------------------
 
@@ -169,9 +170,9 @@ class Source(abc.ABC):
       raise HandleError(f"{self.handle} has no vocab file; expected one beside the weights, or "
                         "pass --preprocessor")
     key = (self.vocab_file, self.do_lower_case)
-    if getattr(self, "_tokenizer_made", (None, None))[0] != key:
-      self._tokenizer_made = (key, tokenizer_for(*key))
-    return self._tokenizer_made[1]
+    if self._tokenizer is None or self._tokenizer[0] != key:
+      self._tokenizer = (key, tokenizer_for(*key))
+    return self._tokenizer[1]
 
 
 def config_from_params(params: dict, num_attention_heads: int | None = None,
