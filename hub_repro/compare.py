@@ -281,7 +281,8 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
   """Runs the reproduction on `examples` (strings or (first, second) pairs) and returns the numbers.
 
   One pass: each batch is tokenized once and run once; `also` are further checks (full.FullCheck)
-  whose `observe(batch)` reads the same outputs. `tokenizer` (a tokenization.HubPreprocessor, say)
+  whose `observe(batch)` reads the same outputs, and whose `start(batch)`, where they have one, is
+  handed the batch before the source runs it (work that needs only its inputs starts then). `tokenizer` (a tokenization.HubPreprocessor, say)
   defaults to the source's own. What pooled_output is comes back as `Result.pooled_is`, whatever it
   is (no pooled_output, nothing that explains it: `Result.verdict` "NO POOLER"). `max_seq_length`
   None: see sequence_length.
@@ -304,6 +305,9 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
     for batch in batches(tokenizer, examples, max_seq_length, batch_size, bucket):
       num_truncated += batch.packed.num_truncated
       packed = batch.packed
+      for consumer in also:
+        if hasattr(consumer, "start"):
+          consumer.start(batch)
       batch.outputs = source.run(packed.input_ids, packed.input_mask, packed.segment_ids,
                                  layers=want_layers)
       for consumer in (pooled_check, *also):

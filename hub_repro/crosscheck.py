@@ -19,6 +19,7 @@ feed-forward activation set to the model's gelu, so the difference is explained 
 from __future__ import annotations
 
 import argparse
+import collections
 import concurrent.futures
 import dataclasses
 import itertools
@@ -103,11 +104,12 @@ class _Peer:
     if warm_up:
       self.source.warm_up()
 
-  def observe(self, batch) -> None:
-    if self.source is None:
+  def compare(self, batch, out: dict | None) -> None:
+    """Takes this implementation's outputs `out` for `batch` (None: it was skipped) into its
+    maxima against the model's outputs for it (batch.outputs)."""
+    if out is None:
       return
     packed, reference = batch.packed, batch.outputs
-    out = self.source.run(packed.input_ids, packed.input_mask, packed.segment_ids)
     if "pooled_output" in out and "pooled_output" in reference:  # not ElectraModel's
       self.pooled = max(self.pooled or 0.0,
                         _max_abs(out["pooled_output"], reference["pooled_output"]))
@@ -120,6 +122,13 @@ class _Peer:
       return _row(self.name, self.gelu, status="skipped", explanation=self.explanation)
     return _row(self.name, self.gelu, self.tolerance, (self.pooled, self.sequence),
                 self.explanation)
+
+
+def _run_once_built(peer: _Peer, built, ids) -> dict | None:
+  """The peer's outputs for one batch, once `built` (its build's Future) is done; None if the
+  peer was skipped."""
+  built.result()
+  return None if peer.source is None else peer.source.run(*ids)
 
 
 def _max_abs(a, b) -> float:
@@ -146,6 +155,9 @@ def _peers(source, params: dict, config: BertConfig) -> list[_Peer]:
   from hub_repro.sources import google_checkpoint, huggingface, keras_hub  # noqa: PLC0415
 
   peers = []
+  # The model's own tf.Variables where it has them (a TF-Hub module named like modeling.py): the
+  # rebuild computes with them and keras-hub's backbone copies them once (no 440 MB read first).
+  variables = source.tf_params()
   act = describe_activation(config.hidden_act)
   backbone = keras_hub.KERAS_HUB_FAMILIES[config.family].backbone
   hf_model = huggingface.HF_FAMILIES[config.family].model_class
@@ -155,12 +167,13 @@ def _peers(source, params: dict, config: BertConfig) -> list[_Peer]:
         f"gelu differs: keras-hub hard-codes the tanh approximation, the model uses {act}")
     tolerance = FLOAT32_TOLERANCE if gelu_matches else GELU_MISMATCH_TOLERANCE
     peers.append(_Peer(f"keras-hub {backbone}", describe_activation(KERAS_HUB_GELU), tolerance,
-                       lambda: keras_hub.KerasHubSource.from_params(params, config),
+                       lambda: keras_hub.KerasHubSource.from_params(variables or params, config),
                        mismatch and mismatch + "; the control row below removes it"))
     if not gelu_matches:
       peers.append(_Peer(
           f"keras-hub {backbone}, activation {config.hidden_act}", act, FLOAT32_TOLERANCE,
-          lambda: keras_hub.KerasHubSource.from_params(params, config, config.hidden_act),
+          lambda: keras_hub.KerasHubSource.from_params(variables or params, config,
+                                                       config.hidden_act),
           "control: the same weights with the model's gelu; only float32 rounding is left"))
     hf_folder = (source.path if source.format == huggingface.HuggingFaceSource.format
                  else embedded.model_dir() if source.handle == embedded.HANDLE else None)
@@ -192,8 +205,6 @@ def _peers(source, params: dict, config: BertConfig) -> list[_Peer]:
       peers.append(_Peer(name, act, None, explanation=f"skipped: {why_not}; to enable: "
                                                       f"{huggingface.TORCH_HINT}"))
   if source.format != google_checkpoint.ModelingSource.format:
-    variables = source.tf_params()  # the model's own tf.Variables where it has them, as --full
-    # computes with them: no 440 MB copy at BERT-base; the computation is the rebuild's
     peers.append(_Peer(f"modeling.py rebuild ({families.get(config).__name__})", act,
                        FLOAT32_TOLERANCE,
                        lambda: google_checkpoint.ModelingSource.from_params(
@@ -275,20 +286,20 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
     config = BertConfig.from_dict({**source.config().to_dict(), **overrides})
     notes, act_source = [f"config {from_copy}; heads/gelu given"], "given"
   peers = _peers(source, params, config) if config is not None else None
-  building = []
+  # One background thread builds and warms the peers up in the order of their rows: keras-hub's
+  # first, the long pole (~1.5-2.5 s at BERT-base with its trace, against ~0.1 s for transformers
+  # and ~0.5 s for the rebuild's trace), so that its batches run beside the others' rather than
+  # alone at the end (one crosscheck of 64 sentences at BERT-base: 5.94-6.00 s this way, 6.04-6.19 s
+  # cheapest first).
+  builder = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-peers")
   if peers is not None:  # known before any batch: the peers are built while the model runs
     _check(params, config, where)
-    # One background thread builds and warms them up, cheapest first (the rebuild traces in
-    # ~0.7 s at BERT-base, transformers builds in ~0.9 s, a keras-hub backbone takes ~3.5 s with
-    # its trace), so that each one's first batch can run while the next is being built.
-    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-peers")
-    building = [(peer, pool.submit(peer.build, True)) for peer in reversed(peers)]
-    pool.shutdown(wait=False)
+    built = {id(peer): builder.submit(peer.build, True) for peer in peers}
   stream = compare.batches(tokenizer, examples, max_seq_length, batch_size)
   first = next(stream)
-  first.outputs = source.run(first.packed.input_ids, first.packed.input_mask,
-                             first.packed.segment_ids)
   if peers is None:  # --full's search decides heads and gelu on the first batch
+    first.outputs = source.run(first.packed.input_ids, first.packed.input_mask,
+                               first.packed.segment_ids)
     search = full.FullCheck(source, num_heads, hidden_act)
     search.decide_config(first)
     config = search.config
@@ -302,39 +313,43 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
                     else "NOT DETERMINED: both forms fit this model; the closer was taken")
     _check(params, config, where)
     peers = _peers(source, params, config)
-    for peer in peers:  # each pays its first call's setup on its first batch
-      peer.build()
-  # A peer still being built does not hold the others up: the batches it has not seen wait for
-  # it with the model's outputs (at most MAX_BACKLOG of them; then the pass waits for it), and it
-  # catches up once built. On 2 cores the build thread leaves one core idle while the pass waits.
-  unseen = {id(peer): (peer, built, []) for peer, built in building}
+    built = {id(peer): builder.submit(peer.build, True) for peer in peers}
+  builder.shutdown(wait=False)
+  # Each peer runs the batches in a thread of its own, beside the model's pass over the same
+  # batch (4 passes at once kept 2 cores busier than one after the other: 4.7 s against 5.05 s for
+  # the four BERT-base implementations on 64 sentences), once built. A peer still being built does
+  # not hold the others up: the batches it has not run wait for it with the model's outputs (at
+  # most MAX_BACKLOG of them; then the pass waits for it), and it catches up once built.
+  runners = {id(peer): concurrent.futures.ThreadPoolExecutor(
+      1, thread_name_prefix="hub_repro-peer") for peer in peers}
+  pending = {id(peer): collections.deque() for peer in peers}  # (batch, Future of its outputs)
 
-  def catch_up(peer_ids, wait: bool) -> None:
-    for key in list(peer_ids):
-      peer, built, batches = unseen[key]
-      if wait or built.done():
-        built.result()
-        for batch in batches:
-          peer.observe(batch)
-        del unseen[key]
+  def start(batch) -> None:
+    ids = (batch.packed.input_ids, batch.packed.input_mask, batch.packed.segment_ids)
+    for peer in peers:
+      pending[id(peer)].append((batch, runners[id(peer)].submit(
+          _run_once_built, peer, built[id(peer)], ids)))
+
+  def collect(wait: bool) -> None:  # compares what the peers have run, oldest first
+    for peer in peers:
+      queue = pending[id(peer)]
+      while queue and (wait or queue[0][1].done() or len(queue) > MAX_BACKLOG):
+        batch, outputs = queue.popleft()
+        peer.compare(batch, outputs.result())
 
   summary = (f"{config.num_hidden_layers} layers, hidden {config.hidden_size}, "
              f"{config.num_attention_heads} heads, intermediate {config.intermediate_size}")
-  for batch in itertools.chain([first], stream):  # one pass: each batch tokenized and run once
-    if batch.outputs is None:
-      batch.outputs = source.run(batch.packed.input_ids, batch.packed.input_mask,
-                                 batch.packed.segment_ids)
-    catch_up(unseen, wait=False)
-    for peer in peers:
-      if id(peer) in unseen:
-        unseen[id(peer)][2].append(batch)
-      else:
-        peer.observe(batch)
-    catch_up([k for k, (_, _, batches) in unseen.items() if len(batches) >= MAX_BACKLOG],
-             wait=True)
-    if not unseen:  # else the batches a peer has not seen keep their outputs until it has
-      batch.outputs = None
-  catch_up(unseen, wait=True)
+  try:
+    for batch in itertools.chain([first], stream):  # one pass: each batch tokenized and run once
+      start(batch)
+      if batch.outputs is None:
+        batch.outputs = source.run(batch.packed.input_ids, batch.packed.input_mask,
+                                   batch.packed.segment_ids)
+      collect(wait=False)
+    collect(wait=True)
+  finally:  # on an error or an interrupt, what has not started is dropped
+    for runner in runners.values():
+      runner.shutdown(wait=False, cancel_futures=True)
   rows = [_row(f"model: {where} ({source.format}, {source.naming} names, computed by "
                f"{source.framework})", f"{describe_activation(config.hidden_act)} ({act_source})",
                diffs=(0.0, 0.0), explanation="; ".join(notes + [summary]))]

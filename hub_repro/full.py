@@ -12,7 +12,9 @@ searched.
 
 The rebuild computes with the module's own variables where it can (no copy of the weights), is
 compiled once for every batch shape, and is made and traced in the background while the module
-runs the first batch.
+runs the first batch. It then runs each batch in that background thread beside the module's own
+pass over it (compare.check hands each batch over before and after the module runs it: `start`,
+`observe`): two passes at once keep the cores busier than one after the other.
 
 sequence_output is compared on real tokens (input_mask == 1). Padding positions are computed too,
 but nothing uses them, and there LayerNorm divides by a small variance: float32 rounding reaches
@@ -158,11 +160,15 @@ class FullCheck:
     self.search_rows = ""  # which examples the search ran on, for the report
     self.seq, self.seq_all, self.pooled, self.layers = 0.0, 0.0, None, []
     # The rebuild for the likeliest config is made and compiled in the background while the
-    # source runs the first batch: its trace and the runtime's first-call setup take ~0.7 s at
-    # BERT-base, mostly in one Python thread, and slow that batch's forward pass by ~0.3 s.
+    # source runs the first batch: its trace and the runtime's first-call setup take ~0.5 s at
+    # BERT-base, mostly in one Python thread. The same thread then runs the rebuild's passes
+    # (start), one job at a time in the order submitted.
+    self._layers = getattr(source, "exposes_layers", True)
     self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-rebuild")
-    self._prepared = self._pool.submit(self._prepare, getattr(source, "exposes_layers", True))
-    self._search = None  # (the search examples, the source's outputs for them, their rows)
+    self._prepared = self._pool.submit(self._prepare, self._layers)
+    self._running = None  # (a batch, a Future of the rebuild's outputs for it), from start()
+    self._search = None  # (the search examples, their rows in the first batch or None)
+    self._target = None  # the source's sequence_output for the search examples
     self._rivals = {}  # (heads, gelu) -> a Future of its sequence_output on the search examples
 
   def _prepare(self, layers: bool):
@@ -178,11 +184,11 @@ class FullCheck:
     return weights, likeliest
 
   def _search_inputs(self, batch):
-    """The examples the search runs on, the source's sequence_output for them, and their rows in
-    the batch. These are the `search_examples` longest examples of at most `search_length` tokens
-    in the first batch, cut to their longest (rounded up to 16), whose outputs the batch already
-    holds (padding does not change real tokens' outputs). If every example is longer, the longest
-    are cut to `search_length` and run through the source once more (rows: None)."""
+    """The examples the search runs on, and their rows in the batch: the `search_examples`
+    longest examples of at most `search_length` tokens in the first batch, cut to their longest
+    (rounded up to 16), whose outputs the batch will hold (padding does not change real tokens'
+    outputs). If every example is longer, the longest are cut to `search_length` (rows: None),
+    and the source runs them once more (_search_target)."""
     lengths = batch.packed.input_mask.sum(axis=1)
     short = np.flatnonzero(lengths <= self.search_length)
     if short.size:
@@ -190,16 +196,23 @@ class FullCheck:
       width = min(compare.round_up(int(lengths[rows].max())), batch.packed.input_ids.shape[1])
       self.search_rows = (f"the {len(rows)} longest examples of at most {self.search_length} "
                           "tokens in the first batch")
-    else:
-      rows = np.sort(np.argsort(lengths, kind="stable")[-self.search_examples:])
-      width = self.search_length
-      self.search_rows = (f"the {len(rows)} longest examples of the first batch cut to "
-                          f"{self.search_length} tokens")
-    small = batch.packed.take(rows, width)
-    if short.size and batch.outputs is not None:
-      return small, batch.outputs["sequence_output"][rows, :width], rows
-    return small, self.source.run(small.input_ids, small.input_mask,
-                                  small.segment_ids)["sequence_output"], None
+      return batch.packed.take(rows, width), rows
+    rows = np.sort(np.argsort(lengths, kind="stable")[-self.search_examples:])
+    self.search_rows = (f"the {len(rows)} longest examples of the first batch cut to "
+                        f"{self.search_length} tokens")
+    return batch.packed.take(rows, self.search_length), None
+
+  def _search_target(self, batch):
+    """The source's sequence_output for the search examples: from the first batch's outputs
+    where it holds them, else one more run of the source on them."""
+    if self._target is None:
+      small, rows = self._search
+      if rows is not None and batch.outputs is not None:
+        self._target = batch.outputs["sequence_output"][rows, :small.input_ids.shape[1]]
+      else:
+        self._target = self.source.run(small.input_ids, small.input_mask,
+                                       small.segment_ids)["sequence_output"]
+    return self._target
 
   def _margin(self) -> list[tuple[int, str]]:
     """The next head count with the likeliest gelu: how far the next one is, for the report."""
@@ -213,20 +226,32 @@ class FullCheck:
 
   def start_search(self, batch) -> None:
     """Picks the search examples from the first batch and starts the rivals every search runs
-    (_rivals_every_search_runs) in the background, so that their traces (~0.2 s each at
-    BERT-base, in one Python thread) overlap the rebuild's pass over that batch."""
+    (_rivals_every_search_runs) in the rebuild's thread, after what it was given before, so that
+    their traces (~0.2 s each at BERT-base, in one Python thread) overlap the module's passes.
+    Their errors are collected when needed: by the search if the likeliest does not fit, else by
+    the report (_collect_rivals)."""
     if self._search is not None or not self._rivals_every_search_runs():
       return
     self._search = self._search_inputs(batch)
     small = self._search[0]
     ids = (small.input_ids, small.input_mask, small.segment_ids)
-    weights = self._prepared.result()[0]
 
     def run(candidate):
+      weights = self._prepared.result()[0]  # made by the thread's first job
       return weights.reconfigured(dataclasses.replace(
           self.base, num_attention_heads=candidate[0], hidden_act=candidate[1])).run_once(*ids)
 
     self._rivals = {c: self._pool.submit(run, c) for c in self._rivals_every_search_runs()}
+
+  def _error(self, candidate, out) -> float:
+    small = self._search[0]
+    self.errors[candidate] = _masked_max_abs(out, self._target, small.input_mask)
+    return self.errors[candidate]
+
+  def _collect_rivals(self) -> None:
+    """The errors of the rivals started in the background and not yet collected."""
+    for candidate in list(self._rivals):
+      self._error(candidate, self._rivals.pop(candidate).result())
 
   def decide_config(self, batch, rebuilt: dict | None = None) -> None:
     """Heads and gelu, where the source does not store them, found on a few short examples of
@@ -245,10 +270,10 @@ class FullCheck:
     weights, self.rebuild = self._prepared.result()
     likeliest = self.config = self.rebuild.config()
     self.start_search(batch)
-    self._pool.shutdown(wait=False)  # after the rivals were submitted
     if self._search is None:  # heads and gelu both known: nothing to search
       return
-    small, target, rows = self._search
+    small, rows = self._search
+    self._search_target(batch)  # what every candidate's error is measured against (_error)
     ids = (small.input_ids, small.input_mask, small.segment_ids)
     width = small.input_ids.shape[1]
 
@@ -263,13 +288,11 @@ class FullCheck:
           out = self._rivals.pop((h, act)).result()
         else:
           out = weights.reconfigured(candidate).run_once(*ids)
-        self.errors[(h, act)] = _masked_max_abs(out, target, small.input_mask)
+        self._error((h, act), out)
       return self.errors[(h, act)]
 
     if error(heads[0], acts[0]) <= SEARCH_FIT:
-      for rival in self._rivals_every_search_runs():  # the other gelu form, and the margin
-        error(*rival)
-      return
+      return  # the rivals' errors, the report's margin, are collected when it is written
     tried = []
     for h in heads:  # the likeliest first; stop at the first that fits within float32 rounding
       tried.append(h)
@@ -286,15 +309,35 @@ class FullCheck:
     if config != likeliest:
       self.config, self.rebuild = config, weights.reconfigured(config)
 
+  def start(self, batch) -> None:
+    """Starts the rebuild's pass over `batch` in its thread, before the source runs the batch:
+    the two passes at once keep 2 cores busier than one after the other (fewer idle threads
+    between small ops; benchmarks.run's full_overhead). The first batch runs under the likeliest
+    config, and the search's rivals start after it (start_search). observe() collects it."""
+    packed, layers = batch.packed, self._layers
+    ids = (packed.input_ids, packed.input_mask, packed.segment_ids)
+    if self.config is None:  # the likeliest, which the thread's first job makes
+      self._running = batch, self._pool.submit(
+          lambda: self._prepared.result()[1].run(*ids, layers=layers))
+      self.start_search(batch)
+    else:
+      self._running = batch, self._pool.submit(self.rebuild.run, *ids, layers=layers)
+
   def observe(self, batch) -> None:
     packed, out = batch.packed, batch.outputs
     ids = (packed.input_ids, packed.input_mask, packed.segment_ids)
     layers = "encoder_outputs" in out
     rebuilt = None
+    if self._running is not None and self._running[0] is batch:  # started by start()
+      rebuilt = self._running[1].result()
+      self._running = None
+      if layers and "encoder_outputs" not in rebuilt:
+        rebuilt = None
     if self.config is None:  # the first batch, rebuilt under the likeliest config: the search's
       self.start_search(batch)  # the rivals in the background meanwhile
-      likeliest = self._prepared.result()[1]  # first candidate
-      rebuilt = likeliest.run(*ids, layers=layers)
+      if rebuilt is None:
+        rebuilt = self._prepared.result()[1].run(*ids, layers=layers)  # the likeliest
+      likeliest = self._prepared.result()[1]
       self.decide_config(batch, rebuilt)
       if self.rebuild is not likeliest:  # another config won: this batch again, with it
         rebuilt = None
@@ -314,6 +357,8 @@ class FullCheck:
 
   def how(self) -> tuple[str, bool]:
     """How heads and gelu were decided, and whether the gelu form is determined."""
+    self._collect_rivals()
+    self._pool.shutdown(wait=False)  # the search is over once reported
     heads, act = self.config.num_attention_heads, self.config.hidden_act
     variant = GELU_NAMES.get(act, act)
     if not self.errors:

@@ -1,6 +1,8 @@
 """Tests of hub_repro.crosscheck: keras-hub's BertBackbone (and Hugging Face's BertModel, when torch
 is installed) against the module, on the same weights and inputs. No network."""
 
+import collections
+import contextlib
 import json
 import os
 import threading
@@ -261,6 +263,56 @@ class GoogleFixtureTest(tf.test.TestCase):
     row = _keras_row(rows, "keras-hub BertBackbone")
     self.assertTrue(row["agrees"])  # it caught up on the batches it had not seen
     self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+
+  def test_the_peers_run_each_batch_beside_the_models_pass_over_it(self):
+    # Each peer runs a batch in a thread of its own, started before the model runs the batch:
+    # here the model's pass over its n-th batch waits until every peer has begun its n-th, which
+    # never comes if the peers run a batch only once the model is done with it (the order before).
+    from hub_repro import module  # noqa: PLC0415
+    from hub_repro.sources import google_checkpoint  # noqa: PLC0415
+
+    source = module.load(GOOGLE_MODULE)
+    config = BertConfig.from_json_file(GOOGLE_CONFIG)
+    classes = [keras_hub.KerasHubSource, google_checkpoint.ModelingSource]
+    if huggingface.why_no_torch() is None:
+      classes.append(huggingface.HuggingFaceSource)
+    begun, waited = threading.Condition(), []
+    threads = collections.defaultdict(list)  # peer class -> the thread of each batch it ran
+
+    def recording(cls):
+      original = cls.run
+
+      def run(self, *ids, **kwargs):
+        if ids[0].shape != (1, 1):  # not the warm-up call
+          with begun:
+            threads[cls].append(threading.current_thread().name)
+            begun.notify_all()
+        return original(self, *ids, **kwargs)
+      return run
+
+    module_run = source.run
+
+    def waiting_module_run(*ids, **kwargs):
+      with begun:
+        n = len(waited) + 1
+        waited.append(begun.wait_for(lambda: all(len(threads[c]) >= n for c in classes),
+                                     timeout=30))
+      return module_run(*ids, **kwargs)
+
+    with contextlib.ExitStack() as patches:
+      for cls in classes:
+        patches.enter_context(mock.patch.object(cls, "run", recording(cls)))
+      patches.enter_context(mock.patch.object(source, "run", waiting_module_run))
+      rows = crosscheck.crosscheck(source, EXAMPLES, FIXTURE_SEQ_LENGTH,
+                                   num_heads=config.num_attention_heads,
+                                   hidden_act=config.hidden_act, batch_size=1, log=_quiet)
+    self.assertEqual(waited, [True] * len(EXAMPLES))
+    for cls in classes:
+      self.assertLen(threads[cls], len(EXAMPLES), cls.__name__)
+      for name in threads[cls]:
+        self.assertStartsWith(name, "hub_repro-peer_")
+    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_AGREES)
+    self.assertLen([row for row in rows[1:] if row["status"] == "ran"], len(classes))
 
   def test_a_wrong_head_count_is_caught(self):
     rows = crosscheck.crosscheck(GOOGLE_MODULE, EXAMPLES, FIXTURE_SEQ_LENGTH, num_heads=2,

@@ -188,7 +188,8 @@ def _zero_kernel_init(backbone_class):
 
 def backbone_from_params(params: dict, config: BertConfig, activation: str | None = None):
   """The family's keras-hub backbone (BertBackbone, AlbertBackbone, ElectraBackbone) with every
-  weight set from the family's checkpoint names.
+  weight set from the family's checkpoint names (`params`: arrays, or a source's own tf.Variables,
+  Source.tf_params).
 
   `activation` None keeps keras-hub's feed-forward activation (the tanh gelu, fixed in its
   backbones); an activation name replaces it (a control run with the other gelu). An ELECTRA
@@ -196,6 +197,7 @@ def backbone_from_params(params: dict, config: BertConfig, activation: str | Non
   then returns no pooled_output.
   """
   import keras_hub  # noqa: PLC0415
+  import tensorflow as tf  # noqa: PLC0415
 
   from hub_repro.weights import check_params  # noqa: PLC0415
 
@@ -211,10 +213,11 @@ def backbone_from_params(params: dict, config: BertConfig, activation: str | Non
   for name, path in table.items():
     if name not in params:  # the optional pooler (ELECTRA)
       continue
-    value, target = np.asarray(params[name], np.float32), tuple(variables[path].shape)
-    if value.size != int(np.prod(target)):
-      raise ValueError(f"{name} has shape {value.shape}; keras-hub's {path} has {target}")
-    variables[path].assign(value.reshape(target))
+    value, target = params[name], tuple(variables[path].shape)
+    if int(np.prod(value.shape)) != int(np.prod(target)):
+      raise ValueError(f"{name} has shape {tuple(value.shape)}; keras-hub's {path} has {target}")
+    # A tf.Variable (Source.tf_params) is read without a copy: the assign is the one copy.
+    variables[path].assign(tf.reshape(tf.cast(value, tf.float32), target))
   if activation is not None:
     function = keras_activation(activation)
     for name in {name for name, _ in family.layer_calls(config)} | {
