@@ -335,9 +335,9 @@ class FullCheck:
         rebuilt = None
     if self.config is None:  # the first batch, rebuilt under the likeliest config: the search's
       self.start_search(batch)  # the rivals in the background meanwhile
-      if rebuilt is None:
-        rebuilt = self._prepared.result()[1].run(*ids, layers=layers)  # the likeliest
       likeliest = self._prepared.result()[1]
+      if rebuilt is None:  # not started (start) or without the layers this batch holds
+        rebuilt = likeliest.run(*ids, layers=layers)
       self.decide_config(batch, rebuilt)
       if self.rebuild is not likeliest:  # another config won: this batch again, with it
         rebuilt = None
