@@ -119,20 +119,27 @@ def error_line(prog: str, error: BaseException, code: int, debug: bool) -> str:
 @contextlib.contextmanager
 def sigterm_raises():
   """While active, SIGTERM raises Terminated in the main thread (a second SIGTERM ends the process
-  at once). Left alone if SIGTERM is ignored or handled already, or off the main thread."""
+  at once). Left alone if SIGTERM is ignored or handled already, or off the main thread.
+
+  Yields a list that gets the signal's number once it has come. A library can turn the exception
+  into one of its own: raised while pybind11 was handling TensorFlow's InvalidArgumentError, it
+  came out as "RuntimeError: pybind11::error_already_set: MISMATCH of original and normalized
+  active exception types: ... REPLACED BY Terminated". The list still says SIGTERM came."""
+  received = []
   if (threading.current_thread() is not threading.main_thread()
       or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
-    yield
+    yield received
     return
 
   def raise_terminated(signum, frame):
     del frame
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    received.append(signum)
     raise Terminated(f"terminated by signal {signum}")
 
   signal.signal(signal.SIGTERM, raise_terminated)
   try:
-    yield
+    yield received
   finally:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -417,6 +424,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
   return command_parser(name).parse_intermixed_args(rest)
 
 
+def interrupted(prog: str, code: int) -> int:
+  """The one line an interrupted run ends with; returns its exit code (130 or 143)."""
+  what = "terminated (SIGTERM)" if code == EXIT_SIGTERM else "interrupted (SIGINT)"
+  print(f"{prog}: {what}; no partial output was left", file=sys.stderr)
+  return code
+
+
 def main(argv: list[str] | None = None) -> int:
   """Runs one command and returns its exit code (see EXIT_CODE_TABLE)."""
   argv = sys.argv[1:] if argv is None else list(argv)
@@ -425,16 +439,17 @@ def main(argv: list[str] | None = None) -> int:
   except SystemExit as e:  # --help, --version (0) or a usage error argparse has printed (2)
     return e.code if isinstance(e.code, int) else EXIT_BAD_INPUT if e.code else 0
   prog = PROG if args.command == DEFAULT_COMMAND else f"{PROG} {args.command}"
-  with sigterm_raises():
+  with sigterm_raises() as sigterm:
     try:
       quiet_tensorflow()
       return args.run(args)
     except KeyboardInterrupt as e:
-      code = EXIT_SIGTERM if isinstance(e, Terminated) else EXIT_SIGINT
-      what = "terminated (SIGTERM)" if code == EXIT_SIGTERM else "interrupted (SIGINT)"
-      print(f"{prog}: {what}; no partial output was left", file=sys.stderr)
-      return code
+      return interrupted(prog, EXIT_SIGTERM if isinstance(e, Terminated) else EXIT_SIGINT)
     except Exception as e:  # noqa: BLE001 (the one place errors become exit codes)
+      if sigterm:  # Terminated, turned into another exception by a library on its way out
+        if args.debug:
+          traceback.print_exc()
+        return interrupted(prog, EXIT_SIGTERM)
       code = exit_code(e)
       if args.debug:
         traceback.print_exc()
