@@ -446,12 +446,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as e:
       return interrupted(prog, EXIT_SIGTERM if isinstance(e, Terminated) else EXIT_SIGINT)
     except Exception as e:  # noqa: BLE001 (the one place errors become exit codes)
-      if sigterm:  # Terminated, turned into another exception by a library on its way out
-        if args.debug:
-          traceback.print_exc()
-        return interrupted(prog, EXIT_SIGTERM)
-      code = exit_code(e)
       if args.debug:
         traceback.print_exc()
+      if sigterm:  # Terminated, turned into another exception by a library on its way out
+        return interrupted(prog, EXIT_SIGTERM)
+      code = exit_code(e)
       print(error_line(prog, e, code, args.debug), file=sys.stderr)
       return code

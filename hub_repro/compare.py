@@ -282,10 +282,10 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
 
   One pass: each batch is tokenized once and run once; `also` are further checks (full.FullCheck)
   whose `observe(batch)` reads the same outputs, and whose `start(batch)`, where they have one, is
-  handed the batch before the source runs it (work that needs only its inputs starts then). `tokenizer` (a tokenization.HubPreprocessor, say)
-  defaults to the source's own. What pooled_output is comes back as `Result.pooled_is`, whatever it
-  is (no pooled_output, nothing that explains it: `Result.verdict` "NO POOLER"). `max_seq_length`
-  None: see sequence_length.
+  handed the batch before the source runs it (work that needs only its inputs starts then).
+  `tokenizer` (a tokenization.HubPreprocessor, say) defaults to the source's own. What
+  pooled_output is comes back as `Result.pooled_is`, whatever it is (no pooled_output, nothing
+  that explains it: `Result.verdict` "NO POOLER"). `max_seq_length` None: see sequence_length.
   """
   if not examples:
     raise ValueError("no examples to run")

@@ -168,7 +168,7 @@ class FullCheck:
     self._prepared = self._pool.submit(self._prepare, self._layers)
     self._running = None  # (a batch, a Future of the rebuild's outputs for it), from start()
     self._search = None  # (the search examples, their rows in the first batch or None)
-    self._target = None  # the source's sequence_output for the search examples
+    self._target = None  # the source's sequence_output for the search examples (decide_config)
     self._rivals = {}  # (heads, gelu) -> a Future of its sequence_output on the search examples
 
   def _prepare(self, layers: bool):
@@ -205,14 +205,11 @@ class FullCheck:
   def _search_target(self, batch):
     """The source's sequence_output for the search examples: from the first batch's outputs
     where it holds them, else one more run of the source on them."""
-    if self._target is None:
-      small, rows = self._search
-      if rows is not None and batch.outputs is not None:
-        self._target = batch.outputs["sequence_output"][rows, :small.input_ids.shape[1]]
-      else:
-        self._target = self.source.run(small.input_ids, small.input_mask,
-                                       small.segment_ids)["sequence_output"]
-    return self._target
+    small, rows = self._search
+    if rows is not None and batch.outputs is not None:
+      return batch.outputs["sequence_output"][rows, :small.input_ids.shape[1]]
+    return self.source.run(small.input_ids, small.input_mask,
+                           small.segment_ids)["sequence_output"]
 
   def _margin(self) -> list[tuple[int, str]]:
     """The next head count with the likeliest gelu: how far the next one is, for the report."""
@@ -243,10 +240,9 @@ class FullCheck:
 
     self._rivals = {c: self._pool.submit(run, c) for c in self._rivals_every_search_runs()}
 
-  def _error(self, candidate, out) -> float:
-    small = self._search[0]
-    self.errors[candidate] = _masked_max_abs(out, self._target, small.input_mask)
-    return self.errors[candidate]
+  def _error(self, candidate, out) -> None:
+    """Records the candidate's max |diff| from the source on the search examples."""
+    self.errors[candidate] = _masked_max_abs(out, self._target, self._search[0].input_mask)
 
   def _collect_rivals(self) -> None:
     """The errors of the rivals started in the background and not yet collected."""
@@ -273,7 +269,7 @@ class FullCheck:
     if self._search is None:  # heads and gelu both known: nothing to search
       return
     small, rows = self._search
-    self._search_target(batch)  # what every candidate's error is measured against (_error)
+    self._target = self._search_target(batch)  # what each candidate is measured against
     ids = (small.input_ids, small.input_mask, small.segment_ids)
     width = small.input_ids.shape[1]
 
