@@ -22,7 +22,7 @@ from hub_repro import cli
 cli.quiet_tensorflow()  # before TensorFlow's first import: its start-up lines would bury the output
 
 # pylint: disable=wrong-import-position
-from hub_repro import compare, embedded, full as full_lib, model_diff, module, report  # noqa: E402
+from hub_repro import compare, embedded, full as full_lib, gcfreeze, model_diff, module, report  # noqa: E402
 from hub_repro.sources import Source, detect  # noqa: E402, F401 (the API's names)
 
 DEFAULT_SENTENCES = cli.DEFAULT_SENTENCES
@@ -49,6 +49,7 @@ def load(handle: str | None = None, log=_quiet) -> Source:
   return module.load(handle, log=log)
 
 
+@gcfreeze.frozen()
 def check(model: str | Source | None = None, sentences=None, *, max_seq_length: int | None = None,
           batch_size: int = 32, preprocessor: str | None = None, full: bool = False,
           num_heads: int | None = None, bucket: bool = True, progress: bool = False,

@@ -442,7 +442,9 @@ def main(argv: list[str] | None = None) -> int:
   with sigterm_raises() as sigterm:
     try:
       quiet_tensorflow()
-      return args.run(args)
+      from hub_repro import gcfreeze  # noqa: PLC0415
+      with gcfreeze.frozen():  # the imports' objects: the load and the run do not walk them
+        return args.run(args)
     except KeyboardInterrupt as e:
       return interrupted(prog, EXIT_SIGTERM if isinstance(e, Terminated) else EXIT_SIGINT)
     except Exception as e:  # noqa: BLE001 (the one place errors become exit codes)

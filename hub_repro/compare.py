@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 from tqdm import tqdm
 
-from hub_repro import pooler as pooler_lib
+from hub_repro import gcfreeze, pooler as pooler_lib
 from hub_repro.sources import Source
 from hub_repro.tokenization import PackedBatch
 
@@ -275,6 +275,7 @@ class PoolerCheck:
         sample_pooled_output=self.sample[0], sample_sequence_output=self.sample[1])
 
 
+@gcfreeze.frozen()
 def check(source: Source, examples: list, max_seq_length: int | None = None, batch_size: int = 32,
           tolerance: float = TOLERANCE, progress: bool | None = None, tokenizer=None,
           bucket: bool = True, also=()) -> Result:

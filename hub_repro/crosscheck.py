@@ -27,6 +27,7 @@ import sys
 
 import numpy as np
 
+from hub_repro import gcfreeze
 from hub_repro.config import BertConfig
 
 # TensorFlow, Keras and torch are imported inside the functions that need them, so that the CLI
@@ -221,6 +222,7 @@ def _check(params: dict, config: BertConfig, where: str) -> None:
     raise CrosscheckError(str(e)) from None
 
 
+@gcfreeze.frozen()
 def crosscheck(handle: str | None = None, examples: list | None = None,
                max_seq_length: int | None = None,
                num_heads: int | None = None, hidden_act: str | None = None,

@@ -29,6 +29,8 @@ import sys
 
 import numpy as np
 
+from hub_repro import gcfreeze
+
 # Two copies of one model compute the same float32 arithmetic in another order (another framework,
 # kernel or graph): crosscheck.FLOAT32_TOLERANCE (5e-5) covers that, with its derivation and its
 # margin at BERT-base size. Anything above it is a different function: a wrong head split moves
@@ -187,6 +189,7 @@ def _masked_max(x, y, mask) -> float:
                       initial=0.0))
 
 
+@gcfreeze.frozen()
 def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | None = None,
          batch_size: int = 32, log=print, layers: bool = False, xla: bool | None = None) -> dict:
   """Compares two models (handles, or loaded Sources) stage by stage; returns the JSON record

@@ -1,0 +1,161 @@
+"""hub_repro.gcfreeze: the objects a run starts with are left out of Python's collections while it
+runs; what the run makes is collected as before, and everything is back in place afterwards."""
+
+import gc
+import threading
+import weakref
+from unittest import mock
+
+import tensorflow as tf
+
+from hub_repro import api, crosscheck, gcfreeze, model_diff
+from hub_repro.config import BertConfig
+from hub_repro.sources import keras_hub, tf1_hub
+import testutil
+
+
+def _tracked(obj) -> bool:
+  """Whether a collection would look at `obj` (gc.get_objects() leaves frozen objects out)."""
+  return any(o is obj for o in gc.get_objects())
+
+
+class _Node:
+  """A weak-referenceable object to build reference cycles with."""
+
+
+class FrozenTest(tf.test.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.assertEqual(gc.get_freeze_count(), 0)  # nothing frozen by the test runner
+
+  def test_objects_alive_at_entry_are_skipped_until_exit(self):
+    before = [1, 2, 3]
+    with gcfreeze.frozen():
+      made_inside = [4, 5, 6]
+      self.assertGreater(gc.get_freeze_count(), 0)
+      self.assertFalse(_tracked(before))
+      self.assertTrue(_tracked(made_inside))
+    self.assertEqual(gc.get_freeze_count(), 0)
+    self.assertTrue(_tracked(before))
+    self.assertTrue(any(o is before for o in gc.get_objects(generation=2)))
+
+  def test_cycles_made_inside_are_still_collected(self):
+    with gcfreeze.frozen():
+      node = _Node()
+      node.self = node
+      alive = weakref.ref(node)
+      del node
+      gc.collect()
+      self.assertIsNone(alive())
+
+  def test_full_collections_are_spaced_inside_and_the_thresholds_restored(self):
+    thresholds = gc.get_threshold()
+    with gcfreeze.frozen():
+      self.assertEqual(gc.get_threshold(), (*thresholds[:2],
+                                            thresholds[2] * gcfreeze.FULL_COLLECTION_SPACING))
+    self.assertEqual(gc.get_threshold(), thresholds)
+
+  def test_an_error_inside_unfreezes(self):
+    thresholds = gc.get_threshold()
+    with self.assertRaises(KeyError):
+      with gcfreeze.frozen():
+        raise KeyError("x")
+    self.assertEqual((gc.get_freeze_count(), gc.get_threshold()), (0, thresholds))
+
+  def test_nested_blocks_unfreeze_at_the_outermost_exit(self):
+    with gcfreeze.frozen():
+      with gcfreeze.frozen():
+        pass
+      self.assertGreater(gc.get_freeze_count(), 0)
+    self.assertEqual(gc.get_freeze_count(), 0)
+
+  def test_concurrent_blocks_unfreeze_when_the_last_one_exits(self):
+    entered, release = threading.Event(), threading.Event()
+
+    def other():
+      with gcfreeze.frozen():
+        entered.set()
+        release.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    self.assertTrue(entered.wait(10))
+    with gcfreeze.frozen():
+      pass
+    self.assertGreater(gc.get_freeze_count(), 0)  # the other thread's block is still running
+    release.set()
+    thread.join(10)
+    self.assertEqual(gc.get_freeze_count(), 0)
+
+  def test_a_callers_own_freeze_is_left_as_it_is(self):
+    gc.freeze()
+    try:
+      frozen = gc.get_freeze_count()
+      thresholds = gc.get_threshold()
+      with gcfreeze.frozen():
+        self.assertEqual(gc.get_threshold(), thresholds)
+      self.assertEqual(gc.get_freeze_count(), frozen)
+    finally:
+      gc.unfreeze()
+
+  def test_a_disabled_collector_is_left_as_it_is(self):
+    gc.disable()
+    try:
+      with gcfreeze.frozen():
+        self.assertEqual(gc.get_freeze_count(), 0)
+    finally:
+      gc.enable()
+
+
+class EntryPointsTest(tf.test.TestCase):
+  """check, crosscheck and diff run their models with the heap frozen (each batch's run sees it),
+  and leave nothing frozen behind."""
+
+  def _freeze_counts_seen_by(self, *classes):
+    seen = []
+    patches = []
+    for cls in classes:
+      original = cls.run
+
+      def run(source, *args, _original=original, **kwargs):
+        seen.append(gc.get_freeze_count())
+        return _original(source, *args, **kwargs)
+
+      patches.append(mock.patch.object(cls, "run", run))
+    return seen, patches
+
+  def _assert_frozen_while_running(self, call, *classes):
+    seen, patches = self._freeze_counts_seen_by(*classes)
+    for patch in patches:
+      patch.start()
+    try:
+      call()
+    finally:
+      for patch in patches:
+        patch.stop()
+    self.assertNotEmpty(seen)
+    self.assertTrue(all(count > 0 for count in seen), seen)
+    self.assertEqual(gc.get_freeze_count(), 0)
+
+  def test_check(self):
+    self._assert_frozen_while_running(
+        lambda: api.check(testutil.GOOGLE_MODULE, testutil.SENTENCES, max_seq_length=16),
+        tf1_hub.Tf1HubSource)
+
+  def test_crosscheck(self):
+    heads = BertConfig.from_json_file(testutil.TINY_CONFIG).num_attention_heads
+    self._assert_frozen_while_running(
+        lambda: crosscheck.crosscheck(testutil.GOOGLE_MODULE, testutil.SENTENCES, 16,
+                                      num_heads=heads, hidden_act="gelu", log=lambda _: None),
+        tf1_hub.Tf1HubSource, keras_hub.KerasHubSource)
+
+  def test_diff(self):
+    self._assert_frozen_while_running(
+        lambda: model_diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_MODULE,
+                                testutil.SENTENCES, 16, log=lambda _: None),
+        tf1_hub.Tf1HubSource)
+
+
+if __name__ == "__main__":
+  tf.test.main()
