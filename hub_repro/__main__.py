@@ -2,6 +2,6 @@
 
 import sys
 
-from hub_repro.cli import main
+from hub_repro.cli import console
 
-sys.exit(main())
+sys.exit(console())

@@ -431,6 +431,16 @@ def interrupted(prog: str, code: int) -> int:
   return code
 
 
+def console() -> int:
+  """The program's entry point (`hub-repro`, `python -m hub_repro`): main(), then what is left
+  frozen for the process's exit (gcfreeze.for_exit). In-process callers use main()."""
+  from hub_repro import gcfreeze  # noqa: PLC0415
+
+  code = main()
+  gcfreeze.for_exit()
+  return code
+
+
 def main(argv: list[str] | None = None) -> int:
   """Runs one command and returns its exit code (see EXIT_CODE_TABLE)."""
   argv = sys.argv[1:] if argv is None else list(argv)

@@ -2,13 +2,17 @@
 runs; what the run makes is collected as before, and everything is back in place afterwards."""
 
 import gc
+import os
+import subprocess
+import sys
 import threading
+import tomllib
 import weakref
 from unittest import mock
 
 import tensorflow as tf
 
-from hub_repro import api, crosscheck, gcfreeze, model_diff
+from hub_repro import api, cli, crosscheck, gcfreeze, model_diff
 from hub_repro.config import BertConfig
 from hub_repro.sources import keras_hub, tf1_hub
 import testutil
@@ -155,6 +159,38 @@ class EntryPointsTest(tf.test.TestCase):
         lambda: model_diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_MODULE,
                                 testutil.SENTENCES, 16, log=lambda _: None),
         tf1_hub.Tf1HubSource)
+
+
+class ConsoleTest(tf.test.TestCase):
+  """The program (not main(), which tests and notebooks call in their own process) exits with
+  everything frozen, with main's exit code and all of its output."""
+
+  def test_console_returns_mains_code_with_everything_frozen(self):
+    self.assertEqual(gc.get_freeze_count(), 0)
+    with mock.patch.object(cli, "main", return_value=3):
+      try:
+        self.assertEqual(cli.console(), 3)
+        self.assertGreater(gc.get_freeze_count(), 0)
+      finally:
+        gc.unfreeze()
+
+  def test_main_leaves_nothing_frozen(self):
+    code, _, _ = testutil.run_cli("--version")
+    self.assertEqual((code, gc.get_freeze_count()), (0, 0))
+
+  def test_both_entry_points_are_console(self):
+    with open(os.path.join(os.path.dirname(testutil.TESTS), "pyproject.toml"), "rb") as f:
+      scripts = tomllib.load(f)["project"]["scripts"]
+    self.assertEqual(scripts, {"hub-repro": "hub_repro.cli:console"})
+    json_path = os.path.join(self.get_temp_dir(), "out.json")
+    done = subprocess.run([sys.executable, "-m", "hub_repro", "--handle", testutil.GOOGLE_MODULE,
+                           "--max-seq-length", "16", "--json", json_path, "hello world"],
+                          capture_output=True, text=True, check=False,
+                          cwd=os.path.dirname(testutil.TESTS))
+    self.assertEqual(done.returncode, cli.EXIT_REPRODUCED, done.stderr)
+    self.assertIn("REPRODUCED", done.stdout)
+    self.assertIn(f"wrote {json_path}", done.stdout)  # the last line, flushed at exit
+    self.assertTrue(os.path.isfile(json_path))
 
 
 if __name__ == "__main__":
