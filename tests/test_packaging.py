@@ -46,7 +46,7 @@ class PyprojectTest(tf.test.TestCase):
   def test_declares_name_script_python_and_backend(self):
     project = self.pyproject["project"]
     self.assertEqual(project["name"], "hub-repro")
-    self.assertEqual(project["scripts"], {"hub-repro": "hub_repro.cli:main"})
+    self.assertEqual(project["scripts"], {"hub-repro": "hub_repro.cli:console"})
     self.assertIn(">=3.11", project["requires-python"])
     self.assertEqual(self.pyproject["build-system"]["build-backend"], "setuptools.build_meta")
 
