@@ -35,8 +35,10 @@ into $HUB_REPRO_CACHE/bench/):
   diff_rss_vs_bare_base (full run): diff's peak RSS over the larger bare forward run, each in its
   own process (reported, no target).
 - crosscheck_overhead_ratio_base: `crosscheck` over the sum of each implementation's bare forward
-  on the same batches (target <= 1.2).
+  on the same batches, best of 2 interleaved runs each (3 in the full mode); each crosscheck
+  builds its peers anew (target <= 1.2).
 - time_to_verdict_ratio_base: `python -m hub_repro --handle BASE SENTENCE`, process start to
   verdict, over a script doing hub.load + one call (target <= 1.1).
+Each section starts with the garbage of the ones before it collected (gc.collect(), untimed).
 Figures that a cap stopped are lower bounds, shown ">=" and listed in the JSON's "lower_bounds".
 """
