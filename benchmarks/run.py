@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import cProfile
-import importlib.metadata
 import gc
+import importlib.metadata
 import json
 import os
 import platform
