@@ -22,7 +22,8 @@ from hub_repro import cli
 cli.quiet_tensorflow()  # before TensorFlow's first import: its start-up lines would bury the output
 
 # pylint: disable=wrong-import-position
-from hub_repro import compare, embedded, full as full_lib, gcfreeze, model_diff, module, report  # noqa: E402
+from hub_repro import (compare, embedded, full as full_lib, gcfreeze, model_diff,  # noqa: E402
+                       module, report)
 from hub_repro.sources import Source, detect  # noqa: E402, F401 (the API's names)
 
 DEFAULT_SENTENCES = cli.DEFAULT_SENTENCES
