@@ -23,6 +23,8 @@ import threading
 import traceback
 import warnings
 
+from hub_repro import gcfreeze  # the standard library only: no TensorFlow at import time
+
 EXIT_REPRODUCED, EXIT_NOT_REPRODUCED, EXIT_BAD_INPUT, EXIT_NO_POOLER, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM  # 130, 143, as shells report
 
@@ -434,8 +436,6 @@ def interrupted(prog: str, code: int) -> int:
 def console() -> int:
   """The program's entry point (`hub-repro`, `python -m hub_repro`): main(), then what is left
   frozen for the process's exit (gcfreeze.for_exit). In-process callers use main()."""
-  from hub_repro import gcfreeze  # noqa: PLC0415
-
   code = main()
   gcfreeze.for_exit()
   return code
@@ -452,7 +452,6 @@ def main(argv: list[str] | None = None) -> int:
   with sigterm_raises() as sigterm:
     try:
       quiet_tensorflow()
-      from hub_repro import gcfreeze  # noqa: PLC0415
       with gcfreeze.frozen():  # the imports' objects: the load and the run do not walk them
         return args.run(args)
     except KeyboardInterrupt as e:

@@ -34,8 +34,7 @@ import threading
 
 _lock = threading.Lock()
 _depth = 0  # runs inside frozen() now, in any thread
-_froze = False  # whether the outermost of them froze the heap
-_thresholds = []  # gc.get_threshold() before the outermost froze
+_thresholds = None  # gc.get_threshold() from before the outermost froze; None: it did not
 # Generation 2's threshold times this inside frozen(): a full collection every ~100 collections of
 # generation 1 (~0.7 million net allocations) instead of ~10, so that a run's own long-lived objects
 # are not walked again and again (see the module docstring), while a long run's old garbage cycles
@@ -58,21 +57,19 @@ def for_exit() -> None:
 def frozen():
   """Freezes the objects tracked now for the duration of the block (nested or concurrent blocks:
   the first in freezes, the last out unfreezes). Usable as a decorator."""
-  global _depth, _froze
+  global _depth, _thresholds
   with _lock:
-    if _depth == 0:
-      _froze = gc.isenabled() and gc.get_freeze_count() == 0
-      if _froze:
-        gc.freeze()
-        _thresholds[:] = gc.get_threshold()
-        gc.set_threshold(*_thresholds[:2], _thresholds[2] * FULL_COLLECTION_SPACING)
+    if _depth == 0 and gc.isenabled() and gc.get_freeze_count() == 0:
+      gc.freeze()
+      _thresholds = gc.get_threshold()
+      gc.set_threshold(*_thresholds[:2], _thresholds[2] * FULL_COLLECTION_SPACING)
     _depth += 1
   try:
     yield
   finally:
     with _lock:
       _depth -= 1
-      if _depth == 0 and _froze:
+      if _depth == 0 and _thresholds is not None:
         gc.set_threshold(*_thresholds)
         gc.unfreeze()
-        _froze = False
+        _thresholds = None

@@ -1,6 +1,7 @@
 """hub_repro.gcfreeze: the objects a run starts with are left out of Python's collections while it
 runs; what the run makes is collected as before, and everything is back in place afterwards."""
 
+import contextlib
 import gc
 import os
 import subprocess
@@ -118,28 +119,18 @@ class EntryPointsTest(tf.test.TestCase):
   """check, crosscheck and diff run their models with the heap frozen (each batch's run sees it),
   and leave nothing frozen behind."""
 
-  def _freeze_counts_seen_by(self, *classes):
-    seen = []
-    patches = []
-    for cls in classes:
-      original = cls.run
-
-      def run(source, *args, _original=original, **kwargs):
-        seen.append(gc.get_freeze_count())
-        return _original(source, *args, **kwargs)
-
-      patches.append(mock.patch.object(cls, "run", run))
-    return seen, patches
-
   def _assert_frozen_while_running(self, call, *classes):
-    seen, patches = self._freeze_counts_seen_by(*classes)
-    for patch in patches:
-      patch.start()
-    try:
+    """Every run() of `classes` during call() sees the heap frozen; nothing is frozen after."""
+    seen = []
+    with contextlib.ExitStack() as patches:
+      for cls in classes:
+
+        def run(source, *args, _original=cls.run, **kwargs):
+          seen.append(gc.get_freeze_count())
+          return _original(source, *args, **kwargs)
+
+        patches.enter_context(mock.patch.object(cls, "run", run))
       call()
-    finally:
-      for patch in patches:
-        patch.stop()
     self.assertNotEmpty(seen)
     self.assertTrue(all(count > 0 for count in seen), seen)
     self.assertEqual(gc.get_freeze_count(), 0)
