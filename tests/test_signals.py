@@ -2,10 +2,16 @@
 
 Each run is `python -m hub_repro ...` in a process of its own. The test waits until the process is
 where the signal should land (its progress bar has moved, its half-written JSON or PNG is on disk,
-its staging folder for the embedded module exists), then sends SIGINT or SIGTERM with os.kill.
-To hold a write half-done, the launcher replaces json.dump or Figure.savefig (the library calls
-hub_repro's atomic writers make) by one that writes half the bytes, says so on stderr and sleeps:
+the embedded module's build is held inside its staging folder), then sends SIGINT or SIGTERM with
+os.kill. To hold a write half-done, the launcher replaces json.dump or Figure.savefig (the library
+calls hub_repro's atomic writers make) by one that writes half the bytes, says so on stderr and
+sleeps; to hold the build, shutil.copyfile, once it has copied the vocab into the staging folder.
 hub_repro's own code, from the signal handler to the cleanup, runs unchanged.
+
+Holding matters: a signal sent "as soon as the staging folder shows" once reached a run that had
+already finished (CI, stop 31: the test process stalled for the ~3 s the build lasts, and
+send_signal to an ended process does nothing, so the run exited 0). A held process cannot finish
+first, and Run.finish fails plainly if it has.
 """
 
 import json
@@ -24,18 +30,23 @@ import testutil
 
 REPO = os.path.dirname(testutil.TESTS)
 HALF_WRITTEN = "hub_repro_test: half written, sleeping"
+BUILD_HELD = "hub_repro_test: build held in its staging folder, sleeping"
 
 # `python -c LAUNCHER MODE ARGS...`: hub_repro's command line, where MODE "json" or "png" makes the
-# library call under report.write_json or plots.save_figure stop halfway (see the module docstring).
+# library call under report.write_json or plots.save_figure stop halfway, and "build" holds the
+# embedded module's export in its staging folder (see the module docstring).
 LAUNCHER = f"""
 import sys, time
 mode = sys.argv.pop(1)
 
+def hold(message):
+  print(message, file=sys.stderr, flush=True)
+  time.sleep(600)
+
 def stall(f, data):
   f.write(data[:len(data) // 2])
   f.flush()
-  print({HALF_WRITTEN!r}, file=sys.stderr, flush=True)
-  time.sleep(600)
+  hold({HALF_WRITTEN!r})
 
 if mode == "json":
   import json
@@ -54,6 +65,15 @@ elif mode == "png":
     real_savefig(self, data, **kwargs)
     stall(f, data.getvalue())
   Figure.savefig = savefig
+elif mode == "build":
+  import os, shutil
+  real_copyfile = shutil.copyfile
+  def copyfile(src, dst, **kwargs):
+    result = real_copyfile(src, dst, **kwargs)
+    if ".tmp-" in os.path.basename(os.path.dirname(os.path.abspath(dst))):  # into the staging
+      hold({BUILD_HELD!r})
+    return result
+  shutil.copyfile = copyfile
 from hub_repro import cli
 sys.exit(cli.main(sys.argv[1:]))
 """
@@ -93,6 +113,9 @@ class Run:
 
   def finish(self, sig=None):
     if sig is not None:
+      if self.process.poll() is not None:  # send_signal would do nothing: say so, not "0 != 143"
+        raise AssertionError(f"the process ended (exit {self.process.returncode}) before the "
+                             f"signal was sent; stderr:\n{self.stderr()}")
       self.process.send_signal(sig)
     stdout, _ = self.process.communicate(timeout=240)
     return self.process.returncode, stdout.decode(errors="replace"), self.stderr()
@@ -175,8 +198,10 @@ class InterruptedRunTest(tf.test.TestCase):
     staging = lambda: [n for n in os.listdir(self.cache)  # noqa: E731
                        if n.startswith(f".{embedded.MODULE_NAME}.tmp-")]
     argv = ["--max-seq-length", "16", "--json", self.json]
-    run = self.start("build", *argv)
-    run.wait_until(staging, "staging folder of the embedded module")
+    run = self.start("build", *argv, mode="build")
+    run.wait_until(lambda: BUILD_HELD in run.stderr(), "the build held in its staging folder")
+    self.assertLen(staging(), 1)
+    self.assertFalse(os.path.exists(target))
     code, stdout, stderr = run.finish(signal.SIGTERM)
     self.assertEqual(code, cli.EXIT_SIGTERM, msg=stderr)
     self.assertIn("building the embedded TF1 Hub module", stderr)
