@@ -31,6 +31,7 @@ import testutil
 REPO = os.path.dirname(testutil.TESTS)
 HALF_WRITTEN = "hub_repro_test: half written, sleeping"
 BUILD_HELD = "hub_repro_test: build held in its staging folder, sleeping"
+STAGING_PREFIX = f".{embedded.MODULE_NAME}.tmp-"  # files.atomic_folder's staging folder
 
 # `python -c LAUNCHER MODE ARGS...`: hub_repro's command line, where MODE "json" or "png" makes the
 # library call under report.write_json or plots.save_figure stop halfway, and "build" holds the
@@ -70,7 +71,7 @@ elif mode == "build":
   real_copyfile = shutil.copyfile
   def copyfile(src, dst, **kwargs):
     result = real_copyfile(src, dst, **kwargs)
-    if ".tmp-" in os.path.basename(os.path.dirname(os.path.abspath(dst))):  # into the staging
+    if os.path.basename(os.path.dirname(os.path.abspath(dst))).startswith({STAGING_PREFIX!r}):
       hold({BUILD_HELD!r})
     return result
   shutil.copyfile = copyfile
@@ -196,7 +197,7 @@ class InterruptedRunTest(tf.test.TestCase):
   def test_sigterm_while_the_embedded_module_is_built(self):
     target = os.path.join(self.cache, embedded.MODULE_NAME)
     staging = lambda: [n for n in os.listdir(self.cache)  # noqa: E731
-                       if n.startswith(f".{embedded.MODULE_NAME}.tmp-")]
+                       if n.startswith(STAGING_PREFIX)]
     argv = ["--max-seq-length", "16", "--json", self.json]
     run = self.start("build", *argv, mode="build")
     run.wait_until(lambda: BUILD_HELD in run.stderr(), "the build held in its staging folder")
