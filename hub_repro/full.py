@@ -139,7 +139,10 @@ class FullCheck:
 
   def __init__(self, source: Source, num_heads: int | None = None, hidden_act: str | None = None,
                known_config: BertConfig | None = None, search_examples: int = SEARCH_EXAMPLES,
-               search_length: int = SEARCH_LENGTH):
+               search_length: int = SEARCH_LENGTH, layers: bool | None = None):
+    """`layers`: whether the rebuild returns every layer's output (None: where the source exposes
+    them). crosscheck's search, which compares sequence_output only, passes False, so that the
+    rebuild it hands on (crosscheck._peers) is traced for the pass it runs there."""
     self.source = source
     self.base = source.config()
     stored = source.config_stored
@@ -163,7 +166,7 @@ class FullCheck:
     # source runs the first batch: its trace and the runtime's first-call setup take ~0.5 s at
     # BERT-base, mostly in one Python thread. The same thread then runs the rebuild's passes
     # (start), one job at a time in the order submitted.
-    self._layers = getattr(source, "exposes_layers", True)
+    self._layers = getattr(source, "exposes_layers", True) if layers is None else layers
     self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-rebuild")
     self._prepared = self._pool.submit(self._prepare, self._layers)
     self._running = None  # (a batch, a Future of the rebuild's outputs for it), from start()
@@ -278,8 +281,8 @@ class FullCheck:
         candidate = dataclasses.replace(self.base, num_attention_heads=h, hidden_act=act)
         if candidate == likeliest and rebuilt is not None and rows is not None:
           out = rebuilt["sequence_output"][rows, :width]  # this batch's rebuild, these rows
-        elif candidate == likeliest:
-          out = self.rebuild.run(*ids)["sequence_output"]
+        elif candidate == likeliest:  # the forward pass traced by _prepare, not another
+          out = self.rebuild.run(*ids, layers=self._layers)["sequence_output"]
         elif (h, act) in self._rivals:  # started by start_search
           out = self._rivals.pop((h, act)).result()
         else:

@@ -224,6 +224,31 @@ class GoogleFixtureTest(tf.test.TestCase):
     for name, variable in rebuild.tf_params().items():
       self.assertIs(variable, own[name], msg=name)
 
+  def test_the_search_hands_its_rebuild_to_the_rebuild_row(self):
+    # Without its gelu form, --full's search makes and traces a rebuild under the likeliest (the
+    # given heads, modeling.py's gelu), which fits; the modeling.py row computes with that one. A
+    # second rebuild made for the row would trace the same forward pass again (~0.5 s at
+    # BERT-base): one trace in all.
+    from hub_repro.sources import google_checkpoint  # noqa: PLC0415
+
+    config = BertConfig.from_json_file(GOOGLE_CONFIG)
+
+    forward, traced = google_checkpoint.ModelingSource.forward, []
+
+    def recording_forward(self, layers=False):
+      if layers not in self._forward:  # noqa: SLF001 (a new trace)
+        traced.append((id(self), layers))
+      return forward(self, layers)
+
+    with mock.patch.object(google_checkpoint.ModelingSource, "forward", recording_forward):
+      rows = crosscheck.crosscheck(GOOGLE_MODULE, EXAMPLES, FIXTURE_SEQ_LENGTH,
+                                   num_heads=config.num_attention_heads, log=_quiet)
+    self.assertRegex(rows[0]["explanation"], "--full's search")
+    row = _keras_row(rows, "modeling.py rebuild")
+    self.assertEqual(row["status"], "ran")
+    self.assertTrue(row["agrees"])
+    self.assertLen(traced, 1)
+
   def test_a_peer_still_being_built_does_not_hold_up_the_pass(self):
     # keras-hub's peer is built only once the model has run its second batch. A pass that waits
     # for each peer's build before it goes on never gets there: the build times out and raises.
