@@ -54,7 +54,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #   2.04 and 2.03 on 64, and 2.05 and 2.14 on the full run's 128 in batches of 32 (one process, two
 #   rounds; Intel Xeon family 6 model 167, 2026-12-03).
 # - throughput_base times its one batch 3 times on each side. With 2, six runs gave 0.989-1.056 for
-#   two implementations of the same GEMMs, which run within 2-4% of each other.
+#   two implementations of the same GEMMs, which run within 2-4% of each other. crosscheck_base
+#   takes the best of 3 runs, as the full run does: with 2, the four bare forwards' best moved by
+#   up to 8% between the two (7.69 and 7.08 s), twice its margin.
 # - bucketing runs 500 lines, not 2,000. They hold 2.91x more token cells padded than bucketed,
 #   against 3.09x for 1,000 and 3.17x for 2,000, and the speedup stays above its target of 2.5:
 #   2.80, 3.16 and 2.97 on 500 lines in 38-40 s (three runs); 2.93-3.50 on 1,000 in 70-81 s (four).
@@ -75,7 +77,7 @@ SETTINGS = {
               "rss_512_count": 8, "rss_512_rss_cap": 3.0, "rss_512_time_cap": 6.0,
               "bucketing_lines": 500, "bucketing_model": "embedded", "bucketing_repeats": 1,
               "diff_sentences": 32, "diff_repeats": 1, "diff_rss": False,
-              "crosscheck_sentences": 64, "crosscheck_repeats": 2, "verdict_repeats": 3,
+              "crosscheck_sentences": 64, "crosscheck_repeats": 3, "verdict_repeats": 3,
               "bucketing_warmup": False},
     "full": {"sentences": 1024, "repeats": 7, "throughput_sentences": 512, "keras_eager": True,
              "compiled_steps": True, "by_length": True, "breakdown": True,

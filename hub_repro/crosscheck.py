@@ -133,7 +133,10 @@ def _run_once_built(peer: _Peer, built, ids) -> dict | None:
 
 
 def _max_abs(a, b) -> float:
-  return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)), initial=0.0))
+  """max |a - b| in float32, as full._max_abs: rounding the difference moves it by at most 6e-8
+  of itself, far below every tolerance, and no output is copied to float64 (9.4 ms against
+  2.5 ms for each peer's batch of 16 x 128 at BERT-base)."""
+  return float(np.max(np.abs(np.subtract(a, b, dtype=np.float32)), initial=0.0))
 
 
 def _row(implementation, gelu, tolerance=None, diffs=None, explanation="", status="ran"):

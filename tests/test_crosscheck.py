@@ -232,7 +232,6 @@ class GoogleFixtureTest(tf.test.TestCase):
     from hub_repro.sources import google_checkpoint  # noqa: PLC0415
 
     config = BertConfig.from_json_file(GOOGLE_CONFIG)
-
     forward, traced = google_checkpoint.ModelingSource.forward, []
 
     def recording_forward(self, layers=False):
