@@ -85,7 +85,9 @@ def _file_lock(path: str):
 def build_once(target: str, is_current, build, log=print, what: str = "module") -> str:
   """`target`, built by `build(target)` unless `is_current(target)`: under a file lock, so two
   processes starting at once build it once; an incomplete one and the staging folders of killed
-  builds (files.atomic_folder's `.NAME.tmp-*`) are removed first."""
+  builds (files.staging_prefix) are removed first."""
+  from hub_repro.files import staging_prefix  # noqa: PLC0415
+
   if is_current(target):
     return target
   folder, name = os.path.split(target)
@@ -96,8 +98,9 @@ def build_once(target: str, is_current, build, log=print, what: str = "module") 
     if os.path.exists(target):
       log(f"hub_repro: {target} is incomplete (interrupted build?) or stale; rebuilding it")
       shutil.rmtree(target)
+    prefix = staging_prefix(target)
     for stale in os.listdir(folder):
-      if stale.startswith(f".{name}.tmp-"):
+      if stale.startswith(prefix):
         shutil.rmtree(os.path.join(folder, stale), ignore_errors=True)
     build(target)
   return target

@@ -8,6 +8,11 @@ import shutil
 import tempfile
 
 
+def staging_prefix(out_dir: str) -> str:
+  """What the names of atomic_folder(out_dir)'s staging folders, beside out_dir, start with."""
+  return f".{os.path.basename(os.path.abspath(out_dir))}.tmp-"
+
+
 @contextlib.contextmanager
 def atomic_folder(out_dir: str, overwrite: bool = False):
   """Yields a path to write a folder at; on success it is renamed to `out_dir`.
@@ -20,7 +25,7 @@ def atomic_folder(out_dir: str, overwrite: bool = False):
     raise FileExistsError(f"{out_dir} exists; choose another --out or remove it")
   parent = os.path.dirname(out_dir)
   os.makedirs(parent, exist_ok=True)
-  staging = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.tmp-", dir=parent)
+  staging = tempfile.mkdtemp(prefix=staging_prefix(out_dir), dir=parent)
   try:
     path = os.path.join(staging, "out")
     yield path

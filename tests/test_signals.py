@@ -25,13 +25,13 @@ import time
 import pytest
 import tensorflow as tf
 
-from hub_repro import cli, embedded
+from hub_repro import cli, embedded, files
 import testutil
 
 REPO = os.path.dirname(testutil.TESTS)
 HALF_WRITTEN = "hub_repro_test: half written, sleeping"
 BUILD_HELD = "hub_repro_test: build held in its staging folder, sleeping"
-STAGING_PREFIX = f".{embedded.MODULE_NAME}.tmp-"  # files.atomic_folder's staging folder
+STAGING_PREFIX = files.staging_prefix(embedded.MODULE_NAME)
 
 # `python -c LAUNCHER MODE ARGS...`: hub_repro's command line, where MODE "json" or "png" makes the
 # library call under report.write_json or plots.save_figure stop halfway, and "build" holds the
