@@ -123,12 +123,12 @@ def _position_max_abs(a, b) -> np.ndarray:
   return np.max(np.abs(np.subtract(a, b, dtype=np.float32)), axis=-1)
 
 
-def _masked_max_abs(a, b, mask) -> float:
+def masked_max_abs(a, b, mask) -> float:
   """max |a - b| over the positions where mask == 1; a, b: [B, S, H], mask: [B, S]."""
   return float(np.max(_position_max_abs(a, b)[np.asarray(mask).astype(bool)]))
 
 
-def _max_abs(a, b) -> float:
+def max_abs(a, b) -> float:
   return float(np.max(np.abs(np.subtract(a, b, dtype=np.float32))))
 
 
@@ -245,7 +245,7 @@ class FullCheck:
 
   def _error(self, candidate, out) -> None:
     """Records the candidate's max |diff| from the source on the search examples."""
-    self.errors[candidate] = _masked_max_abs(out, self._target, self._search[0].input_mask)
+    self.errors[candidate] = masked_max_abs(out, self._target, self._search[0].input_mask)
 
   def _collect_rivals(self) -> None:
     """The errors of the rivals started in the background and not yet collected."""
@@ -347,11 +347,11 @@ class FullCheck:
     self.seq = max(self.seq, float(np.max(positions[real])))
     self.seq_all = max(self.seq_all, float(np.max(positions)))
     if "pooled_output" in out and "pooled_output" in rebuilt:  # not if the model has no pooler
-      self.pooled = max(self.pooled or 0.0, _max_abs(rebuilt["pooled_output"],
-                                                     out["pooled_output"]))
+      self.pooled = max(self.pooled or 0.0, max_abs(rebuilt["pooled_output"],
+                                                    out["pooled_output"]))
     if layers:
-      diffs = [_masked_max_abs(r, m, real) for r, m in zip(rebuilt["encoder_outputs"],
-                                                            out["encoder_outputs"])]
+      diffs = [masked_max_abs(r, m, real) for r, m in zip(rebuilt["encoder_outputs"],
+                                                           out["encoder_outputs"])]
       self.layers = [max(a, b) for a, b in zip(self.layers, diffs)] if self.layers else diffs
 
   def how(self) -> tuple[str, bool]:

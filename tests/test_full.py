@@ -170,7 +170,7 @@ class RebuildCostTest(tf.test.TestCase):
       if (heads, act) != (16, "gelu"):  # the likeliest: the rebuild's pass over the batch
         other = check.rebuild.reconfigured(dataclasses.replace(
             check.base, num_attention_heads=heads, hidden_act=act))
-        self.assertEqual(error, full._masked_max_abs(  # noqa: SLF001
+        self.assertEqual(error, full.masked_max_abs(
             run_once(other, *ids), check._target, small.input_mask))  # noqa: SLF001
     self.assertTrue(check.result().reproduced)
 
