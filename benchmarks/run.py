@@ -369,26 +369,26 @@ def packed_batches(tokenizer, examples, max_seq_length, batch_size, by_length=Fa
 
 def run_as_hub_repro_does(loaded, batch) -> dict:
   """Runs the module's autotune trial (hub_repro.autotune) on `batch`, as a run of hub_repro
-  over as many batches would: 4 calls, after which it runs the way measured faster on this host
-  (as loaded, or its own graph under XLA). Throughput is timed after it, as keras-hub's XLA
-  variants are timed after their compile. Returns the module's `execution` record."""
+  over as many batches would: 4 or 6 calls, after which it runs the way measured fastest on this
+  host (as loaded, its own graph under XLA, or XLA between its matmuls). Throughput is timed after
+  it, as keras-hub's XLA variants are timed after their compile. Returns the module's `execution` record."""
   from hub_repro import autotune  # noqa: PLC0415
 
   if loaded.runner is None:
     return loaded.execution()
   forget_the_trial(loaded)
   loaded.plan(autotune.MIN_TRIAL_BATCHES)
-  for _ in range(4):
+  for _ in range(autotune.TRIAL_CALLS):  # it decides after 4, or 6 with the third way
+    if loaded.runner.choice is not None:
+      break
     loaded(*batch)
   return loaded.execution()
 
 
 def forget_the_trial(loaded) -> None:
   """A fresh autotuner for the module: the next section's runs choose for themselves."""
-  from hub_repro import autotune  # noqa: PLC0415
-
   if loaded.runner is not None:
-    loaded.runner = autotune.Autotuned(loaded.runner.function)
+    loaded.runner = loaded.runner.fresh()
 
 
 def harness_breakdown(run_harness) -> dict:
@@ -561,7 +561,7 @@ def measure_throughput(loaded, examples, settings, config, params) -> dict:
                               warm_up_batches=1)  # fixed shapes
   module_fixed = times.pop("module")
   out["variants"]["module through tensorflow_hub (signature 'tokens'), "
-                  + ("under XLA" if out["module_execution"]["xla"] else "as loaded")] = module_fixed
+                  + out["module_execution"]["way"]] = module_fixed
   hf_times = times.pop("hf", None)
   out["variants"].update(times)
   best_name = min(times, key=lambda name: times[name]["best_s"])
@@ -815,7 +815,7 @@ def measure_throughput_base(base, settings) -> dict:
   execution = run_as_hub_repro_does(loaded, fixed[0])
   log(f"  the BERT-base module runs {execution['how']}")
   module_name = ("BERT-base module through tensorflow_hub (signature 'tokens'), "
-                 + ("under XLA" if execution["xla"] else "as loaded"))
+                 + execution["way"])
   runs = {module_name: lambda i: loaded(*fixed[i])}
   for name, run in keras_hub_variants(lambda: keras_hub_backbone(params, config), fixed,
                                       with_eager=False,

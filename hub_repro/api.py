@@ -54,7 +54,7 @@ def load(handle: str | None = None, log=_quiet) -> Source:
 def check(model: str | Source | None = None, sentences=None, *, max_seq_length: int | None = None,
           batch_size: int = 32, preprocessor: str | None = None, full: bool = False,
           num_heads: int | None = None, bucket: bool = True, progress: bool = False,
-          xla: bool | None = None, log=_quiet) -> compare.Result:
+          xla: bool | str | None = None, log=_quiet) -> compare.Result:
   """`hub_repro check`: runs the model on `sentences`, rebuilds its pooler from its own weights and
   compares both with pooled_output.
 
@@ -67,8 +67,9 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
     preprocessor: a TF-Hub preprocessing model for a TF2 encoder (default: the model's own vocab).
     full: also rebuild the whole encoder (`--full`); its FullResult is `result.full`.
     num_heads: with `full`, the attention heads if known (else found by the numbers).
-    xla: a TensorFlow module's graph under XLA (True), as loaded (False), or whichever measures
-      faster on the first batches of a long run (None; hub_repro.autotune). `result.execution`
+    xla: a TensorFlow module's graph under XLA (True), with XLA between its matmuls only
+      ("between_matmuls", autotune.BETWEEN_MATMULS), as loaded (False), or whichever measures
+      fastest on the first batches of a long run (None; hub_repro.autotune). `result.execution`
       says which ran and why.
 
   Returns the compare.Result the CLI renders (`render(result)`): `.pooled_is` ("pooler",
@@ -94,7 +95,7 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
 
 
 def diff(a: str, b: str, sentences=None, *, max_seq_length: int | None = None,
-         batch_size: int = 32, layers: bool = False, xla: bool | None = None,
+         batch_size: int = 32, layers: bool = False, xla: bool | str | None = None,
          log=_quiet) -> dict:
   """`hub_repro diff A B`: are two models (any formats) the same function? Returns the JSON record
   the CLI renders (`render(record)`): `same`, `explanation` (the one line diff prints: the first

@@ -23,7 +23,7 @@ import threading
 import traceback
 import warnings
 
-from hub_repro import gcfreeze  # the standard library only: no TensorFlow at import time
+from hub_repro import autotune, gcfreeze  # the standard library only: no TensorFlow at import time
 
 EXIT_REPRODUCED, EXIT_NOT_REPRODUCED, EXIT_BAD_INPUT, EXIT_NO_POOLER, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM  # 130, 143, as shells report
@@ -209,8 +209,13 @@ def input_arguments(models: int = 0) -> argparse.ArgumentParser:
   speed = parser.add_argument_group("speed").add_mutually_exclusive_group()
   speed.add_argument("--xla", dest="xla", action="store_true", default=None,
                      help="run a TensorFlow module's own graph under XLA (jit_compile) on every "
-                          "batch (default: as loaded, or XLA where it measures faster on the "
-                          "first batches of a long run)")
+                          "batch (default: as loaded, or an XLA way where it measures faster on "
+                          "the first batches of a long run)")
+  speed.add_argument("--xla-between-matmuls", dest="xla", action="store_const",
+                     const=autotune.BETWEEN_MATMULS,
+                     help="run a TensorFlow module's graph with XLA compiling only the ops "
+                          "between its matmuls (gelu, LayerNorm, softmax...), the matmuls left "
+                          "to TensorFlow's kernels, on every batch")
   speed.add_argument("--no-xla", dest="xla", action="store_false",
                      help="run a TensorFlow module as loaded, never under XLA")
   return parser

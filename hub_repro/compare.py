@@ -79,7 +79,7 @@ class Result:
   max_seq_length_from: str = "as given"  # or "the default", "the model's position embeddings"
   family: str | None = "bert"  # hub_repro.families: "bert", "albert", "electra"; None: unknown
   full: object = None  # with --full (api.check(full=True)): the whole encoder's full.FullResult
-  # How the model ran (Source.execution): {"xla": bool, "how": ..., "chosen_by": ...}.
+  # How the model ran (Source.execution): {"xla": bool, "way": ..., "how": ..., "chosen_by": ...}.
   execution: dict = dataclasses.field(default_factory=dict)
   # The explanation the first batch chose (pooler.Explanation.pooled_is): what every batch is
   # compared with. None: nothing fits (no pooler to compare with).

@@ -1,5 +1,6 @@
 """hub_repro.autotune: a TensorFlow module as loaded or under XLA, the same numbers either way."""
 
+import collections
 import os
 from unittest import mock
 
@@ -15,29 +16,48 @@ class ForcedPathsTest(tf.test.TestCase):
   """Both ways forced: the same verdict, outputs within XLA's rounding. Which is faster on the
   machine running the test does not matter here."""
 
-  def test_tf1_module_as_loaded_and_under_xla(self):
+  def test_tf1_module_each_way(self):
+    ways = (False, True, autotune.BETWEEN_MATMULS)
     results = {xla: api.check(testutil.GOOGLE_MODULE, testutil.SENTENCES, max_seq_length=32,
-                              xla=xla) for xla in (False, True)}
+                              xla=xla) for xla in ways}
     for xla, result in results.items():
-      self.assertEqual(result.to_json()["xla"], xla)
+      self.assertEqual(result.to_json()["xla"], bool(xla))
+      self.assertEqual(result.execution["way"], autotune.WAYS[xla])
       self.assertEqual(result.execution["chosen_by"], "forced")
       self.assertEqual((result.pooled_is, result.verdict), ("pooler", "REPRODUCED"))
+      # The same rebuilt pooler on each way's own sequence_output: within compare.TOLERANCE.
+      self.assertLessEqual(result.pooled_vs_rebuilt.max_abs_diff, result.tolerance)
     self.assertIn("under XLA (jit_compile), forced (--xla)", results[True].execution["how"])
-    # The same rebuilt pooler on each way's own sequence_output: both within compare.TOLERANCE.
-    self.assertLessEqual(results[True].pooled_vs_rebuilt.max_abs_diff, results[True].tolerance)
+    self.assertIn("XLA between the matmuls, forced (--xla-between-matmuls)",
+                  results[autotune.BETWEEN_MATMULS].execution["how"])
 
   def test_outputs_agree_within_float32_rounding(self):
     source = api.load(testutil.GOOGLE_MODULE)
     packed = source.tokenizer().encode(testutil.SENTENCES[:3], 32)
     ids = (packed.input_ids, packed.input_mask, packed.segment_ids)
     outputs = {}
-    for xla in (False, True):
+    for xla in (False, True, autotune.BETWEEN_MATMULS):
       source.use_xla(xla)
       outputs[xla] = source.run(*ids)
-    for key in ("pooled_output", "sequence_output"):
-      # XLA fuses and reorders the same float32 ops: a few ulps (autotune.XLA_ROUNDING).
-      self.assertAllClose(outputs[False][key], outputs[True][key], atol=autotune.XLA_ROUNDING,
-                          rtol=0)
+    for xla in (True, autotune.BETWEEN_MATMULS):
+      for key in ("pooled_output", "sequence_output"):
+        # XLA fuses and reorders the same float32 ops: a few ulps (autotune.XLA_ROUNDING).
+        self.assertAllClose(outputs[False][key], outputs[xla][key], atol=autotune.XLA_ROUNDING,
+                            rtol=0)
+
+  def test_between_the_matmuls_xla_compiles_no_matmul(self):
+    source = api.load(testutil.GOOGLE_MODULE)
+    graph = autotune.xla_between_matmuls(source.runner.graph).graph
+    marked = collections.Counter()
+    for op in graph.get_operations():
+      try:
+        marked[op.type, op.get_attr("_XlaCompile")] += 1
+      except ValueError:  # no such attr: left to TensorFlow
+        marked[op.type, False] += 1
+    self.assertGreater(marked["Tanh", True], 0)  # gelu's and the pooler's
+    self.assertGreater(marked["Rsqrt", True], 0)  # LayerNorm's
+    self.assertEqual(sum(n for (kind, xla), n in marked.items() if "MatMul" in kind and xla), 0)
+    self.assertGreater(sum(n for (kind, xla), n in marked.items() if "MatMul" in kind), 0)
 
   def test_tf2_savedmodel_and_diff_record(self):
     tf2 = export_tf2(testutil.random_weights(seed=3), os.path.join(self.get_temp_dir(), "tf2"))
@@ -45,12 +65,15 @@ class ForcedPathsTest(tf.test.TestCase):
                              32, log=lambda _: None, xla=True)
     self.assertTrue(record["same"], record["explanation"])
     self.assertEqual((record["a"]["xla"], record["b"]["xla"]), (True, True))
-    result = api.check(tf2, testutil.SENTENCES, max_seq_length=32, xla=True)
-    self.assertTrue(result.to_json()["xla"])
-    self.assertEqual(result.verdict, "REPRODUCED")
+    for xla in (True, autotune.BETWEEN_MATMULS):
+      result = api.check(tf2, testutil.SENTENCES, max_seq_length=32, xla=xla)
+      self.assertTrue(result.to_json()["xla"])
+      self.assertEqual(result.execution["way"], autotune.WAYS[xla])
+      self.assertEqual(result.verdict, "REPRODUCED")
 
   def test_cli_flags(self):
-    for flag, expected in (("--xla", True), ("--no-xla", False), (None, None)):
+    for flag, expected in (("--xla", True), ("--no-xla", False),
+                           ("--xla-between-matmuls", autotune.BETWEEN_MATMULS), (None, None)):
       args = cli.parse_args(["check", *([flag] if flag else [])])
       self.assertEqual(args.xla, expected)
     with self.assertRaises(SystemExit):
@@ -67,8 +90,8 @@ class Clock:
     return self.now
 
 
-class TrialTest(tf.test.TestCase):
-  """The autotuner's schedule on fake functions timed by a fake clock."""
+class FakeRuns:
+  """Fake functions timed by a fake clock, for the autotuner's schedule."""
 
   def tuned(self, as_loaded_s, xla_s, compile_s=5.0):
     clock, calls = Clock(), []
@@ -96,6 +119,10 @@ class TrialTest(tf.test.TestCase):
     with mock.patch.object(autotune.time, "perf_counter", clock):
       for shape in shapes:
         tuned(np.zeros(shape))
+
+
+class TrialTest(FakeRuns, tf.test.TestCase):
+  """The autotuner's schedule without the third way (no graph given)."""
 
   def test_too_few_batches_run_as_loaded(self):
     tuned, clock, calls = self.tuned(1.0, 0.5)
@@ -153,6 +180,74 @@ class TrialTest(tf.test.TestCase):
     self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "as loaded", "as loaded"])
     self.assertFalse(tuned.xla)
     self.assertRegex(tuned.how(), r"^as loaded, measured")
+
+
+class ThreeWayTrialTest(FakeRuns, tf.test.TestCase):
+  """The trial with the third way (a graph to rewrite): five timed calls, the fastest kept."""
+
+  def tuned3(self, as_loaded_s, xla_s, between_s, compile_s=5.0, between_compile_s=8.0,
+             between_fails=False):
+    tuned, clock, calls = self.tuned(as_loaded_s, xla_s, compile_s)
+    tuned.graph = object()  # a graph is given: the third way is tried (its runner is faked)
+    compiled_shapes = set()
+
+    def between(x):
+      if between_fails:
+        raise ValueError("an op XLA cannot compile")
+      if x.shape not in compiled_shapes:
+        compiled_shapes.add(x.shape)
+        clock.now += between_compile_s
+      clock.now += between_s
+      calls.append("between")
+      return x
+
+    tuned._between = between  # noqa: SLF001
+    return tuned, clock, calls
+
+  def test_between_the_matmuls_measured_fastest_is_kept(self):
+    tuned, clock, calls = self.tuned3(1.0, 0.95, 0.8)
+    tuned.plan(12)
+    self.run_batches(tuned, clock, [(32, 128)] * 8)
+    self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "between", "between",
+                             "between", "between"])
+    self.assertEqual(tuned.choice, autotune.BETWEEN_MATMULS)
+    self.assertTrue(tuned.to_json()["xla"])
+    self.assertEqual(tuned.to_json()["way"], "XLA between the matmuls")
+    self.assertAlmostEqual(tuned.times["between_matmuls_compile_and_run"], 8.8)
+    # The ski-rental rule prices its own compile (8 s) and gain (20%) for a new shape.
+    self.assertAlmostEqual(tuned.compile_cost(), 8.0)
+    self.assertAlmostEqual(tuned.gain(), 0.2)
+    self.assertIn("0.8 s with XLA between the matmuls", tuned.how())
+
+  def test_whole_graph_xla_kept_when_it_beats_the_third_way(self):
+    tuned, clock, calls = self.tuned3(1.0, 0.7, 0.8)
+    tuned.plan(12)
+    self.run_batches(tuned, clock, [(32, 128)] * 7)
+    self.assertEqual(calls[-1], "xla")
+    self.assertIs(tuned.choice, True)
+
+  def test_a_tie_of_all_three_stays_as_loaded(self):
+    tuned, clock, calls = self.tuned3(1.0, 0.99, 0.98)
+    tuned.plan(12)
+    self.run_batches(tuned, clock, [(32, 128)] * 7)
+    self.assertEqual(calls[-1], "as loaded")
+    self.assertIs(tuned.choice, False)
+
+  def test_a_third_way_that_cannot_compile_is_no_candidate(self):
+    tuned, clock, calls = self.tuned3(1.0, 0.5, 0.1, between_fails=True)
+    tuned.plan(12)
+    self.run_batches(tuned, clock, [(32, 128)] * 7)
+    # Its failed call runs as loaded; the next is not timed as if it were the third way.
+    self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "as loaded", "as loaded",
+                             "xla"])
+    self.assertIs(tuned.choice, True)
+    self.assertNotIn("between_matmuls", tuned.times)
+    self.assertIn("XLA between the matmuls could not run (ValueError", tuned.how())
+
+  def test_forcing_the_third_way_without_a_graph_says_so(self):
+    tuned = autotune.Autotuned(lambda x: x, xla=autotune.BETWEEN_MATMULS)
+    with self.assertRaisesRegex(ValueError, "needs the function's graph"):
+      tuned(np.zeros((2, 8)))
 
 
 if __name__ == "__main__":

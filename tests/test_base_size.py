@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from benchmarks.bert_base import bert_base_module
 from benchmarks.sentences import natural_lines, paragraphs
-from hub_repro import compare, crosscheck, model_diff, full, module
+from hub_repro import autotune, compare, crosscheck, model_diff, full, module
 from hub_repro.sources import huggingface
 
 MARGIN = 3.0
@@ -84,28 +84,31 @@ class BertBaseToleranceTest(tf.test.TestCase):
       self.assertMargin(outputs[key]["max_abs_diff"], outputs["tolerance"], f"diff {key}")
 
   def test_tolerances_under_xla(self):
-    """The module's own graph under XLA (autotune's other way) rounds differently: the pooler
-    and --full margins hold on it, and diff of the module under XLA against its TF2 export as
-    loaded stays SAME with the margin. On the 20 full-length paragraphs (the most rounding: 512
-    tokens) and 108 of the lines, so XLA compiles few shapes."""
+    """The module's own graph under XLA (autotune's other ways: the whole graph, and only the ops
+    between the matmuls) rounds differently: the pooler and --full margins hold on it, and diff
+    of the module under XLA against its TF2 export as loaded stays SAME with the margin. On the
+    20 full-length paragraphs (the most rounding: 512 tokens) and 108 of the lines, so XLA
+    compiles few shapes."""
     subset = self.examples[:108] + self.examples[-NUM_FULL_LENGTH:]
-    source = module.load(self.tf1)
-    source.use_xla(True)
-    result = full.reproduce_full(source, subset, MAX_SEQ_LENGTH, progress=False)
-    self.assertTrue(result.check.execution["xla"])
-    self.assertMargin(result.check.pooled_vs_rebuilt.max_abs_diff, compare.TOLERANCE,
-                      "pooler under XLA")
-    self.assertMargin(result.sequence_max_abs_diff, result.tolerance,
-                      "--full sequence_output under XLA")
     tf2 = module.load(bert_base_module(base_cache(), "tf2", log=lambda _: None))
     tf2.use_xla(False)
-    record = model_diff.diff(source, tf2, subset, MAX_SEQ_LENGTH, log=lambda _: None)
-    self.assertTrue(record["same"], record["explanation"])
-    self.assertEqual((record["a"]["xla"], record["b"]["xla"]), (True, False))
-    for key in ("pooled_output", "sequence_output"):
-      self.assertMargin(record["outputs"][key]["max_abs_diff"], record["outputs"]["tolerance"],
-                        f"diff {key}, XLA vs as loaded")
-
+    for way in (True, autotune.BETWEEN_MATMULS):
+      with self.subTest(way=autotune.WAYS[way]):
+        source = module.load(self.tf1)
+        source.use_xla(way)
+        result = full.reproduce_full(source, subset, MAX_SEQ_LENGTH, progress=False)
+        self.assertEqual(result.check.execution["way"], autotune.WAYS[way])
+        self.assertMargin(result.check.pooled_vs_rebuilt.max_abs_diff, compare.TOLERANCE,
+                          f"pooler {autotune.WAYS[way]}")
+        self.assertMargin(result.sequence_max_abs_diff, result.tolerance,
+                          f"--full sequence_output {autotune.WAYS[way]}")
+        record = model_diff.diff(source, tf2, subset, MAX_SEQ_LENGTH, log=lambda _: None)
+        self.assertTrue(record["same"], record["explanation"])
+        self.assertEqual((record["a"]["xla"], record["b"]["xla"]), (True, False))
+        for key in ("pooled_output", "sequence_output"):
+          self.assertMargin(record["outputs"][key]["max_abs_diff"],
+                            record["outputs"]["tolerance"],
+                            f"diff {key}, {autotune.WAYS[way]} vs as loaded")
 
 if __name__ == "__main__":
   tf.test.main()

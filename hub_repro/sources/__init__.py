@@ -28,6 +28,7 @@ import os
 
 import numpy as np
 
+from hub_repro import autotune
 from hub_repro.config import BertConfig
 
 # Fields every format's weights tell by their shapes; heads and activation only some formats store.
@@ -80,9 +81,13 @@ class Source(abc.ABC):
   # run it as loaded or under XLA, whichever measures faster (hub_repro.autotune); others as is.
   runner = None  # an autotune.Autotuned, where the format has one
 
-  def use_xla(self, xla: bool | None) -> None:
-    """Force XLA on (True) or off (False), or let the first batches decide (None)."""
+  def use_xla(self, xla: bool | str | None) -> None:
+    """Force XLA on the whole graph (True), between the matmuls (autotune.BETWEEN_MATMULS) or off
+    (False), or let the first batches decide (None)."""
     if self.runner is not None:
+      if xla == autotune.BETWEEN_MATMULS and self.runner.graph is None:
+        raise HandleError(f"{self.handle}: XLA between the matmuls needs the model's graph, "
+                          f"which {self.framework} does not give; use --xla or --no-xla")
       self.runner.forced = self.runner.choice = xla
 
   def plan(self, num_batches: int) -> None:
@@ -93,7 +98,8 @@ class Source(abc.ABC):
   def execution(self) -> dict:
     """The JSON `execution`: whether XLA ran ("xla") and how that was chosen ("how")."""
     if self.runner is None:
-      return {"xla": False, "how": f"as {self.framework} computes it (no XLA choice)",
+      return {"xla": False, "way": autotune.WAYS[False],
+              "how": f"as {self.framework} computes it (no XLA choice)",
               "chosen_by": "format", "times_s": {}}
     return self.runner.to_json()
 

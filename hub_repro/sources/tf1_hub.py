@@ -40,7 +40,7 @@ class Tf1HubSource(Source):
                         "google/bert_uncased_L-12_H-768_A-12/1")
     self.obj = obj
     self._signature = obj.signatures[SIGNATURE]
-    self.runner = autotune.Autotuned(self._signature)
+    self.runner = autotune.Autotuned(self._signature, graph=self._signature)
     self._variables = saved_model.VariableValues(self._signature.variables)
     # int32 in Google's modules; other exporters use int64: feed what the signature asks for.
     specs = self._signature.structured_input_signature[1]

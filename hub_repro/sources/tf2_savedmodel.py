@@ -41,6 +41,17 @@ def _call_spec(function) -> tuple[dict | None, bool]:
   return None, takes_training
 
 
+def _inference_graph(function):
+  """The saved concrete function of a restored __call__ that takes the inputs dict (and
+  training=False, if it takes training): what hub_repro runs, for XLA between the matmuls. None
+  if it saved none such."""
+  for concrete in getattr(function, "concrete_functions", []):
+    args = concrete.structured_input_signature[0]
+    if args and isinstance(args[0], dict) and all(a is False for a in args[1:]):
+      return concrete
+  return None
+
+
 def _match_inputs(names, handle: str) -> list[str]:
   """The saved input names in the order input_word_ids, input_mask, input_type_ids."""
   matched = []
@@ -82,9 +93,10 @@ class Tf2SavedModelSource(Source):
     function, training = self._function, self._training
     if function is getattr(obj, "__call__", None):  # Reusable SavedModel: training only if taken
       self.runner = autotune.Autotuned(
-          (lambda inputs: function(inputs, training=False)) if training else function)
+          (lambda inputs: function(inputs, training=False)) if training else function,
+          graph=_inference_graph(function))
     else:
-      self.runner = autotune.Autotuned(lambda inputs: function(**inputs))
+      self.runner = autotune.Autotuned(lambda inputs: function(**inputs), graph=function)
     self._names = _match_inputs(dtypes, handle) if dtypes else list(INPUTS)
     self._dtypes = dtypes or {}
     # WordPiece's vocab_file, or the SentencePiece model of Model Garden's ALBERT export.
