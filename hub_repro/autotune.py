@@ -14,7 +14,8 @@ cuDNN's autotuner picks a kernel:
   next batch of shape S     XLA between the matmuls, timed; then the fastest way is kept.
 
 The third way needs the function's graph (`graph`, a ConcreteFunction: a TF1 Hub signature, a TF2
-SavedModel's signature or `__call__`); without one the trial stops after the fourth batch. Which
+SavedModel's signature or `__call__`) and a long run (below); without them the trial stops after
+the fourth batch. Which
 way wins depends on the host: the matmuls run faster on TensorFlow's kernels than on XLA's where
 oneDNN is on (BERT-base's dense GEMMs, Intel Xeon with AVX-512: 287-317 GFLOP/s against 246-295),
 while XLA fuses the elementwise ops the graph as loaded runs one by one (gelu alone is ~13% of a
@@ -24,9 +25,9 @@ TF's auto-clustering of the same ops was no faster than XLA's whole graph.
 
 The trial runs only where there are batches enough to win back its cost: XLA compiles once per
 input shape, 3-4 s for the embedded model on a 2-core host, about one batch of 32 x 128 of it, for
-a gain of ~10% a batch (issue 21); XLA between the matmuls compiles one cluster per run of fused
-ops, ~4.7 s for BERT-base's 16 x 128 (~3.5 of its batches). So with fewer than MIN_TRIAL_BATCHES
-batches the function runs as loaded. Once an XLA way is chosen, every other input shape (length
+a gain of ~10% a batch (issue 21). So with fewer than MIN_TRIAL_BATCHES batches the function runs
+as loaded. XLA between the matmuls compiles one cluster per run of fused ops, 4-6 batches' time,
+for a gain of at most ~9%: it is tried only on runs of MIN_BETWEEN_TRIAL_BATCHES batches or more. Once an XLA way is chosen, every other input shape (length
 bucketing makes many: one per multiple of 16 up to 512) is compiled by the ski-rental rule, where
 the rent of a batch run as loaded is what XLA would have saved on it (its time as loaded times the
 trial's measured gain) and the price is the trial's measured compile cost: a shape runs as loaded
@@ -47,9 +48,15 @@ import collections
 import itertools
 import time
 
-# The trial takes 5 batches of one shape after a first; this many in all leaves at least 6 after
-# it to win back its compiles.
-MIN_TRIAL_BATCHES = 12
+# The trial takes 3 batches of one shape after a first; this many in all leaves at least 6 after
+# it to win back its compile (~1 batch of the embedded model).
+MIN_TRIAL_BATCHES = 10
+# The third way is tried (2 more batches) only on runs of this many batches: its compile costs 4-6
+# batches of the trial's shape (the embedded model's 32 x 128: 2.3 s against 0.40 s a batch;
+# BERT-base's 16 x 128: 5.1 s against 1.34 s), for a gain of at most ~9% a batch measured (BERT-base
+# on the Xeon), so it takes ~6 / 0.09 = 64 batches to win back. On 16 batches of the embedded
+# model, trying it cost 2.8 s on a 7.1 s run that then kept the graph as loaded.
+MIN_BETWEEN_TRIAL_BATCHES = 64
 # An XLA way must be this much faster to be chosen: two timings of one batch each move by a few
 # percent on a shared host; a tie keeps the function as loaded (no compile for other shapes).
 MIN_GAIN = 0.03
@@ -138,16 +145,16 @@ def _shape(args, kwargs) -> tuple:
   return tuple(first.shape)
 
 
-def _trial_steps(with_graph: bool) -> dict:
+def _trial_steps(with_between: bool) -> dict:
   """The trial's timed calls on its shape: the call's count -> (the time's key, the way)."""
   steps = {2: ("as_loaded", False), 3: ("xla_compile_and_run", True), 4: ("xla", True)}
-  if with_graph:
+  if with_between:
     steps.update({5: (f"{BETWEEN_MATMULS}_compile_and_run", BETWEEN_MATMULS),
                   6: (BETWEEN_MATMULS, BETWEEN_MATMULS)})
   return steps
 
 
-TRIAL_CALLS = max(_trial_steps(with_graph=True))  # calls of one shape by which the trial decides
+TRIAL_CALLS = max(_trial_steps(with_between=True))  # calls of one shape by which the trial decides
 
 
 class Autotuned:
@@ -178,6 +185,10 @@ class Autotuned:
   def plan(self, num_batches: int) -> None:
     """The run holds `num_batches` batches: enough for a trial or not."""
     self.num_batches = num_batches
+
+  def tries_between(self) -> bool:
+    """Whether the trial times the third way: a graph to rewrite, and a run long enough."""
+    return self.graph is not None and (self.num_batches or 0) >= MIN_BETWEEN_TRIAL_BATCHES
 
   def compiled(self):
     if self._compiled is None:
@@ -231,7 +242,7 @@ class Autotuned:
       if self._trial_shape is None and seen == 2:
         self._trial_shape = shape
       if shape == self._trial_shape:
-        steps = _trial_steps(self.graph is not None)
+        steps = _trial_steps(self.tries_between())
         key, way = steps[seen]
         if way in self.failed:  # its compile failed on the call before: not timed again
           key, way = None, False
@@ -290,6 +301,9 @@ class Autotuned:
                    f"first run {t[BETWEEN_MATMULS + '_compile_and_run']:.3g} s)")
     elif BETWEEN_MATMULS in self.failed:
       measured += f"; XLA between the matmuls could not run ({self.failed[BETWEEN_MATMULS]})"
+    elif self.graph is not None:
+      measured += (f"; XLA between the matmuls not tried: {self.num_batches} batches, too few to "
+                   f"win back its compile (it needs {MIN_BETWEEN_TRIAL_BATCHES})")
     return f"{WAYS[self.choice]}, {measured}"
 
   def to_json(self) -> dict:

@@ -206,7 +206,7 @@ class ThreeWayTrialTest(FakeRuns, tf.test.TestCase):
 
   def test_between_the_matmuls_measured_fastest_is_kept(self):
     tuned, clock, calls = self.tuned3(1.0, 0.95, 0.8)
-    tuned.plan(12)
+    tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
     self.run_batches(tuned, clock, [(32, 128)] * 8)
     self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "between", "between",
                              "between", "between"])
@@ -221,21 +221,21 @@ class ThreeWayTrialTest(FakeRuns, tf.test.TestCase):
 
   def test_whole_graph_xla_kept_when_it_beats_the_third_way(self):
     tuned, clock, calls = self.tuned3(1.0, 0.7, 0.8)
-    tuned.plan(12)
+    tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
     self.run_batches(tuned, clock, [(32, 128)] * 7)
     self.assertEqual(calls[-1], "xla")
     self.assertIs(tuned.choice, True)
 
   def test_a_tie_of_all_three_stays_as_loaded(self):
     tuned, clock, calls = self.tuned3(1.0, 0.99, 0.98)
-    tuned.plan(12)
+    tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
     self.run_batches(tuned, clock, [(32, 128)] * 7)
     self.assertEqual(calls[-1], "as loaded")
     self.assertIs(tuned.choice, False)
 
   def test_a_third_way_that_cannot_compile_is_no_candidate(self):
     tuned, clock, calls = self.tuned3(1.0, 0.5, 0.1, between_fails=True)
-    tuned.plan(12)
+    tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
     self.run_batches(tuned, clock, [(32, 128)] * 7)
     # Its failed call runs as loaded; the next is not timed as if it were the third way.
     self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "as loaded", "as loaded",
@@ -243,6 +243,15 @@ class ThreeWayTrialTest(FakeRuns, tf.test.TestCase):
     self.assertIs(tuned.choice, True)
     self.assertNotIn("between_matmuls", tuned.times)
     self.assertIn("XLA between the matmuls could not run (ValueError", tuned.how())
+
+  def test_a_run_too_short_for_the_third_way_times_two(self):
+    tuned, clock, calls = self.tuned3(1.0, 0.95, 0.1)
+    tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES - 1)
+    self.run_batches(tuned, clock, [(32, 128)] * 6)
+    self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "xla", "xla"])
+    self.assertIs(tuned.choice, True)
+    self.assertIn(f"XLA between the matmuls not tried: {autotune.MIN_BETWEEN_TRIAL_BATCHES - 1} "
+                  "batches", tuned.how())
 
   def test_forcing_the_third_way_without_a_graph_says_so(self):
     tuned = autotune.Autotuned(lambda x: x, xla=autotune.BETWEEN_MATMULS)
