@@ -369,9 +369,10 @@ def packed_batches(tokenizer, examples, max_seq_length, batch_size, by_length=Fa
 
 def run_as_hub_repro_does(loaded, batch) -> dict:
   """Runs the module's autotune trial (hub_repro.autotune) on `batch`, as a long run of hub_repro
-  (MIN_BETWEEN_TRIAL_BATCHES batches or more) would: 4 or 6 calls, after which it runs the way measured fastest on this
-  host (as loaded, its own graph under XLA, or XLA between its matmuls). Throughput is timed after
-  it, as keras-hub's XLA variants are timed after their compile. Returns the module's `execution` record."""
+  (MIN_BETWEEN_TRIAL_BATCHES batches or more) would: 4 or 6 calls, after which it runs the way
+  measured fastest on this host (as loaded, its own graph under XLA, or XLA between its matmuls).
+  Throughput is timed after it, as keras-hub's XLA variants are timed after their compile.
+  Returns the module's `execution` record."""
   from hub_repro import autotune  # noqa: PLC0415
 
   if loaded.runner is None:

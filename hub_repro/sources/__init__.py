@@ -78,7 +78,8 @@ class Source(abc.ABC):
     self.run(one, one, np.zeros_like(one), layers=layers)
 
   # How the model runs: formats computed by a loaded TensorFlow graph (tf1-hub, tf2-savedmodel)
-  # run it as loaded or under XLA, whichever measures faster (hub_repro.autotune); others as is.
+  # run it as loaded, under XLA or with XLA between its matmuls, whichever measures fastest
+  # (hub_repro.autotune); others as is.
   runner = None  # an autotune.Autotuned, where the format has one
 
   def use_xla(self, xla: bool | str | None) -> None:
