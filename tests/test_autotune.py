@@ -101,19 +101,26 @@ class FakeRuns:
       calls.append("as loaded")
       return x
 
+    tuned = autotune.Autotuned(plain)
+    tuned._compiled = self.fake_compiled(clock, calls, "xla", compile_s, xla_s)  # noqa: SLF001
+    return tuned, clock, calls
+
+  @staticmethod
+  def fake_compiled(clock, calls, name, compile_s, run_s, fails=False):
+    """A way under XLA: `compile_s` more on each shape's first call, or an op it cannot compile."""
     compiled_shapes = set()
 
     def compiled(x):
+      if fails:
+        raise ValueError("an op XLA cannot compile")
       if x.shape not in compiled_shapes:
         compiled_shapes.add(x.shape)
         clock.now += compile_s
-      clock.now += xla_s
-      calls.append("xla")
+      clock.now += run_s
+      calls.append(name)
       return x
 
-    tuned = autotune.Autotuned(plain)
-    tuned._compiled = compiled  # noqa: SLF001
-    return tuned, clock, calls
+    return compiled
 
   def run_batches(self, tuned, clock, shapes):
     with mock.patch.object(autotune.time, "perf_counter", clock):
@@ -189,19 +196,8 @@ class ThreeWayTrialTest(FakeRuns, tf.test.TestCase):
              between_fails=False):
     tuned, clock, calls = self.tuned(as_loaded_s, xla_s, compile_s)
     tuned.graph = object()  # a graph is given: the third way is tried (its runner is faked)
-    compiled_shapes = set()
-
-    def between(x):
-      if between_fails:
-        raise ValueError("an op XLA cannot compile")
-      if x.shape not in compiled_shapes:
-        compiled_shapes.add(x.shape)
-        clock.now += between_compile_s
-      clock.now += between_s
-      calls.append("between")
-      return x
-
-    tuned._between = between  # noqa: SLF001
+    tuned._between = self.fake_compiled(clock, calls, "between", between_compile_s,  # noqa: SLF001
+                                        between_s, fails=between_fails)
     return tuned, clock, calls
 
   def test_between_the_matmuls_measured_fastest_is_kept(self):
@@ -219,19 +215,16 @@ class ThreeWayTrialTest(FakeRuns, tf.test.TestCase):
     self.assertAlmostEqual(tuned.gain(), 0.2)
     self.assertIn("0.8 s with XLA between the matmuls", tuned.how())
 
-  def test_whole_graph_xla_kept_when_it_beats_the_third_way(self):
-    tuned, clock, calls = self.tuned3(1.0, 0.7, 0.8)
-    tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
-    self.run_batches(tuned, clock, [(32, 128)] * 7)
-    self.assertEqual(calls[-1], "xla")
-    self.assertIs(tuned.choice, True)
-
-  def test_a_tie_of_all_three_stays_as_loaded(self):
-    tuned, clock, calls = self.tuned3(1.0, 0.99, 0.98)
-    tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
-    self.run_batches(tuned, clock, [(32, 128)] * 7)
-    self.assertEqual(calls[-1], "as loaded")
-    self.assertIs(tuned.choice, False)
+  def test_the_other_ways_kept_when_the_third_is_not_faster(self):
+    # (whole-graph XLA s, between the matmuls s) -> the way kept and what runs the next batch.
+    for (xla_s, between_s), (choice, then) in {(0.7, 0.8): (True, "xla"),
+                                               (0.99, 0.98): (False, "as loaded")}.items():
+      with self.subTest(xla_s=xla_s, between_s=between_s):  # a tie within MIN_GAIN: as loaded
+        tuned, clock, calls = self.tuned3(1.0, xla_s, between_s)
+        tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
+        self.run_batches(tuned, clock, [(32, 128)] * 7)
+        self.assertEqual(calls[-1], then)
+        self.assertIs(tuned.choice, choice)
 
   def test_a_third_way_that_cannot_compile_is_no_candidate(self):
     tuned, clock, calls = self.tuned3(1.0, 0.5, 0.1, between_fails=True)
