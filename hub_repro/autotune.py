@@ -11,12 +11,21 @@ cuDNN's autotuner picks a kernel:
   next batch of shape S     under XLA: compiles for S (timed, the trial's own cost);
   next batch of shape S     under XLA, timed;
   next batch of shape S     XLA between the matmuls: compiles for S (timed);
-  next batch of shape S     XLA between the matmuls, timed; then the fastest way is kept.
+  next batch of shape S     XLA between the matmuls, timed;
+  next 3 batches of shape S as loaded, under XLA, between the matmuls: each way timed again;
+                            then the fastest way (each one's best of its two) is kept.
+
+On runs long enough for the third way the trial times each way twice, interleaved: one timing of
+one batch moves by a few percent from one call to the next, the size of the differences measured
+(in one run, 1.42 s between the matmuls against 1.44 s as loaded in the trial, while the same way
+ran its batches in 1.37-1.38 s in other runs); the second round costs little, since every batch
+of the trial is one of the run's own.
 
 The third way needs the function's graph (`graph`, a ConcreteFunction: a TF1 Hub signature, a TF2
 SavedModel's signature or `__call__`) and a long run (below); without them the trial stops after
-the fourth batch. Which
-way wins depends on the host: the matmuls run faster on TensorFlow's kernels than on XLA's where
+the fourth batch.
+
+Which way wins depends on the host: the matmuls run faster on TensorFlow's kernels than on XLA's where
 oneDNN is on (BERT-base's dense GEMMs, Intel Xeon with AVX-512: 287-317 GFLOP/s against 246-295),
 while XLA fuses the elementwise ops the graph as loaded runs one by one (gelu alone is ~13% of a
 forward pass). There, one BERT-base batch of 16 x 128 took 1.16 s between the matmuls against 1.27
@@ -51,7 +60,7 @@ import time
 # The trial takes 3 batches of one shape after a first; this many in all leaves at least 6 after
 # it to win back its compile (~1 batch of the embedded model).
 MIN_TRIAL_BATCHES = 10
-# The third way is tried (2 more batches) only on runs of this many batches: its compile costs 4-6
+# The third way is tried (5 more batches) only on runs of this many batches: its compile costs 4-6
 # batches of the trial's shape (the embedded model's 32 x 128: 2.3 s against 0.40 s a batch;
 # BERT-base's 16 x 128: 5.1 s against 1.34 s), for a gain of at most ~9% a batch measured (BERT-base
 # on the Xeon), so it takes ~6 / 0.09 = 64 batches to win back. On 16 batches of the embedded
@@ -148,9 +157,10 @@ def _shape(args, kwargs) -> tuple:
 def _trial_steps(with_between: bool) -> dict:
   """The trial's timed calls on its shape: the call's count -> (the time's key, the way)."""
   steps = {2: ("as_loaded", False), 3: ("xla_compile_and_run", True), 4: ("xla", True)}
-  if with_between:
+  if with_between:  # then each way timed again: its best of two counts
     steps.update({5: (f"{BETWEEN_MATMULS}_compile_and_run", BETWEEN_MATMULS),
-                  6: (BETWEEN_MATMULS, BETWEEN_MATMULS)})
+                  6: (BETWEEN_MATMULS, BETWEEN_MATMULS), 7: ("as_loaded", False),
+                  8: ("xla", True), 9: (BETWEEN_MATMULS, BETWEEN_MATMULS)})
   return steps
 
 
@@ -220,7 +230,8 @@ class Autotuned:
       self.failed[way] = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
       return self.function(*args, **kwargs)
     if key is not None:
-      self.times[key] = time.perf_counter() - start
+      elapsed = time.perf_counter() - start
+      self.times[key] = min(self.times.get(key, elapsed), elapsed)  # a way timed twice: its best
     return out
 
   def _decide(self) -> None:
@@ -293,6 +304,8 @@ class Autotuned:
                 f"(it needs {MIN_TRIAL_BATCHES})")
       return "as loaded: no input shape recurred often enough to time XLA against it"
     shape = "x".join(str(d) for d in self._trial_shape)
+    if BETWEEN_MATMULS in t:
+      shape += " (each way's best of 2)"
     measured = (f"measured on batches of {shape}: {t['xla']:.3g} s under XLA vs "
                 f"{t['as_loaded']:.3g} s as loaded (XLA's compile and first run "
                 f"{t['xla_compile_and_run']:.3g} s)")

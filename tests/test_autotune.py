@@ -203,9 +203,11 @@ class ThreeWayTrialTest(FakeRuns, tf.test.TestCase):
   def test_between_the_matmuls_measured_fastest_is_kept(self):
     tuned, clock, calls = self.tuned3(1.0, 0.95, 0.8)
     tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
-    self.run_batches(tuned, clock, [(32, 128)] * 8)
+    self.run_batches(tuned, clock, [(32, 128)] * 11)
+    # 1st untimed; then as loaded, XLA twice (the first compiling), between the matmuls twice
+    # (likewise), and each way once more; then the fastest.
     self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "between", "between",
-                             "between", "between"])
+                             "as loaded", "xla", "between", "between", "between"])
     self.assertEqual(tuned.choice, autotune.BETWEEN_MATMULS)
     self.assertTrue(tuned.to_json()["xla"])
     self.assertEqual(tuned.to_json()["way"], "XLA between the matmuls")
@@ -222,20 +224,32 @@ class ThreeWayTrialTest(FakeRuns, tf.test.TestCase):
       with self.subTest(xla_s=xla_s, between_s=between_s):  # a tie within MIN_GAIN: as loaded
         tuned, clock, calls = self.tuned3(1.0, xla_s, between_s)
         tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
-        self.run_batches(tuned, clock, [(32, 128)] * 7)
+        self.run_batches(tuned, clock, [(32, 128)] * 10)
         self.assertEqual(calls[-1], then)
         self.assertIs(tuned.choice, choice)
 
   def test_a_third_way_that_cannot_compile_is_no_candidate(self):
     tuned, clock, calls = self.tuned3(1.0, 0.5, 0.1, between_fails=True)
     tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
-    self.run_batches(tuned, clock, [(32, 128)] * 7)
-    # Its failed call runs as loaded; the next is not timed as if it were the third way.
+    self.run_batches(tuned, clock, [(32, 128)] * 10)
+    # Its failed call runs as loaded; its later turns are not timed as if it had run.
     self.assertEqual(calls, ["as loaded", "as loaded", "xla", "xla", "as loaded", "as loaded",
-                             "xla"])
+                             "as loaded", "xla", "as loaded", "xla"])
     self.assertIs(tuned.choice, True)
     self.assertNotIn("between_matmuls", tuned.times)
     self.assertIn("XLA between the matmuls could not run (ValueError", tuned.how())
+
+  def test_each_way_counts_its_best_of_two(self):
+    # As loaded is fast on its first timing and slow on its second (a disturbed call): 0.9 s
+    # counts, so the third way (0.88 s, within MIN_GAIN of it) is not chosen.
+    tuned, clock, calls = self.tuned3(1.0, 0.95, 0.88)
+    as_loaded = iter([0.0, 0.9, 1.3])  # untimed first call, then its two timings
+    tuned.function = lambda x: (setattr(clock, "now", clock.now + next(as_loaded, 0.9)),
+                                calls.append("as loaded"), x)[2]
+    tuned.plan(autotune.MIN_BETWEEN_TRIAL_BATCHES)
+    self.run_batches(tuned, clock, [(32, 128)] * 9)
+    self.assertAlmostEqual(tuned.times["as_loaded"], 0.9)
+    self.assertIs(tuned.choice, False)
 
   def test_a_run_too_short_for_the_third_way_times_two(self):
     tuned, clock, calls = self.tuned3(1.0, 0.95, 0.1)
