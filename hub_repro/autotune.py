@@ -240,6 +240,11 @@ class Autotuned:
              if key in self.times and way not in self.failed and "compile" not in key}
     best = min(timed, key=timed.get)
     self.choice = best if timed[best] < (1 - MIN_GAIN) * timed[False] else False
+    # The ways not kept let go of their functions, and with them of what XLA compiled for them.
+    if self.choice is not True:
+      self._compiled = None
+    if self.choice != BETWEEN_MATMULS:
+      self._between = None
 
   def __call__(self, *args, **kwargs):
     if self.forced is not None:

@@ -227,6 +227,9 @@ class ThreeWayTrialTest(FakeRuns, tf.test.TestCase):
         self.run_batches(tuned, clock, [(32, 128)] * 10)
         self.assertEqual(calls[-1], then)
         self.assertIs(tuned.choice, choice)
+        # The ways not kept are let go of (and what XLA compiled for them with them).
+        self.assertIsNone(tuned._between)  # noqa: SLF001
+        self.assertEqual(tuned._compiled is None, not choice)  # noqa: SLF001
 
   def test_a_third_way_that_cannot_compile_is_no_candidate(self):
     tuned, clock, calls = self.tuned3(1.0, 0.5, 0.1, between_fails=True)
