@@ -84,6 +84,8 @@ FUSIBLE_OPS = frozenset({
     "Identity", "Max", "Maximum", "Mean", "Minimum", "Mul", "Neg", "OneHot", "Pack", "Pow",
     "RealDiv", "Reshape", "Rsqrt", "Select", "SelectV2", "Shape", "Slice", "Softmax", "Sqrt",
     "Square", "SquaredDifference", "Squeeze", "StridedSlice", "Sub", "Sum", "Tanh", "Transpose"})
+# Each way's key in Autotuned.times (its compile's is the key + "_compile_and_run").
+_TIME_KEYS = {False: "as_loaded", True: "xla", BETWEEN_MATMULS: BETWEEN_MATMULS}
 _XLA_SCOPE = b"hub_repro_between_matmuls"  # one scope: every run of marked ops may form a cluster
 _copies = itertools.count()
 
@@ -236,8 +238,8 @@ class Autotuned:
 
   def _decide(self) -> None:
     """The fastest way the trial timed; an XLA way only if it beats as loaded by MIN_GAIN."""
-    timed = {way: self.times[key] for key, way in _trial_steps(True).values()
-             if key in self.times and way not in self.failed and "compile" not in key}
+    timed = {way: self.times[key] for way, key in _TIME_KEYS.items()
+             if key in self.times and way not in self.failed}
     best = min(timed, key=timed.get)
     self.choice = best if timed[best] < (1 - MIN_GAIN) * timed[False] else False
     # The ways not kept let go of their functions, and with them of what XLA compiled for them.
@@ -279,16 +281,14 @@ class Autotuned:
       return out
     return self.function(*args, **kwargs)
 
-  def _key(self) -> str:
-    return "xla" if self.choice is True else BETWEEN_MATMULS
-
   def compile_cost(self) -> float:
     """What the trial's compile cost over a run of the chosen way: the ski-rental rule's price."""
-    return max(self.times[f"{self._key()}_compile_and_run"] - self.times[self._key()], 0.0)
+    key = _TIME_KEYS[self.choice]
+    return max(self.times[f"{key}_compile_and_run"] - self.times[key], 0.0)
 
   def gain(self) -> float:
     """The share of a batch's time as loaded that the chosen way saved on the trial's shape."""
-    return 1.0 - self.times[self._key()] / self.times["as_loaded"]
+    return 1.0 - self.times[_TIME_KEYS[self.choice]] / self.times["as_loaded"]
 
   @property
   def xla(self) -> bool:
