@@ -11,6 +11,8 @@ The Python API (hub_repro.api) is importable from here: `hub_repro.check(handle,
 loads on first use (the command line's --help stays instant).
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
 API = ("check", "diff", "load", "render", "answer", "detect", "read_weights", "export_model",
@@ -21,17 +23,17 @@ MODULES = ("testing", "plots", "modeling")
 __all__ = [*API, *MODULES, "quiet_tensorflow"]
 
 
-# No API name is a module's name: `import hub_repro.export` would shadow `hub_repro.export`.
+# No API name is a module's name: `import hub_repro.export` would shadow `hub_repro.export`
+# (so crosscheck is hub_repro.api.crosscheck, beside the module hub_repro.crosscheck).
 
 
 def __getattr__(name: str):
   if name in API:
-    from hub_repro import api  # noqa: PLC0415
+    from hub_repro import api
     return getattr(api, name)
   if name in MODULES:
-    import importlib  # noqa: PLC0415
     return importlib.import_module(f"hub_repro.{name}")
-  if name == "quiet_tensorflow":  # TensorFlow's start-up lines muted, before a notebook imports it
-    from hub_repro.cli import quiet_tensorflow  # noqa: PLC0415
+  if name == "quiet_tensorflow":  # TensorFlow's start-up lines muted, on request
+    from hub_repro.quiet import quiet_tensorflow
     return quiet_tensorflow
   raise AttributeError(f"module 'hub_repro' has no attribute {name!r}")

@@ -11,36 +11,30 @@
     record["same"], record["explanation"]      # the JSON and the one line `hub_repro diff` prints
 
 and `hub_repro.testing` for a test suite (assert_pooler_reproduced, assert_same_function).
-Nothing here prints unless given `log`; bad input raises ValueError (the CLI's exit 2). What
-pooled_output is comes back in the result (`result.pooled_is`, `result.verdict`), whatever it is.
+Nothing here prints unless given `log`, and nothing changes the caller's process (TensorFlow's
+logging stays as it was: `hub_repro.quiet_tensorflow()` mutes it on request). Bad input raises
+hub_repro.errors.InputError (a ValueError; the CLI's exit 2). What pooled_output is comes back in
+the result (`result.pooled_is`, `result.verdict`), whatever it is.
 """
 
 from __future__ import annotations
 
-from hub_repro import cli
+from hub_repro import compare, crosscheck as crosscheck_lib, embedded, export as export_lib
+from hub_repro import full as full_lib, inputs, model_diff, module, report, tokenization
+from hub_repro.sources import Source, detect, huggingface  # noqa: F401 (detect: an API name)
 
-cli.quiet_tensorflow()  # before TensorFlow's first import: its start-up lines would bury the output
-
-# pylint: disable=wrong-import-position
-from hub_repro import (compare, embedded, full as full_lib, gcfreeze, model_diff,  # noqa: E402
-                       module, report)
-from hub_repro.sources import Source, detect  # noqa: E402, F401 (the API's names)
-
-DEFAULT_SENTENCES = cli.DEFAULT_SENTENCES
+DEFAULT_SENTENCES = inputs.DEFAULT_SENTENCES
 
 
 def _quiet(_message: str) -> None:
   pass
 
 
-def _examples(sentences) -> list:
-  """`sentences` as examples: a string is one sentence, a (first, second) tuple or "a|||b" a pair;
-  None: the CLI's built-in sentences."""
-  if sentences is None:
-    return list(DEFAULT_SENTENCES)
-  if isinstance(sentences, (str, tuple)):
-    sentences = [sentences]
-  return cli.parse_sentences(sentences)
+def _preprocessor(handle: str | None, log) -> tokenization.HubPreprocessor | None:
+  """The tokenizer of a TF-Hub preprocessing model, or None: the model's own."""
+  if handle is None:
+    return None
+  return tokenization.HubPreprocessor(module.load_preprocessor(handle, log=log), handle)
 
 
 def load(handle: str | None = None, log=_quiet) -> Source:
@@ -50,11 +44,10 @@ def load(handle: str | None = None, log=_quiet) -> Source:
   return module.load(handle, log=log)
 
 
-@gcfreeze.frozen()
 def check(model: str | Source | None = None, sentences=None, *, max_seq_length: int | None = None,
           batch_size: int = 32, preprocessor: str | None = None, full: bool = False,
           num_heads: int | None = None, bucket: bool = True, progress: bool = False,
-          xla: bool | str | None = None, log=_quiet) -> compare.Result:
+          xla: bool = False, log=_quiet) -> compare.Result:
   """`hub_repro check`: runs the model on `sentences`, rebuilds its pooler from its own weights and
   compares both with pooled_output.
 
@@ -67,27 +60,20 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
     preprocessor: a TF-Hub preprocessing model for a TF2 encoder (default: the model's own vocab).
     full: also rebuild the whole encoder (`--full`); its FullResult is `result.full`.
     num_heads: with `full`, the attention heads if known (else found by the numbers).
-    xla: a TensorFlow module's graph under XLA (True), with XLA between its matmuls only
-      ("between_matmuls", autotune.BETWEEN_MATMULS), as loaded (False), or whichever measures
-      fastest on the first batches of a long run (None; hub_repro.autotune). `result.execution`
-      says which ran and why.
+    xla: run a TensorFlow module's whole graph under XLA (`jit_compile`); default: as loaded.
+      `result.execution` says which ran.
 
   Returns the compare.Result the CLI renders (`render(result)`): `.pooled_is` ("pooler",
   "identity_pooler", "cls", "none", "unexplained"), `.verdict`, `.reproduced`, `.to_json()`.
   """
   source = model if isinstance(model, Source) else load(model, log=log)
-  if xla is not None:  # None: the source's own choice (measured, for a freshly loaded one)
-    source.use_xla(xla)
-  tokenizer = None
-  if preprocessor is not None:
-    from hub_repro import tokenization  # noqa: PLC0415
-    tokenizer = tokenization.HubPreprocessor(module.load_preprocessor(preprocessor, log=log),
-                                             preprocessor)
+  source.use_xla(xla)
+  tokenizer = _preprocessor(preprocessor, log)
   also = []
   if full:  # the embedded model's config.json is known: heads and gelu need no search
     known = embedded.config() if source.handle == embedded.HANDLE else None
     also.append(full_lib.FullCheck(source, num_heads=num_heads, known_config=known))
-  result = compare.check(source, _examples(sentences), max_seq_length, batch_size,
+  result = compare.check(source, inputs.examples(sentences), max_seq_length, batch_size,
                          tokenizer=tokenizer, bucket=bucket, progress=progress, also=also)
   if full:
     result.full = also[0].result()
@@ -95,14 +81,28 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
 
 
 def diff(a: str, b: str, sentences=None, *, max_seq_length: int | None = None,
-         batch_size: int = 32, layers: bool = False, xla: bool | str | None = None,
-         log=_quiet) -> dict:
+         batch_size: int = 32, layers: bool = False, xla: bool = False, log=_quiet) -> dict:
   """`hub_repro diff A B`: are two models (any formats) the same function? Returns the JSON record
   the CLI renders (`render(record)`): `same`, `explanation` (the one line diff prints: the first
   divergence and its reason) and each stage (tokenization, config, weights, outputs). Layers are
   compared only where the outputs differ, unless `layers`."""
-  return model_diff.diff(a, b, _examples(sentences), max_seq_length, batch_size, log=log,
+  return model_diff.diff(a, b, inputs.examples(sentences), max_seq_length, batch_size, log=log,
                          layers=layers, xla=xla)
+
+
+def crosscheck(model: str | Source | None = None, sentences=None, *,
+               max_seq_length: int | None = None, batch_size: int = 32,
+               num_heads: int | None = None, hidden_act: str | None = None, config=None,
+               preprocessor: str | None = None, xla: bool = False, log=_quiet) -> list[dict]:
+  """`hub_repro crosscheck`: runs the model and independent implementations (keras-hub,
+  transformers, the modeling.py rebuild) on its weights and the same inputs. Returns one row per
+  implementation (crosscheck.crosscheck); `crosscheck.agrees(rows)` is the verdict."""
+  source = model if isinstance(model, Source) else load(model, log=log)
+  source.use_xla(xla)
+  return crosscheck_lib.crosscheck(
+      source, inputs.examples(sentences), max_seq_length, num_heads=num_heads,
+      hidden_act=hidden_act, config=config, batch_size=batch_size,
+      tokenizer=_preprocessor(preprocessor, log), embedded_config=model is None)
 
 
 def render(result) -> str:
@@ -125,19 +125,17 @@ def answer(result: compare.Result) -> str:
 
 
 def read_weights(path: str, kind: str = "google-checkpoint", num_heads: int | None = None,
-                 log=_quiet):
+                 hidden_act: str = "gelu", log=_quiet):
   """A model's weights and config (a weights.BertWeights): `kind` is "google-checkpoint" (a
   google-research/bert release folder), "huggingface" (a BertModel folder) or "hub" (a TF-Hub
   module; heads are not in a TF1 module's shapes: pass `num_heads`, else hidden_size // 64)."""
-  from hub_repro import export as export_lib  # noqa: PLC0415
-  return export_lib.read_weights(kind, path, num_heads, log=log)
+  return export_lib.read_weights(kind, path, num_heads, hidden_act, log=log)
 
 
 def export_model(weights, fmt: str, out_dir: str, overwrite: bool = False) -> list[str]:
   """`hub_repro export`: writes `weights` (read_weights) as a TF1 Hub module (fmt "tf1-hub") or a
   TF2 encoder + its preprocessing model (fmt "tf2", out_dir/encoder and out_dir/preprocess),
   atomically; returns the paths written."""
-  from hub_repro import export as export_lib  # noqa: PLC0415
   return export_lib.export(weights, fmt, out_dir, overwrite)
 
 
@@ -148,5 +146,4 @@ def embedded_model_dir() -> str:
 
 def why_no_torch() -> str | None:
   """Why a Hugging Face folder cannot run here (PyTorch or transformers missing), None if it can."""
-  from hub_repro.sources import huggingface  # noqa: PLC0415
   return huggingface.why_no_torch()

@@ -3,7 +3,7 @@ of the model on sequence_output[:, 0] (modeling.py's pooler, rebuilt from the mo
 weights), an identity pooler, the [CLS] state itself, or nothing the model holds.
 
 The verdict comes from the numbers alone: the first batch chooses the explanation (pooler.explain),
-and pooled_output is "reproduced" when it matches it within TOLERANCE on every example.
+and pooled_output is "reproduced" when it matches it within POOLER_TOLERANCE on every example.
 """
 
 from __future__ import annotations
@@ -13,17 +13,12 @@ import dataclasses
 import numpy as np
 from tqdm import tqdm
 
-from hub_repro import gcfreeze, pooler as pooler_lib
+from hub_repro import pooler as pooler_lib
+from hub_repro.errors import UsageError
 from hub_repro.sources import Source
 from hub_repro.tokenization import PackedBatch
+from hub_repro.tolerances import POOLER_TOLERANCE
 
-# float32 has a 2^-24 ~ 6e-8 relative rounding step. The module and the rebuild compute the same
-# tanh(x K + b), but possibly with a different summation order in the H-term dot product (a
-# different kernel, batch shape or graph), which moves each pre-activation by up to ~sqrt(H) ulps
-# of its magnitude: ~2e-6 for H = 768 and |x K| ~ 1. tanh' <= 1 does not enlarge that. 1e-5 leaves
-# a 5x margin at H = 768 and stays four orders of magnitude below the gap to sequence_output[:, 0]
-# (0.1 to 10), so no "almost" pooler can pass.
-TOLERANCE = 1e-5
 # Inputs with more batches than this get a progress bar on stderr.
 PROGRESS_MIN_BATCHES = 4
 # Batches tokenized per tokenizer call, and sorted together for length bucketing. tensorflow_text's
@@ -79,7 +74,7 @@ class Result:
   max_seq_length_from: str = "as given"  # or "the default", "the model's position embeddings"
   family: str | None = "bert"  # hub_repro.families: "bert", "albert", "electra"; None: unknown
   full: object = None  # with --full (api.check(full=True)): the whole encoder's full.FullResult
-  # How the model ran (Source.execution): {"xla": bool, "way": ..., "how": ..., "chosen_by": ...}.
+  # How the model ran (Source.execution): {"xla": bool, "how": ...}.
   execution: dict = dataclasses.field(default_factory=dict)
   # The explanation the first batch chose (pooler.Explanation.pooled_is): what every batch is
   # compared with. None: nothing fits (no pooler to compare with).
@@ -174,10 +169,10 @@ def position_limit(source: Source) -> int | None:
 
 def sequence_length(requested: int | None, limit: int | None) -> tuple[int, str]:
   """The length to pack to, and why: `requested` as given, or DEFAULT_MAX_SEQ_LENGTH, or the model's
-  position count `limit` where that is smaller. ValueError if `requested` exceeds `limit`."""
+  position count `limit` where that is smaller. UsageError if `requested` exceeds `limit`."""
   if requested is not None:
     if limit is not None and requested > limit:
-      raise ValueError(f"--max-seq-length {requested} is above the model's {limit} position "
+      raise UsageError(f"--max-seq-length {requested} is above the model's {limit} position "
                        f"embeddings; use at most {limit}")
     return requested, "as given"
   if limit is not None and limit < DEFAULT_MAX_SEQ_LENGTH:
@@ -231,7 +226,7 @@ class PoolerCheck:
   (`observe`): the first batch chooses the explanation (pooler.explain), every batch is compared
   with it and with sequence_output[:, 0]. Only per-example statistics are kept."""
 
-  def __init__(self, source: Source, num_examples: int, tolerance: float = TOLERANCE):
+  def __init__(self, source: Source, num_examples: int, tolerance: float = POOLER_TOLERANCE):
     self.source, self.tolerance = source, tolerance
     self.found: pooler_lib.Explanation | None = None
     self.hidden_size, self.sample = None, (None, None)
@@ -275,30 +270,27 @@ class PoolerCheck:
         sample_pooled_output=self.sample[0], sample_sequence_output=self.sample[1])
 
 
-@gcfreeze.frozen()
 def check(source: Source, examples: list, max_seq_length: int | None = None, batch_size: int = 32,
-          tolerance: float = TOLERANCE, progress: bool | None = None, tokenizer=None,
+          tolerance: float = POOLER_TOLERANCE, progress: bool | None = None, tokenizer=None,
           bucket: bool = True, also=()) -> Result:
   """Runs the reproduction on `examples` (strings or (first, second) pairs) and returns the numbers.
 
   One pass: each batch is tokenized once and run once; `also` are further checks (full.FullCheck)
-  whose `observe(batch)` reads the same outputs, and whose `start(batch)`, where they have one, is
-  handed the batch before the source runs it (work that needs only its inputs starts then).
+  whose `observe(batch)` reads the same outputs.
   `tokenizer` (a tokenization.HubPreprocessor, say) defaults to the source's own. What
   pooled_output is comes back as `Result.pooled_is`, whatever it is (no pooled_output, nothing
   that explains it: `Result.verdict` "NO POOLER"). `max_seq_length` None: see sequence_length.
   """
   if not examples:
-    raise ValueError("no examples to run")
+    raise UsageError("no examples to run")
   if batch_size < 1:
-    raise ValueError(f"batch size must be at least 1, got {batch_size}")
+    raise UsageError(f"batch size must be at least 1, got {batch_size}")
   max_seq_length, length_from = sequence_length(max_seq_length, position_limit(source))
   tokenizer = tokenizer or source.tokenizer()
   num_batches = _count_batches(examples, batch_size)
   if progress is None:
     progress = num_batches > PROGRESS_MIN_BATCHES
   want_layers = any(getattr(c, "wants_layers", False) for c in also)
-  source.plan(num_batches)
   pooled_check = PoolerCheck(source, len(examples), tolerance)
   num_truncated = 0
   with tqdm(total=num_batches, desc="batches", unit="batch", disable=not progress,
@@ -306,9 +298,6 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
     for batch in batches(tokenizer, examples, max_seq_length, batch_size, bucket):
       num_truncated += batch.packed.num_truncated
       packed = batch.packed
-      for consumer in also:
-        if hasattr(consumer, "start"):
-          consumer.start(batch)
       batch.outputs = source.run(packed.input_ids, packed.input_mask, packed.segment_ids,
                                  layers=want_layers)
       for consumer in (pooled_check, *also):

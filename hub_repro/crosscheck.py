@@ -18,53 +18,18 @@ feed-forward activation set to the model's gelu, so the difference is explained 
 
 from __future__ import annotations
 
-import argparse
-import collections
-import concurrent.futures
 import dataclasses
 import itertools
-import sys
 
-from hub_repro import gcfreeze
+from hub_repro import compare, embedded, families, full
 from hub_repro.config import BertConfig
-
-# TensorFlow, Keras and torch are imported inside the functions that need them, so that the CLI
-# can mute TensorFlow's start-up noise first (hub_repro.cli.quiet_tensorflow).
-
-# ----------------------------------------------------------------------------- tolerances
-
-# The same float32 arithmetic in another order: another graph (einsum vs reshape + matmul),
-# another LayerNorm kernel (keras' fused moments vs tf.nn.moments), another softmax mask (-1e9
-# vs -10000, both exp() to exactly 0). Each of the L layers adds a few ulps relative (6e-8 each)
-# per sum of H or I terms, and LayerNorm rescales by gamma / std, so the gap grows with the model:
-# measured with matching gelu, 9.5e-7 on the tiny Google fixture (H=32, 2 layers), 3.8e-6 on
-# all-MiniLM-L6-v2 (H=384, 6 layers), and at BERT-base size (H=768, 12 layers, 2,000 lines up
-# to 512 tokens) 1.44e-5 on a module made by Google's toolchain and what tests/test_base_size.py
-# measures on ours. 5e-5 keeps a margin of at least 3x there (test_base_size asserts it) and stays
-# below what it must catch: a wrong head count (1.2e-4 even on the tiny fixture's nearly uniform
-# 0.02-init attention, ~1 on trained weights), the other gelu form (5e-4 on the tiny fixtures,
-# 2e-3 on all-MiniLM-L6-v2), a transposed kernel (~0.5).
-FLOAT32_TOLERANCE = 5e-5
-# keras-hub's BertBackbone always uses the tanh-approximate gelu; on a module trained with the erf
-# gelu (all-MiniLM-L6-v2) each feed-forward activation then moves by up to
-# max |gelu_tanh(x) - gelu_erf(x)| = 4.7e-4 (at |x| = 2.7), and L layers carry that on.
-# Measured on all-MiniLM-L6-v2: 1.9e-4 (pooled) / 3.2e-3 (sequence) on the default sentences,
-# 3.1e-4 / 9.9e-3 on 128 varied sentences up to 128 tokens; the control run with erf gelu is then
-# at 3e-7 / 4e-6, so gelu explains it all. 5e-2 bounds it with a 5x margin and stays 30x below a
-# real defect on a trained model (a wrong head count moves sequence_output by 1.7).
-GELU_MISMATCH_TOLERANCE = 5e-2
+from hub_repro.errors import WeightsError
+from hub_repro.sources import ALL_FIELDS, Source, google_checkpoint, huggingface, keras_hub
+from hub_repro.tolerances import FLOAT32_TOLERANCE, GELU_MISMATCH_TOLERANCE
+from hub_repro.weights import check_params
 
 GELU_NAMES = {"gelu": "tanh approximation", "gelu_exact": "erf (exact)"}
-# Batches (with the model's outputs) held for a peer still being built before the pass waits for it:
-# a keras-hub backbone's build and trace (~5 s at BERT-base) spans 2-4 batches of 16.
-MAX_BACKLOG = 4
 KERAS_HUB_GELU = "gelu"  # keras_hub.src.utils.keras_utils.gelu_approximate (tanh approximation)
-
-EXIT_AGREES, EXIT_DISAGREES, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class CrosscheckError(ValueError):
-  """The model's weights cannot be mapped onto the other implementations."""
 
 
 def describe_activation(name: str) -> str:
@@ -108,13 +73,11 @@ class _Peer:
     maxima against the model's outputs for it (batch.outputs)."""
     if out is None:
       return
-    from hub_repro.full import masked_max_abs, max_abs  # noqa: PLC0415 (float32, as --full)
-
     reference = batch.outputs
     if "pooled_output" in out and "pooled_output" in reference:  # not ElectraModel's
       self.pooled = max(self.pooled or 0.0,
-                        max_abs(out["pooled_output"], reference["pooled_output"]))
-    self.sequence = max(self.sequence, masked_max_abs(
+                        full.max_abs(out["pooled_output"], reference["pooled_output"]))
+    self.sequence = max(self.sequence, full.masked_max_abs(
         out["sequence_output"], reference["sequence_output"], batch.packed.input_mask))
 
   def row(self) -> dict:
@@ -122,13 +85,6 @@ class _Peer:
       return _row(self.name, self.gelu, status="skipped", explanation=self.explanation)
     return _row(self.name, self.gelu, self.tolerance, (self.pooled, self.sequence),
                 self.explanation)
-
-
-def _run_once_built(peer: _Peer, built, ids) -> dict | None:
-  """The peer's outputs for one batch, once `built` (its build's Future) is done; None if the
-  peer was skipped."""
-  built.result()
-  return None if peer.source is None else peer.source.run(*ids)
 
 
 def _row(implementation, gelu, tolerance=None, diffs=None, explanation="", status="ran"):
@@ -149,9 +105,6 @@ def _peers(source, params: dict, config: BertConfig, rebuild=None) -> list[_Peer
   the order of their rows; none is built yet (`_Peer.build`). `rebuild`: the modeling.py rebuild
   under `config` that --full's search made, traced and ran already (FullCheck.rebuild), taken as
   the rebuild's row instead of making and tracing another (~0.5 s at BERT-base)."""
-  from hub_repro import embedded, families  # noqa: PLC0415
-  from hub_repro.sources import google_checkpoint, huggingface, keras_hub  # noqa: PLC0415
-
   peers = []
   # The model's own tf.Variables where it has them (a TF-Hub module named like modeling.py): the
   # rebuild computes with them and keras-hub's backbone copies them once (no 440 MB read first).
@@ -211,69 +164,40 @@ def _peers(source, params: dict, config: BertConfig, rebuild=None) -> list[_Peer
   return peers
 
 
-def _check(params: dict, config: BertConfig, where: str) -> None:
-  from hub_repro.weights import WeightsError, check_params  # noqa: PLC0415
-
-  try:
-    check_params(params, config, where)
-  except WeightsError as e:
-    raise CrosscheckError(str(e)) from None
-
-
-@gcfreeze.frozen()
-def crosscheck(handle: str | None = None, examples: list | None = None,
-               max_seq_length: int | None = None,
+def crosscheck(source: Source, examples: list, max_seq_length: int | None = None, *,
                num_heads: int | None = None, hidden_act: str | None = None,
-               config: BertConfig | None = None, batch_size: int = 32, tokenizer=None,
-               log=print, xla: bool | None = None) -> list[dict]:
+               config: BertConfig | None = None, batch_size: int = 32,
+               tokenizer=None) -> list[dict]:
   """Runs the model and the independent implementations on the same packed inputs, in one pass.
 
   Args:
-    handle: as for hub_repro.module.load (None: the embedded all-MiniLM-L6-v2); any format; or a
-      loaded Source.
-    examples: strings or (first, second) pairs (default: the CLI's built-in sentences).
+    source: the model (hub_repro.module.load), any format.
+    examples: strings or (first, second) pairs.
     num_heads, hidden_act: what the model computes, where its format does not store it (a TF1
       module stores neither; default: `config`, the embedded model's config.json, else found by
       --full's search on the first batch).
     config: a BertConfig for the model, if known.
     tokenizer: a tokenization.HubPreprocessor (default: the model's own vocab).
-    xla: the model's graph under XLA, as loaded, or measured (None), as compare.check's; the
-      model's row says which ran (`xla`, `execution`).
 
   Returns one dict per implementation, each with `implementation`, `gelu`, `status` ("ran" or
   "skipped"), `pooled_max_abs_diff`, `sequence_max_abs_diff` (real tokens only), `tolerance`,
   `agrees` and `explanation`. The first row is the model itself: its `gelu` says whether the
   activation was read, given or found, its `explanation` where the config came from.
   """
-  from hub_repro import compare, embedded, full, module as module_lib  # noqa: PLC0415
-  from hub_repro.sources import ALL_FIELDS  # noqa: PLC0415
-
-  if examples is None:
-    from hub_repro.cli import DEFAULT_SENTENCES  # noqa: PLC0415
-    examples = list(DEFAULT_SENTENCES)
   if not examples:
     raise ValueError("no examples to run")
-  from hub_repro.sources import Source  # noqa: PLC0415
-
-  source = handle if isinstance(handle, Source) else module_lib.load(handle, log=log)
-  handle = source.handle if isinstance(handle, Source) else handle
-  where = handle or source.handle
+  where = source.handle
   try:
     params = source.params()
-  except ValueError as e:
-    raise CrosscheckError(f"{where}: {e}") from None
-  from hub_repro import families  # noqa: PLC0415
-
+  except WeightsError as e:
+    raise WeightsError(f"{where}: {e}") from None
   positions = params[families.get(families.of_names(params)).POSITION_EMBEDDINGS].shape[0]
   max_seq_length, _ = compare.sequence_length(max_seq_length, int(positions))
   tokenizer = tokenizer or source.tokenizer()
-  if xla is not None:  # None: the source's own choice (measured, for a freshly loaded one)
-    source.use_xla(xla)
-  source.plan(compare._count_batches(examples, batch_size))  # noqa: SLF001
 
   overrides = {k: v for k, v in [("num_attention_heads", num_heads), ("hidden_act", hidden_act)]
                if v is not None}
-  if config is None and handle is None:
+  if config is None and source.handle == embedded.HANDLE:
     config, origin = embedded.config(), f"config.json of {embedded.PACKAGE}"
   else:
     origin = "the given config"
@@ -285,24 +209,15 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
   elif num_heads is not None and hidden_act is not None:  # nothing left for --full's search
     config = BertConfig.from_dict({**source.config().to_dict(), **overrides})
     notes, act_source = [f"config {from_copy}; heads/gelu given"], "given"
-  peers = _peers(source, params, config) if config is not None else None
-  # One background thread builds and warms the peers up in the order of their rows: keras-hub's
-  # first, the long pole (~1.5-2.5 s at BERT-base with its trace, against ~0.1 s for transformers
-  # and ~0.5 s for the rebuild's trace), so that its batches run beside the others' rather than
-  # alone at the end (one crosscheck of 64 sentences at BERT-base: 5.94-6.00 s this way, 6.04-6.19 s
-  # cheapest first).
-  builder = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-peers")
-  if peers is not None:  # known before any batch: the peers are built while the model runs
-    _check(params, config, where)
-    built = {id(peer): builder.submit(peer.build, True) for peer in peers}
-  stream = compare.batches(tokenizer, examples, max_seq_length, batch_size)
-  first = next(stream)
-  if peers is None:  # --full's search decides heads and gelu on the first batch
+  batches = compare.batches(tokenizer, examples, max_seq_length, batch_size)
+  first = next(batches)
+  rebuild = None
+  if config is None:  # --full's search decides heads and gelu on the first batch
     first.outputs = source.run(first.packed.input_ids, first.packed.input_mask,
                                first.packed.segment_ids)
     search = full.FullCheck(source, num_heads, hidden_act, layers=False)
     search.decide_config(first)
-    config = search.config
+    config, rebuild = search.config, search.rebuild
     if not search.errors:
       notes = [f"config {from_copy}" + ("; heads/gelu given" if overrides else "")]
       act_source = "given" if hidden_act else f"stored by the {source.format} copy"
@@ -311,55 +226,33 @@ def crosscheck(handle: str | None = None, examples: list | None = None,
       notes = [f"config derived from weight shapes; --full's search: {how}"]
       act_source = ("given" if hidden_act else "found by the numbers" if determined
                     else "NOT DETERMINED: both forms fit this model; the closer was taken")
-    _check(params, config, where)
-    peers = _peers(source, params, config, rebuild=search.rebuild)
-    built = {id(peer): builder.submit(peer.build, True) for peer in peers}
-  builder.shutdown(wait=False)
-  # Each peer runs the batches in a thread of its own, beside the model's pass over the same
-  # batch (4 passes at once kept 2 cores busier than one after the other: 4.7 s against 5.05 s for
-  # the four BERT-base implementations on 64 sentences), once built. A peer still being built does
-  # not hold the others up: the batches it has not run wait for it with the model's outputs (at
-  # most MAX_BACKLOG of them; then the pass waits for it), and it catches up once built.
-  runners = {id(peer): concurrent.futures.ThreadPoolExecutor(
-      1, thread_name_prefix="hub_repro-peer") for peer in peers}
-  pending = {id(peer): collections.deque() for peer in peers}  # (batch, Future of its outputs)
-
-  def start(batch) -> None:
+  check_params(params, config, where)
+  peers = _peers(source, params, config, rebuild=rebuild)
+  for peer in peers:
+    peer.build(warm_up=True)
+  for batch in itertools.chain([first], batches):  # one pass: each batch tokenized once, run once by each
     ids = (batch.packed.input_ids, batch.packed.input_mask, batch.packed.segment_ids)
+    if batch.outputs is None:
+      batch.outputs = source.run(*ids)
     for peer in peers:
-      pending[id(peer)].append((batch, runners[id(peer)].submit(
-          _run_once_built, peer, built[id(peer)], ids)))
-
-  def collect(wait: bool) -> None:  # compares what the peers have run, oldest first
-    for peer in peers:
-      queue = pending[id(peer)]
-      while queue and (wait or queue[0][1].done() or len(queue) > MAX_BACKLOG):
-        batch, outputs = queue.popleft()
-        peer.compare(batch, outputs.result())
-
+      peer.compare(batch, None if peer.source is None else peer.source.run(*ids))
   summary = (f"{config.num_hidden_layers} layers, hidden {config.hidden_size}, "
              f"{config.num_attention_heads} heads, intermediate {config.intermediate_size}")
-  try:
-    for batch in itertools.chain([first], stream):  # one pass: each batch tokenized and run once
-      start(batch)
-      if batch.outputs is None:
-        batch.outputs = source.run(batch.packed.input_ids, batch.packed.input_mask,
-                                   batch.packed.segment_ids)
-      collect(wait=False)
-    collect(wait=True)
-  finally:  # on an error or an interrupt, what has not started is dropped
-    for runner in runners.values():
-      runner.shutdown(wait=False, cancel_futures=True)
-  rows = [_row(f"model: {where} ({source.format}, {source.naming} names, computed by "
+  execution = source.execution()
+  model = _row(f"model: {where} ({source.format}, {source.naming} names, computed by "
                f"{source.framework})", f"{describe_activation(config.hidden_act)} ({act_source})",
-               diffs=(0.0, 0.0), explanation="; ".join(notes + [summary]))]
-  rows[0]["execution"] = source.execution()
-  rows[0]["xla"] = rows[0]["execution"]["xla"]
-  rows[0]["explanation"] += f"; run {rows[0]['execution']['how']}"
-  return rows + [peer.row() for peer in peers]
+               diffs=(0.0, 0.0),
+               explanation="; ".join(notes + [summary, f"run {execution['how']}"]))
+  model.update(execution=execution, xla=execution["xla"])
+  return [model] + [peer.row() for peer in peers]
 
 
-# ----------------------------------------------------------------------------- command line
+def agrees(rows: list[dict]) -> bool:
+  """Whether every implementation that ran agrees with the model within its tolerance."""
+  return all(row["agrees"] for row in rows[1:] if row["status"] == "ran")
+
+
+# ----------------------------------------------------------------------------- the report
 
 
 def _fmt(value) -> str:
@@ -388,66 +281,3 @@ def render(rows: list[dict]) -> str:
       lines.append(f"    {row['explanation']}")
   lines += ["", "  sequence: real tokens only (input_mask == 1)"]
   return "\n".join(lines)
-
-
-def exit_code(rows: list[dict]) -> int:
-  """0 if every implementation that ran agrees within its tolerance, else 1."""
-  ran = [row for row in rows[1:] if row["status"] == "ran"]
-  return EXIT_AGREES if all(row["agrees"] for row in ran) else EXIT_DISAGREES
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-  """crosscheck's own arguments, on the subparser hub_repro.cli makes (which adds the shared input
-  arguments: sentences, --text-file, --preprocessor, --max-seq-length, --batch-size; and --debug)."""
-  parser.description = ("Run the module, keras-hub's BertBackbone and (if torch is installed) "
-                        "Hugging Face's BertModel on the same weights and inputs, and compare "
-                        "their outputs.")
-  parser.add_argument("--handle", help="a TF-Hub handle or a local folder of any format (default: "
-                      "the embedded all-MiniLM-L6-v2)")
-  parser.add_argument("--num-heads", type=int, help="attention heads of the module (TF1 modules "
-                      "do not store it; default: the config, else hidden_size // 64)")
-  parser.add_argument("--hidden-act", choices=["gelu", "gelu_exact"],
-                      help="the module's gelu: 'gelu' = tanh approximation (modeling.py), "
-                      "'gelu_exact' = erf (Hugging Face 'gelu'); default: the config, else 'gelu'")
-  parser.add_argument("--config", metavar="PATH", help="the module's bert_config.json, if known")
-  parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON to PATH")
-
-
-def run(args) -> int:
-  """The crosscheck command: the table on stdout, 0 if every implementation agrees, else 1."""
-  from hub_repro import cli, report  # noqa: PLC0415
-
-  from hub_repro import module, tokenization  # noqa: PLC0415
-
-  examples = cli.read_examples(args, default=None)
-  cli.check_output_paths(json=args.json)
-  log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-  tokenizer = None
-  if args.preprocessor:
-    tokenizer = tokenization.HubPreprocessor(module.load_preprocessor(args.preprocessor, log=log),
-                                             args.preprocessor)
-  if args.num_heads is not None and args.num_heads < 1:
-    raise cli.UsageError(f"--num-heads {args.num_heads} must be at least 1")
-  config = BertConfig.from_json_file(args.config) if args.config else None
-  rows = crosscheck(args.handle, examples=examples, max_seq_length=args.max_seq_length,
-                    num_heads=args.num_heads, hidden_act=args.hidden_act, config=config,
-                    batch_size=args.batch_size, tokenizer=tokenizer, log=log, xla=args.xla)
-  print(render(rows))
-  code = exit_code(rows)
-  print("\nVerdict: " + ("every implementation agrees within its tolerance" if code == EXIT_AGREES
-                         else "an implementation DISAGREES beyond its tolerance"))
-  if args.json:
-    report.write_json({"rows": rows, "exit_code": code}, args.json)
-    cli.print_written([args.json])
-  return code
-
-
-def main(argv: list[str] | None = None) -> int:
-  """`hub_repro crosscheck ARGS`: exit codes and errors as in hub_repro.cli."""
-  from hub_repro import cli  # noqa: PLC0415
-
-  return cli.main(["crosscheck", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-  sys.exit(main())

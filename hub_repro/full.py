@@ -10,11 +10,9 @@ confirmed on every batch, and the report says which, with its margin over the ru
 that store their config (keras-hub, Hugging Face, Google checkpoints, Model Garden's heads) are not
 searched.
 
-The rebuild computes with the module's own variables where it can (no copy of the weights), is
-compiled once for every batch shape, and is made and traced in the background while the module
-runs the first batch. It then runs each batch in that background thread beside the module's own
-pass over it (compare.check hands each batch over before and after the module runs it: `start`,
-`observe`): two passes at once keep the cores busier than one after the other.
+The rebuild computes with the module's own variables where it can (no copy of the weights) and is
+compiled once for every batch shape; compare.check's pass hands it each batch with the module's
+outputs (`observe`), and it runs the same ids.
 
 sequence_output is compared on real tokens (input_mask == 1). Padding positions are computed too,
 but nothing uses them, and there LayerNorm divides by a small variance: float32 rounding reaches
@@ -24,22 +22,16 @@ as `max_abs_diff_all_positions`.
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 
 import numpy as np
 
-from hub_repro import compare, families
+from hub_repro import compare
 from hub_repro.config import BertConfig
 from hub_repro.sources import Source
 from hub_repro.sources.google_checkpoint import ModelingSource
+from hub_repro.tolerances import FULL_TOLERANCE, SEARCH_FIT
 
-# A full forward pass adds rounding at every layer: matmuls with a different summation order than
-# the module's graph (einsum vs matmul, oneDNN blocking) move each value by a few ulps per layer,
-# and LayerNorm rescales that. Measured on real tokens: 1e-6 on the 2-layer fixtures, 2.2e-6 on
-# the 6-layer embedded model (values up to 6). 1e-4 leaves a wide margin yet is far below what a
-# wrong gelu variant (0.1 on the embedded model) or a wrong head split (5.7) gives.
-FULL_TOLERANCE = 1e-4
 GELU_VARIANTS = ("gelu", "gelu_exact")
 GELU_NAMES = {"gelu": "gelu tanh approximation", "gelu_exact": "gelu erf form"}
 # The heads/gelu search runs on this many examples of at most this many tokens (or the longest cut
@@ -49,10 +41,8 @@ GELU_NAMES = {"gelu": "gelu tanh approximation", "gelu_exact": "gelu erf form"}
 SEARCH_EXAMPLES = 2
 SEARCH_LENGTH = 64
 # A rival candidate "fits" as well as the best when its error on the search examples is within
-# 10x of the best's, or below 2e-5: float32 rounding of a whole forward pass on two short examples
-# (the right candidate measures 4e-7 on the tiny fixtures, 2e-6 on all-MiniLM-L6-v2 and 3e-6 at
-# BERT-base size). Then the numbers cannot tell the two apart, and the report says so.
-SEARCH_FIT = 2e-5
+# 10x of the best's, or below SEARCH_FIT (float32 rounding of a whole forward pass): then the
+# numbers cannot tell the two apart, and the report says so.
 
 
 def _fits(error: float, best: float) -> bool:
@@ -162,29 +152,23 @@ class FullCheck:
     self.errors: dict = {}
     self.search_rows = ""  # which examples the search ran on, for the report
     self.seq, self.seq_all, self.pooled, self.layers = 0.0, 0.0, None, []
-    # The rebuild for the likeliest config is made and compiled in the background while the
-    # source runs the first batch: its trace and the runtime's first-call setup take ~0.5 s at
-    # BERT-base, mostly in one Python thread. The same thread then runs the rebuild's passes
-    # (start), one job at a time in the order submitted.
     self._layers = getattr(source, "exposes_layers", True) if layers is None else layers
-    self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hub_repro-rebuild")
-    self._prepared = self._pool.submit(self._prepare, self._layers)
-    self._running = None  # (a batch, a Future of the rebuild's outputs for it), from start()
+    self._prepared = None  # (the weights, the rebuild under the likeliest config), made once
     self._search = None  # (the search examples, their rows in the first batch or None)
     self._target = None  # the source's sequence_output for the search examples (decide_config)
-    self._rivals = {}  # (heads, gelu) -> a Future of its sequence_output on the search examples
 
-  def _prepare(self, layers: bool):
+  def _prepare(self):
     """The rebuild on the source's own variables where it has them (a TF-Hub module named like
     modeling.py), else on variables made once from its params; and the same weights under the
-    likeliest config, compiled."""
-    variables = self.source.tf_params()
-    weights = ModelingSource.from_params(None if variables else self.source.params(), self.base,
-                                         variables=variables)
-    likeliest = weights.reconfigured(dataclasses.replace(
-        self.base, num_attention_heads=self.heads[0], hidden_act=self.acts[0]))
-    likeliest.warm_up(layers)
-    return weights, likeliest
+    likeliest config. Made on first use."""
+    if self._prepared is None:
+      variables = self.source.tf_params()
+      weights = ModelingSource.from_params(None if variables else self.source.params(),
+                                           self.base, variables=variables)
+      likeliest = weights.reconfigured(dataclasses.replace(
+          self.base, num_attention_heads=self.heads[0], hidden_act=self.acts[0]))
+      self._prepared = weights, likeliest
+    return self._prepared
 
   def _search_inputs(self, batch):
     """The examples the search runs on, and their rows in the batch: the `search_examples`
@@ -224,33 +208,20 @@ class FullCheck:
     turn by the search when it does not). None when heads and gelu are both known."""
     return [(self.heads[0], act) for act in self.acts[1:]] + self._margin()
 
-  def start_search(self, batch) -> None:
-    """Picks the search examples from the first batch and starts the rivals every search runs
-    (_rivals_every_search_runs) in the rebuild's thread, after what it was given before, so that
-    their traces (~0.2 s each at BERT-base, in one Python thread) overlap the module's passes.
-    Their errors are collected when needed: by the search if the likeliest does not fit, else by
-    the report (_collect_rivals)."""
-    if self._search is not None or not self._rivals_every_search_runs():
-      return
-    self._search = self._search_inputs(batch)
-    small = self._search[0]
-    ids = (small.input_ids, small.input_mask, small.segment_ids)
-
-    def run(candidate):
-      weights = self._prepared.result()[0]  # made by the thread's first job
-      return weights.reconfigured(dataclasses.replace(
-          self.base, num_attention_heads=candidate[0], hidden_act=candidate[1])).run_once(*ids)
-
-    self._rivals = {c: self._pool.submit(run, c) for c in self._rivals_every_search_runs()}
+  def _rival_error(self, candidate) -> float:
+    """The candidate's max |diff| from the source on the search examples, measured once."""
+    if candidate not in self.errors:
+      small = self._search[0]
+      weights = self._prepare()[0]
+      out = weights.reconfigured(dataclasses.replace(
+          self.base, num_attention_heads=candidate[0], hidden_act=candidate[1])).run_once(
+              small.input_ids, small.input_mask, small.segment_ids)
+      self._error(candidate, out)
+    return self.errors[candidate]
 
   def _error(self, candidate, out) -> None:
     """Records the candidate's max |diff| from the source on the search examples."""
     self.errors[candidate] = masked_max_abs(out, self._target, self._search[0].input_mask)
-
-  def _collect_rivals(self) -> None:
-    """The errors of the rivals started in the background and not yet collected."""
-    for candidate in list(self._rivals):
-      self._error(candidate, self._rivals.pop(candidate).result())
 
   def decide_config(self, batch, rebuilt: dict | None = None) -> None:
     """Heads and gelu, where the source does not store them, found on a few short examples of
@@ -260,17 +231,17 @@ class FullCheck:
     measured first: on `rebuilt`, the compiled rebuild's outputs for the whole first batch under
     that config, where the caller has them (observe), so it costs nothing more. If it fits within
     float32 rounding (SEARCH_FIT), it is the config; the report's rivals (the other gelu form,
-    the next head count), started in the background by start_search, give its margin. If not,
+    the next head count, measured when it is written) give its margin. If not,
     head counts go likeliest first (then the usual ones, then every divisor of H), each with both
     gelu forms, until one fits, plus one more head count for the margin: every candidate only for
     a model nothing usual explains. Either way the chosen config is then confirmed on every
     batch."""
     heads, acts = self.heads, self.acts
-    weights, self.rebuild = self._prepared.result()
+    weights, self.rebuild = self._prepare()
     likeliest = self.config = self.rebuild.config()
-    self.start_search(batch)
-    if self._search is None:  # heads and gelu both known: nothing to search
+    if not self._rivals_every_search_runs():  # heads and gelu both known: nothing to search
       return
+    self._search = self._search_inputs(batch)
     small, rows = self._search
     self._target = self._search_target(batch)  # what each candidate is measured against
     ids = (small.input_ids, small.input_mask, small.segment_ids)
@@ -283,15 +254,13 @@ class FullCheck:
           out = rebuilt["sequence_output"][rows, :width]  # this batch's rebuild, these rows
         elif candidate == likeliest:  # the forward pass traced by _prepare, not another
           out = self.rebuild.run(*ids, layers=self._layers)["sequence_output"]
-        elif (h, act) in self._rivals:  # started by start_search
-          out = self._rivals.pop((h, act)).result()
         else:
-          out = weights.reconfigured(candidate).run_once(*ids)
+          return self._rival_error((h, act))
         self._error((h, act), out)
       return self.errors[(h, act)]
 
     if error(heads[0], acts[0]) <= SEARCH_FIT:
-      return  # the rivals' errors, the report's margin, are collected when it is written
+      return  # the rivals' errors, the report's margin, are measured when it is written
     tried = []
     for h in heads:  # the likeliest first; stop at the first that fits within float32 rounding
       tried.append(h)
@@ -308,37 +277,15 @@ class FullCheck:
     if config != likeliest:
       self.config, self.rebuild = config, weights.reconfigured(config)
 
-  def start(self, batch) -> None:
-    """Starts the rebuild's pass over `batch` in its thread, before the source runs the batch:
-    the two passes at once keep 2 cores busier than one after the other (fewer idle threads
-    between small ops; benchmarks.run's full_overhead). The first batch runs under the likeliest
-    config, and the search's rivals start after it (start_search). observe() collects it."""
-    packed, layers = batch.packed, self._layers
-    ids = (packed.input_ids, packed.input_mask, packed.segment_ids)
-    if self.config is None:  # the likeliest, which the thread's first job makes
-      self._running = batch, self._pool.submit(
-          lambda: self._prepared.result()[1].run(*ids, layers=layers))
-      self.start_search(batch)
-    else:
-      self._running = batch, self._pool.submit(self.rebuild.run, *ids, layers=layers)
-
   def observe(self, batch) -> None:
     packed, out = batch.packed, batch.outputs
     ids = (packed.input_ids, packed.input_mask, packed.segment_ids)
     layers = "encoder_outputs" in out
     rebuilt = None
-    if self._running is not None and self._running[0] is batch:  # started by start()
-      rebuilt = self._running[1].result()
-      self._running = None
-      if layers and "encoder_outputs" not in rebuilt:
-        rebuilt = None
     if self.config is None:  # the first batch, rebuilt under the likeliest config: the search's
-      self.start_search(batch)  # the rivals in the background meanwhile
-      likeliest = self._prepared.result()[1]
-      if rebuilt is None:  # not started (start) or without the layers this batch holds
-        rebuilt = likeliest.run(*ids, layers=layers)
+      rebuilt = self._prepare()[1].run(*ids, layers=layers)  # first candidate, at no extra cost
       self.decide_config(batch, rebuilt)
-      if self.rebuild is not likeliest:  # another config won: this batch again, with it
+      if self.rebuild is not self._prepared[1]:  # another config won: this batch again, with it
         rebuilt = None
     if rebuilt is None:
       rebuilt = self.rebuild.run(*ids, layers=layers)
@@ -356,8 +303,9 @@ class FullCheck:
 
   def how(self) -> tuple[str, bool]:
     """How heads and gelu were decided, and whether the gelu form is determined."""
-    self._collect_rivals()
-    self._pool.shutdown(wait=False)  # the search is over once reported
+    if self._search is not None:  # the rivals that give the report its margin
+      for rival in self._rivals_every_search_runs():
+        self._rival_error(rival)
     heads, act = self.config.num_attention_heads, self.config.hidden_act
     variant = GELU_NAMES.get(act, act)
     if not self.errors:

@@ -25,22 +25,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sys
 
 import numpy as np
 
-from hub_repro import gcfreeze
+from hub_repro import compare, families, full, module, pooler as pooler_lib
+from hub_repro.errors import InputError
+from hub_repro.sources import Source
+from hub_repro.sources.saved_model import numpy_view
+from hub_repro.tolerances import FLOAT32_TOLERANCE, WEIGHT_TOLERANCE
 
-# Two copies of one model compute the same float32 arithmetic in another order (another framework,
-# kernel or graph): crosscheck.FLOAT32_TOLERANCE (5e-5) covers that, with its derivation and its
-# margin at BERT-base size. Anything above it is a different function: a wrong head split moves
-# outputs by ~1e-2 to 1, the other gelu form by 5e-4 on the tiny fixtures and 2e-3 on
-# all-MiniLM-L6-v2, a transposed kernel by ~0.5.
-WEIGHT_TOLERANCE = 0.0  # copies of float32 weights are bit-exact: any difference is named
-EXIT_SAME, EXIT_DIFFERENT = 0, 1
 CONFIG_FIELDS = ("family", "embedding_width", "num_hidden_groups", "inner_group_num",
                  "num_hidden_layers", "hidden_size", "intermediate_size", "num_attention_heads",
                  "hidden_act", "max_position_embeddings", "type_vocab_size", "vocab_size")
+# The config fields some formats do not store (a TF1 module: neither), found only by --full's search.
+UNSEARCHED = {"num_attention_heads": "heads", "hidden_act": "gelu"}
 
 
 @dataclasses.dataclass
@@ -84,8 +82,6 @@ def compare_tokenization(a: Side, b: Side, packed_a, packed_b, indices, examples
 
 def decide_config(side: Side, batch, num_heads=None, hidden_act=None) -> None:
   """The side's config: stored fields as stored, heads and gelu found by the numbers if not."""
-  from hub_repro import full  # noqa: PLC0415
-
   search = full.FullCheck(side.source, num_heads, hidden_act)
   search.decide_config(batch)
   side.config, side.rebuild = search.config, search.rebuild
@@ -95,30 +91,29 @@ def decide_config(side: Side, batch, num_heads=None, hidden_act=None) -> None:
 
 def stored_config(side: Side, why: str) -> None:
   """The side's config as its format stores it, unsearched: the fields it does not store
-  (heads, gelu in a TF1 module) are left undetermined, with `why` in the report."""
+  (heads, gelu in a TF1 module) are left undetermined, named as such, with `why` in the report."""
   side.config = side.source.config()
-  unstored = [f for f in ("num_attention_heads", "hidden_act")
-              if f not in side.source.config_stored]
+  unstored = [f for f in UNSEARCHED if f not in side.source.config_stored]
   side.undetermined = tuple(unstored)
-  what = f"{side.config.num_attention_heads} heads, {side.config.hidden_act}"
-  if not unstored:
-    side.how = f"{what}: stored by the {side.source.format} copy"
-  else:
-    names = " and ".join({"num_attention_heads": "heads", "hidden_act": "gelu"}[f]
-                         for f in unstored)
-    side.how = (f"{what}: {names} not stored by the {side.source.format} copy, and not "
-                f"searched: {why}")
+  stored = [f"{side.config.num_attention_heads} heads", side.config.hidden_act]
+  stored = [text for f, text in zip(UNSEARCHED, stored) if f not in unstored]
+  side.how = ", ".join(stored) + f": stored by the {side.source.format} copy" if stored else ""
+  if unstored:
+    names = " and ".join(UNSEARCHED[f] for f in unstored)
+    side.how += ("; " if side.how else "") + (
+        f"{names} not stored by the {side.source.format} copy, and not searched: {why}")
 
 
 def compare_config(a: Side, b: Side) -> dict:
+  """The config fields that differ, each side's fields (None: not stored and not searched)."""
   differences = {}
   for field in CONFIG_FIELDS:
     va, vb = getattr(a.config, field), getattr(b.config, field)
     if va != vb and not (field in a.undetermined or field in b.undetermined):
       differences[field] = [va, vb]
-  return {"same": not differences, "differences": differences,
-          "a": {f: getattr(a.config, f) for f in CONFIG_FIELDS},
-          "b": {f: getattr(b.config, f) for f in CONFIG_FIELDS},
+  known = lambda side: {f: None if f in side.undetermined else getattr(side.config, f)  # noqa: E731
+                        for f in CONFIG_FIELDS}
+  return {"same": not differences, "differences": differences, "a": known(a), "b": known(b),
           "how_a": a.how, "how_b": b.how,
           "undetermined": sorted(set(a.undetermined) | set(b.undetermined))}
 
@@ -136,8 +131,6 @@ def _equal(x, y) -> bool:
   """Bit-equal tensors of one shape, compared in numpy on views of their buffers (numpy_view):
   turning a numpy side into a tf.Tensor instead copies it (against a TF2 export's numpy params,
   0.9-1.0 s of a BERT-base diff where this takes ~0.1 s)."""
-  from hub_repro.sources.saved_model import numpy_view  # noqa: PLC0415
-
   return bool(np.array_equal(numpy_view(x), numpy_view(y)))
 
 
@@ -183,34 +176,42 @@ def _layers(side: Side, packed) -> tuple[list, str]:
   return rebuilt["encoder_outputs"], "rebuilt with modeling.py from its own weights and config"
 
 
+def _why_not_comparable(a: Side, b: Side, packed) -> str | None:
+  """Why the two models cannot run on the same ids and be compared output for output (None: they
+  can): B's embedding table too small for A's ids, or outputs of another width."""
+  config_a, config_b = a.source.config(), b.source.config()
+  if config_a.hidden_size != config_b.hidden_size:
+    return (f"A's outputs are {config_a.hidden_size} wide, B's {config_b.hidden_size} (hidden "
+            "sizes differ)")
+  if int(packed.input_ids.max()) >= config_b.vocab_size:
+    return (f"A's ids reach {int(packed.input_ids.max())}, beyond B's "
+            f"{config_b.vocab_size}-token embedding table")
+  return None
+
+
 def _masked_max(x, y, mask) -> float:
   real = np.asarray(mask) == 1
   return float(np.max(np.abs(np.asarray(x, np.float64)[real] - np.asarray(y, np.float64)[real]),
                       initial=0.0))
 
 
-@gcfreeze.frozen()
 def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | None = None,
-         batch_size: int = 32, log=print, layers: bool = False, xla: bool | None = None) -> dict:
+         batch_size: int = 32, log=print, layers: bool = False, xla: bool = False) -> dict:
   """Compares two models (handles, or loaded Sources) stage by stage; returns the JSON record
   (see the module docstring).
   `layers`: compare every layer on every batch, even where the outputs agree (for
   plots.layer_divergence_figure; it costs each side a second forward pass with its layers).
-  `xla`: as compare.check's (hub_repro.autotune); each side's `execution` says which ran."""
-  from hub_repro import compare, crosscheck, module  # noqa: PLC0415
-
-  from hub_repro.sources import Source  # noqa: PLC0415
-
+  `xla`: each TensorFlow model's whole graph under XLA (default: as loaded); each side's
+  `execution` says how it ran."""
   a, b = (Side(label, h if isinstance(h, Source) else module.load(h, log=log))
           for label, h in (("A", handle_a), ("B", handle_b)))
   limits = [x for x in (compare.position_limit(a.source), compare.position_limit(b.source))
             if x is not None]
   max_seq_length, length_from = compare.sequence_length(max_seq_length, min(limits, default=None))
-  tolerance = crosscheck.FLOAT32_TOLERANCE
+  tolerance = FLOAT32_TOLERANCE
   for side in (a, b):
-    if xla is not None:  # None: each source's own choice (measured, for a freshly loaded one)
-      side.source.use_xla(xla)
-    side.source.plan(compare._count_batches(examples, batch_size))  # noqa: SLF001
+    if xla and side.source.function is not None:  # the TensorFlow side(s); the others as they are
+      side.source.use_xla(True)
   tok_a = a.tokenizer = a.source.tokenizer()
   tok_b = b.tokenizer = b.source.tokenizer()
   tokenization, outputs_max = None, {"pooled_output": 0.0, "sequence_output": 0.0}
@@ -225,7 +226,8 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
                                                    batch_a.indices, examples))
     packed = batch_a.packed  # both models run on A's ids: the same input, whatever B's tokenizer
     if number == 0:
-      runnable = int(packed.input_ids.max()) < b.source.config().vocab_size
+      not_run = _why_not_comparable(a, b, packed)
+      runnable = not_run is None
     if not runnable:
       continue
     out = [s.source.run(packed.input_ids, packed.input_mask, packed.segment_ids) for s in (a, b)]
@@ -266,7 +268,7 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
   config = compare_config(a, b)
   try:
     weights = compare_weights(_weights(a.source), _weights(b.source))
-  except ValueError as e:  # a side whose names no map knows
+  except InputError as e:  # a side whose names no map knows
     weights = {"same": False, "error": str(e), "max_abs_diff": None}
   first_divergent = next((i for i, d in enumerate(layer_max) if d > tolerance), None)
   outputs = {
@@ -304,8 +306,7 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
       "tokenization": tokenization, "config": config, "weights": weights, "outputs": outputs,
       "pooled_is": pooled_is, "families": {"a": _family(a), "b": _family(b)}}
   if not runnable:
-    outputs["not_run"] = (f"A's ids reach {int(packed.input_ids.max())}, beyond B's "
-                          f"{b.config.vocab_size}-token embedding table")
+    outputs["not_run"] = not_run
   record["explanation"] = explain(record)
   return record
 
@@ -337,7 +338,6 @@ def describe_pooled(result) -> str:
 
 
 def _pooler_name(name: str) -> bool:
-  from hub_repro import pooler as pooler_lib  # noqa: PLC0415 (TensorFlow: not before a command)
 
   return any(re.fullmatch(pattern.replace("kernel", "(kernel|bias)"), name)
              for _, pattern in pooler_lib.KNOWN_NAMES)
@@ -372,8 +372,6 @@ def _pooled_only(record: dict) -> str | None:
 
 def _family(side: Side) -> dict:
   """The side's family and, in one phrase, what sets it apart (families' describe)."""
-  from hub_repro import families  # noqa: PLC0415
-
   return {"family": side.config.family,
           "description": families.get(side.config).describe(side.config)}
 
@@ -492,35 +490,3 @@ def render(record: dict) -> str:
   lines += ["", ("Verdict: SAME FUNCTION" if record["same"] else "Verdict: DIFFERENT"),
             record["explanation"]]
   return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- command line
-
-
-def add_arguments(parser) -> None:
-  """diff's own arguments; the input arguments (sentences, --text-file, --max-seq-length,
-  --batch-size) come from hub_repro.cli."""
-  parser.description = ("Are two copies of a BERT model the same function? Compares tokenization, "
-                        "config, weights and every layer's output, and names the first point "
-                        "where they part.")
-  parser.add_argument("--json", metavar="PATH", help="also write the comparison as JSON to PATH")
-  parser.add_argument("--layers", action="store_true",
-                      help="compare every layer even when the outputs agree (by default layers "
-                           "are compared only to find where differing outputs part)")
-
-
-def run(args) -> int:
-  from hub_repro import cli, report  # noqa: PLC0415
-
-  if args.preprocessor:
-    raise cli.UsageError("diff tokenizes each model with its own vocab; leave --preprocessor out")
-  examples = cli.read_examples(args)
-  cli.check_output_paths(json=args.json)
-  log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
-  record = diff(args.a, args.b, examples, args.max_seq_length, args.batch_size, log=log,
-                layers=args.layers, xla=args.xla)
-  print(render(record))
-  if args.json:
-    report.write_json(record, args.json)
-    cli.print_written([args.json])
-  return EXIT_SAME if record["same"] else EXIT_DIFFERENT

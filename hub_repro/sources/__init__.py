@@ -28,8 +28,8 @@ import os
 
 import numpy as np
 
-from hub_repro import autotune
 from hub_repro.config import BertConfig
+from hub_repro.errors import HandleError, UsageError
 
 # Fields every format's weights tell by their shapes; heads and activation only some formats store.
 SHAPE_FIELDS = frozenset({"vocab_size", "hidden_size", "num_hidden_layers", "intermediate_size",
@@ -38,10 +38,6 @@ ALL_FIELDS = SHAPE_FIELDS | {"num_attention_heads", "hidden_act"}
 
 # Recognised in this order: the first module whose recognizes(path) is true opens the folder.
 FORMATS = ("tf1_hub", "keras_hub", "huggingface", "google_checkpoint", "tf2_savedmodel")
-
-
-class HandleError(ValueError):
-  """The handle does not name a loadable model (bad path, URL, archive or folder)."""
 
 
 class Source(abc.ABC):
@@ -77,32 +73,36 @@ class Source(abc.ABC):
     one = np.ones([1, 1], np.int32)
     self.run(one, one, np.zeros_like(one), layers=layers)
 
-  # How the model runs: formats computed by a loaded TensorFlow graph (tf1-hub, tf2-savedmodel)
-  # run it as loaded, under XLA or with XLA between its matmuls, whichever measures fastest
-  # (hub_repro.autotune); others as is.
-  runner = None  # an autotune.Autotuned, where the format has one
+  # A format that computes with a loaded TensorFlow function sets `function`, and run() calls it
+  # through call_function(): as loaded, or its whole graph under XLA when the user asks (--xla).
+  function = None
+  xla = False
+  _compiled = None
 
-  def use_xla(self, xla: bool | str | None) -> None:
-    """Force XLA on the whole graph (True), between the matmuls (autotune.BETWEEN_MATMULS) or off
-    (False), or let the first batches decide (None)."""
-    if self.runner is not None:
-      if xla == autotune.BETWEEN_MATMULS and self.runner.graph is None:
-        raise HandleError(f"{self.handle}: XLA between the matmuls needs the model's graph, "
-                          f"which {self.framework} does not give; use --xla or --no-xla")
-      self.runner.forced = self.runner.choice = xla
+  def use_xla(self, xla: bool) -> None:
+    """Run the model's whole graph under XLA (`tf.function(jit_compile=True)`), or as loaded."""
+    if xla and self.function is None:
+      raise UsageError(f"--xla compiles a TensorFlow module's graph; {self.handle} is computed "
+                       f"by {self.framework}, which hub_repro runs as is")
+    self.xla = bool(xla)
 
-  def plan(self, num_batches: int) -> None:
-    """The run ahead holds `num_batches` batches (whether an XLA trial can pay)."""
-    if self.runner is not None:
-      self.runner.plan(num_batches)
+  def call_function(self, *args, **kwargs):
+    """`function(*args, **kwargs)`, as loaded or under XLA (use_xla)."""
+    if not self.xla:
+      return self.function(*args, **kwargs)
+    if self._compiled is None:
+      import tensorflow as tf  # noqa: PLC0415 (import hub_repro stays free of TensorFlow)
+
+      function = self.function
+      self._compiled = tf.function(lambda *a, **k: function(*a, **k), jit_compile=True,
+                                   autograph=False)
+    return self._compiled(*args, **kwargs)
 
   def execution(self) -> dict:
-    """The JSON `execution`: whether XLA ran ("xla") and how that was chosen ("how")."""
-    if self.runner is None:
-      return {"xla": False, "way": autotune.WAYS[False],
-              "how": f"as {self.framework} computes it (no XLA choice)",
-              "chosen_by": "format", "times_s": {}}
-    return self.runner.to_json()
+    """The JSON `execution`: whether XLA ran, and how the model ran in words."""
+    how = ("under XLA (jit_compile), as asked (--xla)" if self.xla else
+           "as loaded" if self.function is not None else f"as {self.framework} computes it")
+    return {"xla": self.xla, "how": how}
 
   # -- (b) the weights ----------------------------------------------------------------------
 

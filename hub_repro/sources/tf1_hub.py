@@ -11,7 +11,7 @@ import dataclasses
 import os
 import re
 
-from hub_repro import autotune, naming
+from hub_repro import naming
 from hub_repro.config import BertConfig
 from hub_repro.sources import ALL_FIELDS, SHAPE_FIELDS, HandleError, Source, config_from_params
 from hub_repro.sources import saved_model
@@ -39,8 +39,7 @@ class Tf1HubSource(Source):
                         f"{sorted(obj.signatures)}); expected a BERT module like "
                         "google/bert_uncased_L-12_H-768_A-12/1")
     self.obj = obj
-    self._signature = obj.signatures[SIGNATURE]
-    self.runner = autotune.Autotuned(self._signature, graph=self._signature)
+    self._signature = self.function = obj.signatures[SIGNATURE]
     self._variables = saved_model.VariableValues(self._signature.variables)
     # int32 in Google's modules; other exporters use int64: feed what the signature asks for.
     specs = self._signature.structured_input_signature[1]
@@ -69,7 +68,7 @@ class Tf1HubSource(Source):
 
     feed = {name: tf.cast(t, self._dtypes[name])
             for name, t in zip(INPUTS, (input_ids, input_mask, segment_ids))}
-    outputs = self.runner(**feed)
+    outputs = self.call_function(**feed)
     return saved_model.to_numpy(outputs, layers=False)  # TF1 modules expose no layers
 
   def read_variables(self):

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from hub_repro import autotune, naming
+from hub_repro import naming
 from hub_repro.sources import SHAPE_FIELDS, HandleError, Source, config_from_params
 from hub_repro.sources import saved_model
 
@@ -39,17 +39,6 @@ def _call_spec(function) -> tuple[dict | None, bool]:
     if args and isinstance(args[0], dict):
       return {name: spec.dtype for name, spec in args[0].items()}, takes_training
   return None, takes_training
-
-
-def _inference_graph(function):
-  """The saved concrete function of a restored __call__ that takes the inputs dict (and
-  training=False, if it takes training): what hub_repro runs, for XLA between the matmuls. None
-  if it saved none such."""
-  for concrete in getattr(function, "concrete_functions", []):
-    args = concrete.structured_input_signature[0]
-    if args and isinstance(args[0], dict) and all(a is False for a in args[1:]):
-      return concrete
-  return None
 
 
 def _match_inputs(names, handle: str) -> list[str]:
@@ -92,11 +81,9 @@ class Tf2SavedModelSource(Source):
                         "tensorflow/bert_en_uncased_L-12_H-768_A-12/4")
     function, training = self._function, self._training
     if function is getattr(obj, "__call__", None):  # Reusable SavedModel: training only if taken
-      self.runner = autotune.Autotuned(
-          (lambda inputs: function(inputs, training=False)) if training else function,
-          graph=_inference_graph(function))
+      self.function = (lambda inputs: function(inputs, training=False)) if training else function
     else:
-      self.runner = autotune.Autotuned(lambda inputs: function(**inputs), graph=function)
+      self.function = lambda inputs: function(**inputs)
     self._names = _match_inputs(dtypes, handle) if dtypes else list(INPUTS)
     self._dtypes = dtypes or {}
     # WordPiece's vocab_file, or the SentencePiece model of Model Garden's ALBERT export.
@@ -115,7 +102,7 @@ class Tf2SavedModelSource(Source):
 
     inputs = {name: tf.cast(t, self._dtypes.get(name, tf.int32))
               for name, t in zip(self._names, (input_ids, input_mask, segment_ids))}
-    outputs = self.runner(inputs)
+    outputs = self.call_function(inputs)
     if "sequence_output" not in outputs:  # pooled_output is optional: "none" is a finding
       raise HandleError(f"{self.handle} returns {sorted(outputs)}; expected sequence_output "
                         "(and pooled_output, if it has a pooler): a BERT encoder")
