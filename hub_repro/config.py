@@ -14,6 +14,7 @@ import dataclasses
 import json
 import os
 
+from hub_repro.errors import ConfigError
 # modeling.py names its activations; "gelu" there is the tanh approximation.
 # "gelu_exact" is the erf form (what Hugging Face calls "gelu").
 ACTIVATIONS = ("gelu", "gelu_exact", "relu", "tanh", "linear")
@@ -65,32 +66,32 @@ class BertConfig:
 
   def __post_init__(self):
     if self.family not in FAMILIES:
-      raise ValueError(f"family {self.family!r} is not one of {FAMILIES}")
+      raise ConfigError(f"family {self.family!r} is not one of {FAMILIES}")
     if self.family == "bert" and (self.embedding_size not in (None, self.hidden_size)
                                   or self.num_hidden_groups != 1 or self.inner_group_num != 1):
-      raise ValueError("embedding_size, num_hidden_groups and inner_group_num are ALBERT's or "
+      raise ConfigError("embedding_size, num_hidden_groups and inner_group_num are ALBERT's or "
                        "ELECTRA's fields; a BERT config has none (set family)")
     if self.family == "electra" and (self.num_hidden_groups != 1 or self.inner_group_num != 1):
-      raise ValueError("num_hidden_groups and inner_group_num are ALBERT's; ELECTRA shares no "
+      raise ConfigError("num_hidden_groups and inner_group_num are ALBERT's; ELECTRA shares no "
                        "layers")
     for name in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                  "intermediate_size", "max_position_embeddings", "type_vocab_size",
                  "embedding_width", "num_hidden_groups", "inner_group_num"):
       value = getattr(self, name)
       if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"BertConfig.{name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"BertConfig.{name} must be a positive integer, got {value!r}")
     if self.num_hidden_groups > self.num_hidden_layers:
-      raise ValueError(f"num_hidden_groups ({self.num_hidden_groups}) is more than "
+      raise ConfigError(f"num_hidden_groups ({self.num_hidden_groups}) is more than "
                        f"num_hidden_layers ({self.num_hidden_layers}): a group would be unused")
     if self.hidden_size % self.num_attention_heads:
-      raise ValueError(
+      raise ConfigError(
           f"hidden_size ({self.hidden_size}) is not a multiple of "
           f"num_attention_heads ({self.num_attention_heads})")
     if self.hidden_act not in ACTIVATIONS:
-      raise ValueError(f"hidden_act {self.hidden_act!r} is not one of {ACTIVATIONS}")
+      raise ConfigError(f"hidden_act {self.hidden_act!r} is not one of {ACTIVATIONS}")
     for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
       if not 0.0 <= getattr(self, name) < 1.0:
-        raise ValueError(f"BertConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")
+        raise ConfigError(f"BertConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")
 
   @property
   def size_per_head(self) -> int:
@@ -109,12 +110,12 @@ class BertConfig:
     values = dict(values)
     for key, fixed in ALBERT_FIXED_KEYS.items():
       if key in values and values.pop(key) != fixed:
-        raise ValueError(f"albert_config.json sets {key}; only {fixed!r} (the released models' "
+        raise ConfigError(f"albert_config.json sets {key}; only {fixed!r} (the released models' "
                          "value) is built by google-research/albert's modeling.py")
     fields = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - fields)
     if unknown:
-      raise ValueError(f"unknown BertConfig keys {unknown}; expected a subset of {sorted(fields)}")
+      raise ConfigError(f"unknown BertConfig keys {unknown}; expected a subset of {sorted(fields)}")
     if family is None:
       family = values.get("family") or (
           "albert" if {"num_hidden_groups", "inner_group_num"} & set(values) else "bert")
@@ -126,7 +127,7 @@ class BertConfig:
       try:
         values = json.load(f)
       except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON: {e}") from None
+        raise ConfigError(f"{path} is not valid JSON: {e}") from None
     return cls.from_dict(values, family)
 
   @classmethod
@@ -135,16 +136,16 @@ class BertConfig:
     "bert", "albert", "electra": the family)."""
     family = values.get("model_type", "bert")
     if family not in FAMILIES:
-      raise ValueError(f"expected a Hugging Face config with model_type one of {FAMILIES}, "
+      raise ConfigError(f"expected a Hugging Face config with model_type one of {FAMILIES}, "
                        f"got {family!r}")
     act = values.get("hidden_act", "gelu")
     if act not in HF_ACTIVATIONS:
-      raise ValueError(f"Hugging Face hidden_act {act!r} is not one of {sorted(HF_ACTIVATIONS)}")
+      raise ConfigError(f"Hugging Face hidden_act {act!r} is not one of {sorted(HF_ACTIVATIONS)}")
     eps = values.get("layer_norm_eps", 1e-12)
     if eps != 1e-12:
-      raise ValueError(f"layer_norm_eps is {eps}; modeling.py's LayerNorm uses 1e-12")
+      raise ConfigError(f"layer_norm_eps is {eps}; modeling.py's LayerNorm uses 1e-12")
     if values.get("position_embedding_type", "absolute") != "absolute":
-      raise ValueError("only absolute position embeddings exist in modeling.py, got "
+      raise ConfigError("only absolute position embeddings exist in modeling.py, got "
                        f"{values['position_embedding_type']!r}")
     fields = {f.name for f in dataclasses.fields(cls)} - set(FAMILY_FIELDS["albert"]) - {"family"}
     kwargs = {k: v for k, v in values.items() if k in fields or k in FAMILY_FIELDS[family]}

@@ -23,7 +23,7 @@ import itertools
 
 from hub_repro import compare, embedded, families, full
 from hub_repro.config import BertConfig
-from hub_repro.errors import WeightsError
+from hub_repro.errors import UsageError, WeightsError
 from hub_repro.sources import ALL_FIELDS, Source, google_checkpoint, huggingface, keras_hub
 from hub_repro.tolerances import FLOAT32_TOLERANCE, GELU_MISMATCH_TOLERANCE
 from hub_repro.weights import check_params
@@ -185,7 +185,7 @@ def crosscheck(source: Source, examples: list, max_seq_length: int | None = None
   activation was read, given or found, its `explanation` where the config came from.
   """
   if not examples:
-    raise ValueError("no examples to run")
+    raise UsageError("no examples to run")
   where = source.handle
   try:
     params = source.params()

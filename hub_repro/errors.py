@@ -10,6 +10,7 @@ exception.
         UsageError                2    an argument or an input file
         HandleError               2    a handle that names no loadable model
         WeightsError              2    weights that do not fit a family's names or shapes
+        ConfigError               2    a config that breaks an invariant or is not understood
         UnsafeModelError          2    a model whose graph would touch files, network or process
         EmbeddedModelError        2    the embedded model's package is missing or altered
       NoPoolerError               3  no pooled_output, or nothing of the model explains it
@@ -40,6 +41,11 @@ class HandleError(InputError):
 
 class WeightsError(InputError):
   """Weights that cannot be mapped onto a family's names and shapes."""
+
+
+class ConfigError(InputError):
+  """A config (bert_config.json, config.json, ...) that breaks an invariant or holds a value
+  hub_repro does not know."""
 
 
 class UnsafeModelError(InputError):

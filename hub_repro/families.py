@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 
+from hub_repro.errors import ConfigError, WeightsError
 from hub_repro.config import FAMILIES, BertConfig
 
 MODULES = {"bert": "hub_repro.modeling", "albert": "hub_repro.albert_modeling",
@@ -30,7 +31,7 @@ def get(family: str | BertConfig):
   """The family module of a family name or a config."""
   name = family.family if isinstance(family, BertConfig) else family
   if name not in MODULES:
-    raise ValueError(f"unknown model family {name!r}; expected one of {FAMILIES}")
+    raise ConfigError(f"unknown model family {name!r}; expected one of {FAMILIES}")
   return importlib.import_module(MODULES[name])
 
 
@@ -40,7 +41,7 @@ def of_names(names) -> str:
   for family in FAMILIES:
     if get(family).owns(names):
       return family
-  raise ValueError("variables are named like no known family's checkpoint (BERT's "
+  raise WeightsError("variables are named like no known family's checkpoint (BERT's "
                    "'bert/encoder/layer_0/...', ALBERT's 'bert/encoder/transformer/group_0/...', "
                    f"ELECTRA's 'electra/encoder/layer_0/...'); first names: {sorted(names)[:5]}")
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 
+from hub_repro.errors import UsageError
 
 def staging_prefix(out_dir: str) -> str:
   """What the names of atomic_folder(out_dir)'s staging folders, beside out_dir, start with."""
@@ -22,7 +23,7 @@ def atomic_folder(out_dir: str, overwrite: bool = False):
   """
   out_dir = os.path.abspath(out_dir)
   if os.path.exists(out_dir) and not overwrite:
-    raise FileExistsError(f"{out_dir} exists; choose another --out or remove it")
+    raise UsageError(f"{out_dir} exists; choose another --out or remove it")
   parent = os.path.dirname(out_dir)
   os.makedirs(parent, exist_ok=True)
   staging = tempfile.mkdtemp(prefix=staging_prefix(out_dir), dir=parent)

@@ -14,6 +14,7 @@ import re
 
 import numpy as np
 
+from hub_repro.errors import WeightsError
 from hub_repro import albert_modeling, families
 from hub_repro.config import BertConfig
 
@@ -132,7 +133,7 @@ def check_key_sets(actual, expected, where: str) -> None:
   missing = sorted(set(expected) - set(actual))
   unexpected = sorted(set(actual) - set(expected))
   if missing or unexpected:
-    raise ValueError(f"{where}: missing keys {missing}, unexpected keys {unexpected}")
+    raise WeightsError(f"{where}: missing keys {missing}, unexpected keys {unexpected}")
 
 
 def naming_of(variables) -> str:
@@ -153,7 +154,7 @@ def model_garden_to_bert(variables: dict, config: BertConfig, reshape=np.reshape
   present = {k for k in variables if k in names or not _ignored_model_garden(k)}
   missing, unexpected = sorted(set(names) - present), sorted(present - set(names))
   if missing or unexpected:
-    raise ValueError(f"Model Garden variables do not match BertConfig: missing {missing}, "
+    raise WeightsError(f"Model Garden variables do not match BertConfig: missing {missing}, "
                      f"unexpected {unexpected}")
   shapes = _family_shapes(config)
   return {names[k]: reshape(variables[k], shapes[names[k]]) for k in names}
@@ -182,7 +183,7 @@ def to_bert_params(variables: dict) -> tuple[dict, str, int | None]:
     return model_garden_to_bert(variables, config), "Model Garden", config.num_attention_heads
   params = checkpoint_names_only(variables)
   if not params:
-    raise ValueError("variables are named neither like modeling.py ('bert/embeddings/...'; "
+    raise WeightsError("variables are named neither like modeling.py ('bert/embeddings/...'; "
                      "ELECTRA's 'electra/embeddings/...') nor like TF Model Garden "
                      f"('transformer/layer_0/...'); first names: {sorted(variables)[:5]}")
   return params, "modeling.py", None

@@ -31,10 +31,6 @@ ACTIVATIONS = ("tanh", "gelu", "gelu_exact", "none")
 POOLED_IS = ("pooler", "identity_pooler", "cls", "none", "unexplained")
 
 
-class NoPoolerError(LookupError):
-  """No dense layer of the module explains pooled_output (or it has none): exit 3."""
-
-
 @dataclasses.dataclass
 class PoolerWeights:
   kernel_name: str

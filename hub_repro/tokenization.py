@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from hub_repro.errors import HandleError, InputError, UsageError
 import numpy as np
 import tensorflow as tf
 import tensorflow_text as text
@@ -31,7 +32,7 @@ def special_ids(vocab: list[str], vocab_file: str) -> dict[str, int]:
   ids = {token: i for i, token in enumerate(vocab) if token in SPECIAL_TOKENS}
   missing = [t for t in SPECIAL_TOKENS if t not in ids]
   if missing:
-    raise ValueError(f"{vocab_file} lacks the special tokens {missing}; expected a BERT vocab")
+    raise InputError(f"{vocab_file} lacks the special tokens {missing}; expected a BERT vocab")
   return ids
 
 
@@ -93,7 +94,7 @@ class _Encoder:
   def pack(self, segments: list[tf.RaggedTensor], seq_length: int) -> PackedBatch:
     """BertPackInputs: trims each example round-robin to seq_length, adds [CLS] and [SEP]s, pads."""
     if seq_length < len(segments) + 2:
-      raise ValueError(f"seq_length {seq_length} leaves no room for tokens with "
+      raise UsageError(f"seq_length {seq_length} leaves no room for tokens with "
                        f"{len(segments) + 1} special tokens")
     packed = self._pack(segments, seq_length)
     total = sum(_flat(s).row_lengths() for s in segments) + len(segments) + 1
@@ -150,7 +151,7 @@ class SentencePieceTokenizer(_Encoder):
     unknown = int(self._tokenizer.string_to_id("<unk>"))
     missing = [p for p, i in ids.items() if i == unknown]
     if missing:
-      raise ValueError(f"{model_file} lacks the pieces {missing}; expected an ALBERT SentencePiece "
+      raise InputError(f"{model_file} lacks the pieces {missing}; expected an ALBERT SentencePiece "
                        "model (with [CLS], [SEP] and <pad>)")
     self.cls_id, self.sep_id, self.pad_id = (ids[p] for p in self.SPECIAL_PIECES)
 
@@ -186,7 +187,7 @@ class TokenizersJson(_Encoder):
     ids = {t: self._tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "<pad>")}
     missing = [t for t, i in ids.items() if i is None]
     if missing:
-      raise ValueError(f"{path} lacks the tokens {missing}; expected ALBERT's special tokens")
+      raise InputError(f"{path} lacks the tokens {missing}; expected ALBERT's special tokens")
     self.cls_id, self.sep_id, self.pad_id = ids["[CLS]"], ids["[SEP]"], ids["<pad>"]
 
   @property
@@ -217,7 +218,7 @@ class HubPreprocessor(_Encoder):
   def __init__(self, obj, handle: str):
     for attribute in ("tokenize", "bert_pack_inputs"):
       if not hasattr(obj, attribute):
-        raise ValueError(f"{handle} has no '{attribute}'; expected a BERT preprocessing model "
+        raise HandleError(f"{handle} has no '{attribute}'; expected a BERT preprocessing model "
                          "like tensorflow/bert_en_uncased_preprocess/3")
     self._obj = obj
 

@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from hub_repro.errors import HandleError, WeightsError
 from hub_repro.config import BertConfig
 
 # Hugging Face BertModel name -> modeling.py name. `{n}` is the layer index.
@@ -66,10 +67,6 @@ class BertWeights:
   source: str = ""
 
 
-class WeightsError(ValueError):
-  """The weights on disk do not match what modeling.py's BertModel needs."""
-
-
 def check_params(params: dict[str, np.ndarray], config: BertConfig, source: str) -> None:
   """Compares the key set and every shape against the config's family's `variable_shapes` (and
   its `optional_shapes`, which params may hold or lack)."""
@@ -96,10 +93,10 @@ def _ignored(name: str, patterns: list[str]) -> bool:
 
 def _require(folder: str, names: list[str], kind: str) -> None:
   if not os.path.isdir(folder):
-    raise FileNotFoundError(f"{folder} is not a folder; expected a {kind} folder")
+    raise HandleError(f"{folder} is not a folder; expected a {kind} folder")
   missing = [n for n in names if not os.path.exists(os.path.join(folder, n))]
   if missing:
-    raise FileNotFoundError(f"{folder} is not a {kind} folder: missing {missing} "
+    raise HandleError(f"{folder} is not a {kind} folder: missing {missing} "
                             f"(expected {names})")
 
 

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 
-from hub_repro import compare
+from hub_repro import tolerances
 
-# Below the smallest tolerance any check applies (compare.TOLERANCE, the pooler's 1e-5; --full's is
+# Below the smallest tolerance any check applies (tolerances.POOLER_TOLERANCE, the pooler's 1e-5; --full's is
 # 1e-4, crosscheck's and diff's 5e-5), a number is float32 rounding of the same arithmetic and
 # passes: at H = 768 it is ~sqrt(H) ulps of the values (~2e-6), on the tiny fixtures ~1e-7.
-ROUNDING_LEVEL = compare.TOLERANCE
+ROUNDING_LEVEL = tolerances.POOLER_TOLERANCE
 # Numbers above it agree when they agree to 3 significant digits: a relative step of 1e-3.
 RELATIVE = 1e-3
 # A number: an integer, a decimal or scientific notation, not part of a name (layer_0, L-12 keep

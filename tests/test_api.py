@@ -3,6 +3,7 @@ user's own test suite calls them."""
 
 import contextlib
 import dataclasses
+import gc
 import io
 import os
 import shutil
@@ -42,8 +43,40 @@ class ApiTest(tf.test.TestCase):
                          cwd=os.path.dirname(testutil.TESTS)).stdout
     self.assertEqual(out.strip(), "False")
 
+  def test_the_calls_leave_the_garbage_collector_alone(self):
+    """A library call runs inside the caller's process: the collector's thresholds, its freeze
+    and whether it is on stay as they were, during the run (read in the model's own call) and
+    after."""
+    def state():
+      return gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()
+
+    seen = []
+    source = hub_repro.load(testutil.GOOGLE_MODULE)
+    run = source.run
+
+    def recording_run(*args, **kwargs):
+      seen.append(state())
+      return run(*args, **kwargs)
+
+    source.run = recording_run
+    before = state()
+    hub_repro.check(source, testutil.SENTENCES, max_seq_length=16, full=True)
+    hub_repro.diff(source, testutil.GOOGLE_CHECKPOINT, testutil.SENTENCES, max_seq_length=16)
+    self.assertNotEmpty(seen)
+    self.assertEqual(set(seen), {before})
+    self.assertEqual(state(), before)
+
+  def test_the_api_leaves_tensorflows_logging_alone(self):
+    probe = ("import os, hub_repro\n"
+             f"hub_repro.check({testutil.GOOGLE_MODULE!r}, 'hello', max_seq_length=16)\n"
+             "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(testutil.TESTS), env=env).stdout
+    self.assertEqual(out.strip().splitlines()[-1], "None")
+
   def test_no_api_name_is_shadowed_by_a_module(self):
-    import pkgutil  # noqa: PLC0415
+    import pkgutil
     modules = {m.name for m in pkgutil.iter_modules(hub_repro.__path__)}
     self.assertEqual(set(hub_repro.API) & modules, set())
     self.assertLessEqual(set(hub_repro.MODULES), modules)

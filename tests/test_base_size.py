@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from benchmarks.bert_base import bert_base_module
 from benchmarks.sentences import natural_lines, paragraphs
-from hub_repro import autotune, compare, crosscheck, model_diff, full, module
+from hub_repro import api, full, model_diff, module, tolerances
 from hub_repro.sources import huggingface
 
 MARGIN = 3.0
@@ -56,7 +56,8 @@ class BertBaseToleranceTest(tf.test.TestCase):
     self.assertEqual(result.check.num_examples, NUM_LINES)
     self.assertGreaterEqual(result.check.num_truncated, NUM_FULL_LENGTH)  # 512 tokens reached
     self.assertEqual((result.config.num_attention_heads, result.config.hidden_act), (12, "gelu"))
-    self.assertMargin(result.check.pooled_vs_rebuilt.max_abs_diff, compare.TOLERANCE, "pooler")
+    self.assertMargin(result.check.pooled_vs_rebuilt.max_abs_diff, tolerances.POOLER_TOLERANCE,
+                      "pooler")
     self.assertMargin(result.sequence_max_abs_diff, result.tolerance, "--full sequence_output")
     self.assertMargin(result.pooled_max_abs_diff, result.tolerance, "--full pooled_output")
 
@@ -67,8 +68,8 @@ class BertBaseToleranceTest(tf.test.TestCase):
     (xla=False): the margins under XLA are test_tolerances_under_xla's."""
     subset = (self.examples[:NUM_CROSSCHECK_LINES - NUM_FULL_LENGTH]
               + self.examples[-NUM_FULL_LENGTH:])
-    rows = crosscheck.crosscheck(self.tf1, subset, MAX_SEQ_LENGTH, num_heads=12,
-                                 hidden_act="gelu", log=lambda _: None, xla=False)
+    rows = api.crosscheck(self.tf1, subset, max_seq_length=MAX_SEQ_LENGTH, num_heads=12,
+                          hidden_act="gelu")
     ran = [row for row in rows[1:] if row["status"] == "ran"]
     self.assertLen(ran, 3 if huggingface.why_no_torch() is None else 2)
     for row in ran:
@@ -84,31 +85,27 @@ class BertBaseToleranceTest(tf.test.TestCase):
       self.assertMargin(outputs[key]["max_abs_diff"], outputs["tolerance"], f"diff {key}")
 
   def test_tolerances_under_xla(self):
-    """The module's own graph under XLA (autotune's other ways: the whole graph, and only the ops
-    between the matmuls) rounds differently: the pooler and --full margins hold on it, and diff
-    of the module under XLA against its TF2 export as loaded stays SAME with the margin. On the
-    20 full-length paragraphs (the most rounding: 512 tokens) and 108 of the lines, so XLA
-    compiles few shapes."""
+    """The module's whole graph under XLA (--xla) rounds differently: the pooler and --full
+    margins hold on it, and diff of the module under XLA against its TF2 export as loaded stays
+    SAME with the margin. On the 20 full-length paragraphs (the most rounding: 512 tokens) and 108
+    of the lines, so XLA compiles few shapes."""
     subset = self.examples[:108] + self.examples[-NUM_FULL_LENGTH:]
     tf2 = module.load(bert_base_module(base_cache(), "tf2", log=lambda _: None))
-    tf2.use_xla(False)
-    for way in (True, autotune.BETWEEN_MATMULS):
-      with self.subTest(way=autotune.WAYS[way]):
-        source = module.load(self.tf1)
-        source.use_xla(way)
-        result = full.reproduce_full(source, subset, MAX_SEQ_LENGTH, progress=False)
-        self.assertEqual(result.check.execution["way"], autotune.WAYS[way])
-        self.assertMargin(result.check.pooled_vs_rebuilt.max_abs_diff, compare.TOLERANCE,
-                          f"pooler {autotune.WAYS[way]}")
-        self.assertMargin(result.sequence_max_abs_diff, result.tolerance,
-                          f"--full sequence_output {autotune.WAYS[way]}")
-        record = model_diff.diff(source, tf2, subset, MAX_SEQ_LENGTH, log=lambda _: None)
-        self.assertTrue(record["same"], record["explanation"])
-        self.assertEqual((record["a"]["xla"], record["b"]["xla"]), (True, False))
-        for key in ("pooled_output", "sequence_output"):
-          self.assertMargin(record["outputs"][key]["max_abs_diff"],
-                            record["outputs"]["tolerance"],
-                            f"diff {key}, {autotune.WAYS[way]} vs as loaded")
+    source = module.load(self.tf1)
+    source.use_xla(True)
+    result = full.reproduce_full(source, subset, MAX_SEQ_LENGTH, progress=False)
+    self.assertTrue(result.check.execution["xla"])
+    self.assertMargin(result.check.pooled_vs_rebuilt.max_abs_diff, tolerances.POOLER_TOLERANCE,
+                      "pooler under XLA")
+    self.assertMargin(result.sequence_max_abs_diff, result.tolerance,
+                      "--full sequence_output under XLA")
+    record = model_diff.diff(source, tf2, subset, MAX_SEQ_LENGTH, log=lambda _: None)
+    self.assertEqual((record["a"]["xla"], record["b"]["xla"]), (True, False))
+    self.assertTrue(record["same"], record["explanation"])
+    for key in ("pooled_output", "sequence_output"):
+      self.assertMargin(record["outputs"][key]["max_abs_diff"], record["outputs"]["tolerance"],
+                        f"diff {key}, under XLA vs as loaded")
+
 
 if __name__ == "__main__":
   tf.test.main()

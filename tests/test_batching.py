@@ -84,7 +84,7 @@ class BatchingTest(tf.test.TestCase):
     self.assertEqual(bucketed.reproduced, padded.reproduced)
     self.assertEqual(bucketed.num_truncated, padded.num_truncated)
     # Padding columns are masked out (-10000 before softmax: exp() is exactly 0 in float32), so
-    # only the matmul shapes change: float32 reordering, ~1e-7 here (see compare.TOLERANCE).
+    # only the matmul shapes change: float32 reordering, ~1e-7 here (see tolerances.POOLER_TOLERANCE).
     self.assertAllClose(bucketed.pooled_vs_cls.per_example_max_abs_diff,
                         padded.pooled_vs_cls.per_example_max_abs_diff, atol=1e-5, rtol=0)
     self.assertAllClose(bucketed.pooled_vs_rebuilt.per_example_cosine,

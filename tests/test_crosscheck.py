@@ -1,18 +1,15 @@
 """Tests of hub_repro.crosscheck: keras-hub's BertBackbone (and Hugging Face's BertModel, when torch
 is installed) against the module, on the same weights and inputs. No network."""
 
-import collections
-import contextlib
 import json
 import os
-import threading
 from unittest import mock
 
 import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from hub_repro import crosscheck, embedded, modeling, naming
+from hub_repro import api, cli, crosscheck, embedded, modeling, naming, tolerances
 from hub_repro.config import BertConfig
 from hub_repro.sources import config_from_params, huggingface, keras_hub
 from hub_repro.weights import WeightsError
@@ -113,7 +110,7 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
     self.assertEqual({"sequence_output": sequence.shape, "pooled_output": pooled.shape},
                      {"sequence_output": (2, 7, 32), "pooled_output": (2, 32)})
     real = mask == 1
-    # Same float32 math in another order (see crosscheck.FLOAT32_TOLERANCE); these weights are
+    # Same float32 math in another order (see tolerances.FLOAT32_TOLERANCE); these weights are
     # 25x larger than a trained BERT's, hence atol a little above that tolerance's measurements.
     self.assertAllClose(sequence[real], expected["sequence_output"].numpy()[real], atol=2e-5,
                         rtol=0)
@@ -197,17 +194,17 @@ class GoogleFixtureTest(tf.test.TestCase):
 
   def test_keras_hub_agrees_with_the_module(self):
     config = BertConfig.from_json_file(GOOGLE_CONFIG)
-    rows = crosscheck.crosscheck(GOOGLE_MODULE, EXAMPLES, FIXTURE_SEQ_LENGTH,
-                                 num_heads=config.num_attention_heads, log=_quiet)
+    rows = api.crosscheck(GOOGLE_MODULE, EXAMPLES, max_seq_length=FIXTURE_SEQ_LENGTH,
+                          num_heads=config.num_attention_heads)
     # The fixture's 0.02-scale weights keep gelu's inputs small: both forms fit, and it says so.
     self.assertRegex(rows[0]["gelu"], r"\(NOT DETERMINED: both forms fit")
     row = _keras_row(rows, "keras-hub BertBackbone")
     self.assertEqual(row["gelu"], "tanh approximation")
     # Matching gelu: only float32 rounding remains; measured 1e-6 (FLOAT32_TOLERANCE says why).
-    self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
-    self.assertLessEqual(row["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertLessEqual(row["sequence_max_abs_diff"], tolerances.FLOAT32_TOLERANCE)
+    self.assertLessEqual(row["pooled_max_abs_diff"], tolerances.FLOAT32_TOLERANCE)
     self.assertTrue(row["agrees"])
-    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_AGREES)
+    self.assertTrue(crosscheck.agrees(rows))
 
   def test_rebuild_computes_with_the_modules_own_variables(self):
     # As --full does: no copy of the weights (440 MB at BERT-base) for the modeling.py row.
@@ -240,136 +237,45 @@ class GoogleFixtureTest(tf.test.TestCase):
       return forward(self, layers)
 
     with mock.patch.object(google_checkpoint.ModelingSource, "forward", recording_forward):
-      rows = crosscheck.crosscheck(GOOGLE_MODULE, EXAMPLES, FIXTURE_SEQ_LENGTH,
-                                   num_heads=config.num_attention_heads, log=_quiet)
+      rows = api.crosscheck(GOOGLE_MODULE, EXAMPLES, max_seq_length=FIXTURE_SEQ_LENGTH,
+                          num_heads=config.num_attention_heads)
     self.assertRegex(rows[0]["explanation"], "--full's search")
     row = _keras_row(rows, "modeling.py rebuild")
     self.assertEqual(row["status"], "ran")
     self.assertTrue(row["agrees"])
     self.assertLen(traced, 1)
 
-  def test_a_peer_still_being_built_does_not_hold_up_the_pass(self):
-    # keras-hub's peer is built only once the model has run its second batch. A pass that waits
-    # for each peer's build before it goes on never gets there: the build times out and raises.
-    from hub_repro import module  # noqa: PLC0415
-
-    source = module.load(GOOGLE_MODULE)
-    config = BertConfig.from_json_file(GOOGLE_CONFIG)
-    run, calls, second_batch = source.run, [], threading.Event()
-
-    def counted_run(*args, **kwargs):
-      calls.append(args[0].shape)
-      if len(calls) == 2:
-        second_batch.set()
-      return run(*args, **kwargs)
-
-    source.run = counted_run
-    all_peers = crosscheck._peers  # noqa: SLF001
-
-    def peers(*args):
-      out = all_peers(*args)
-      keras = next(p for p in out if p.name.startswith("keras-hub BertBackbone"))
-      make = keras.make
-
-      def make_after_the_second_batch():
-        if not second_batch.wait(timeout=30):
-          raise TimeoutError("the pass waited for keras-hub's build before its second batch")
-        return make()
-
-      keras.make = make_after_the_second_batch
-      return out
-
-    with mock.patch.object(crosscheck, "_peers", peers):
-      rows = crosscheck.crosscheck(source, EXAMPLES, FIXTURE_SEQ_LENGTH,
-                                   num_heads=config.num_attention_heads,
-                                   hidden_act=config.hidden_act, batch_size=1, log=_quiet)
-    self.assertLen(calls, len(EXAMPLES))  # one pass: each batch run once by the model
-    row = _keras_row(rows, "keras-hub BertBackbone")
-    self.assertTrue(row["agrees"])  # it caught up on the batches it had not seen
-    self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
-
-  def test_the_peers_run_each_batch_beside_the_models_pass_over_it(self):
-    # Each peer runs a batch in a thread of its own, started before the model runs the batch:
-    # here the model's pass over its n-th batch waits until every peer has begun its n-th, which
-    # never comes if the peers run a batch only once the model is done with it (the order before).
-    from hub_repro import module  # noqa: PLC0415
-    from hub_repro.sources import google_checkpoint  # noqa: PLC0415
-
-    source = module.load(GOOGLE_MODULE)
-    config = BertConfig.from_json_file(GOOGLE_CONFIG)
-    classes = [keras_hub.KerasHubSource, google_checkpoint.ModelingSource]
-    if huggingface.why_no_torch() is None:
-      classes.append(huggingface.HuggingFaceSource)
-    begun, waited = threading.Condition(), []
-    threads = collections.defaultdict(list)  # peer class -> the thread of each batch it ran
-
-    def recording(cls):
-      original = cls.run
-
-      def run(self, *ids, **kwargs):
-        if ids[0].shape != (1, 1):  # not the warm-up call
-          with begun:
-            threads[cls].append(threading.current_thread().name)
-            begun.notify_all()
-        return original(self, *ids, **kwargs)
-      return run
-
-    module_run = source.run
-
-    def waiting_module_run(*ids, **kwargs):
-      with begun:
-        n = len(waited) + 1
-        waited.append(begun.wait_for(lambda: all(len(threads[c]) >= n for c in classes),
-                                     timeout=30))
-      return module_run(*ids, **kwargs)
-
-    with contextlib.ExitStack() as patches:
-      for cls in classes:
-        patches.enter_context(mock.patch.object(cls, "run", recording(cls)))
-      patches.enter_context(mock.patch.object(source, "run", waiting_module_run))
-      rows = crosscheck.crosscheck(source, EXAMPLES, FIXTURE_SEQ_LENGTH,
-                                   num_heads=config.num_attention_heads,
-                                   hidden_act=config.hidden_act, batch_size=1, log=_quiet)
-    self.assertEqual(waited, [True] * len(EXAMPLES))
-    for cls in classes:
-      self.assertLen(threads[cls], len(EXAMPLES), cls.__name__)
-      for name in threads[cls]:
-        self.assertStartsWith(name, "hub_repro-peer_")
-    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_AGREES)
-    self.assertLen([row for row in rows[1:] if row["status"] == "ran"], len(classes))
-
   def test_a_wrong_head_count_is_caught(self):
-    rows = crosscheck.crosscheck(GOOGLE_MODULE, EXAMPLES, FIXTURE_SEQ_LENGTH, num_heads=2,
-                                 log=_quiet)
+    rows = api.crosscheck(GOOGLE_MODULE, EXAMPLES, max_seq_length=FIXTURE_SEQ_LENGTH, num_heads=2)
     row = _keras_row(rows, "keras-hub BertBackbone")
     self.assertFalse(row["agrees"])
     self.assertRegex(row["explanation"], "num_attention_heads")
-    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_DISAGREES)
+    self.assertFalse(crosscheck.agrees(rows))
 
   def test_main_prints_and_writes_json(self):
     path = os.path.join(self.get_temp_dir(), "crosscheck.json")
-    code = crosscheck.main(["--handle", GOOGLE_MODULE, "--config", GOOGLE_CONFIG,
-                            "--max-seq-length", "32", "--json", path])
-    self.assertEqual(code, crosscheck.EXIT_AGREES)
+    code = cli.main(["crosscheck", "--handle", GOOGLE_MODULE, "--config", GOOGLE_CONFIG,
+                     "--max-seq-length", "32", "--json", path])
+    self.assertEqual(code, cli.EXIT_REPRODUCED)
     with open(path, encoding="utf-8") as f:
       record = json.load(f)
     self.assertEqual(record["exit_code"], 0)
     self.assertRegex(record["rows"][0]["gelu"], r"from the given config")
 
   def test_main_refuses_bad_input(self):
-    self.assertEqual(crosscheck.main(["--handle", os.path.join(self.get_temp_dir(), "nothing")]),
-                     crosscheck.EXIT_BAD_INPUT)
-    self.assertEqual(crosscheck.main(["--handle", GOOGLE_MODULE, "--num-heads", "4",
-                                      "--max-seq-length", "128"]),
-                     crosscheck.EXIT_BAD_INPUT)  # 128 > the fixture's 64 positions
+    nothing = os.path.join(self.get_temp_dir(), "nothing")
+    self.assertEqual(cli.main(["crosscheck", "--handle", nothing]), cli.EXIT_BAD_INPUT)
+    self.assertEqual(cli.main(["crosscheck", "--handle", GOOGLE_MODULE, "--num-heads", "4",
+                               "--max-seq-length", "128"]),
+                     cli.EXIT_BAD_INPUT)  # 128 > the fixture's 64 positions
 
   def test_model_garden_fixture_agrees(self):
-    rows = crosscheck.crosscheck(MODEL_GARDEN_ENCODER, EXAMPLES, FIXTURE_SEQ_LENGTH, log=_quiet)
+    rows = api.crosscheck(MODEL_GARDEN_ENCODER, EXAMPLES, max_seq_length=FIXTURE_SEQ_LENGTH)
     self.assertRegex(rows[0]["explanation"], r"4 heads, gelu")  # heads from Model Garden's [H, N, H/N]
     row = _keras_row(rows, "keras-hub BertBackbone")
     # Model Garden's "gelu" is the tanh approximation too: float32 rounding only.
-    self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
-    self.assertLessEqual(row["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertLessEqual(row["sequence_max_abs_diff"], tolerances.FLOAT32_TOLERANCE)
+    self.assertLessEqual(row["pooled_max_abs_diff"], tolerances.FLOAT32_TOLERANCE)
 
 
 class EmbeddedModelTest(tf.test.TestCase):
@@ -380,8 +286,8 @@ class EmbeddedModelTest(tf.test.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    cls.rows = crosscheck.crosscheck(None, EXAMPLES + ["Is the pooled output the hidden state "
-                                                       "of the first token?"], 32, log=_quiet)
+    cls.rows = api.crosscheck(None, EXAMPLES + ["Is the pooled output the hidden state "
+                                                       "of the first token?"], max_seq_length=32)
 
   def test_module_gelu_is_read_from_the_config(self):
     self.assertEqual(self.rows[0]["gelu"], f"erf (exact) (from config.json of {embedded.PACKAGE})")
@@ -391,19 +297,19 @@ class EmbeddedModelTest(tf.test.TestCase):
     shipped = _keras_row(self.rows, "keras-hub BertBackbone")
     control = _keras_row(self.rows, "keras-hub BertBackbone, activation gelu_exact")
     # The control (keras-hub with erf gelu) leaves float32 rounding only (measured 2e-6) ...
-    self.assertLessEqual(control["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
-    self.assertLessEqual(control["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertLessEqual(control["sequence_max_abs_diff"], tolerances.FLOAT32_TOLERANCE)
+    self.assertLessEqual(control["pooled_max_abs_diff"], tolerances.FLOAT32_TOLERANCE)
     # ... so keras-hub as shipped differs by gelu alone: measured 3e-3 (sequence) and 2e-4
     # (pooled), within the bound GELU_MISMATCH_TOLERANCE explains.
-    self.assertLessEqual(shipped["sequence_max_abs_diff"], crosscheck.GELU_MISMATCH_TOLERANCE)
-    self.assertLessEqual(shipped["pooled_max_abs_diff"], crosscheck.GELU_MISMATCH_TOLERANCE)
+    self.assertLessEqual(shipped["sequence_max_abs_diff"], tolerances.GELU_MISMATCH_TOLERANCE)
+    self.assertLessEqual(shipped["pooled_max_abs_diff"], tolerances.GELU_MISMATCH_TOLERANCE)
     self.assertRegex(shipped["explanation"], "gelu differs")
     # And the difference is real, not rounding: a float32-level comparison would fail on it, so a
     # silent gelu mix-up (keras-hub switching to erf, or the module to tanh) breaks this test.
-    self.assertGreater(shipped["sequence_max_abs_diff"], 10 * crosscheck.FLOAT32_TOLERANCE)
-    self.assertGreater(shipped["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
+    self.assertGreater(shipped["sequence_max_abs_diff"], 10 * tolerances.FLOAT32_TOLERANCE)
+    self.assertGreater(shipped["pooled_max_abs_diff"], tolerances.FLOAT32_TOLERANCE)
     self.assertGreater(shipped["sequence_max_abs_diff"], 100 * control["sequence_max_abs_diff"])
-    self.assertEqual(crosscheck.exit_code(self.rows), crosscheck.EXIT_AGREES)
+    self.assertTrue(crosscheck.agrees(self.rows))
 
   def test_from_preset_agrees_with_the_name_map(self):
     """keras-hub's own Hugging Face converter and our name map give the same outputs."""

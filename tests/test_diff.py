@@ -8,7 +8,7 @@ from unittest import mock
 
 import tensorflow as tf
 
-from hub_repro import cli, compare, embedded, full, model_diff
+from hub_repro import cli, compare, embedded, errors, full, model_diff
 from hub_repro.export_tf1 import export_tf1_hub
 from hub_repro.export_tf2 import export_tf2
 from hub_repro.sources import huggingface, tf1_hub, tf2_savedmodel
@@ -45,10 +45,10 @@ class DiffTest(tf.test.TestCase):
     args = [a, b, *[s if isinstance(s, str) else "|||".join(s) for s in sentences],
             "--max-seq-length", "32", "--json", path, *extra]
     code, out, err = run_diff(*args)
-    self.assertIn(code, (model_diff.EXIT_SAME, model_diff.EXIT_DIFFERENT), out + err)
+    self.assertIn(code, (errors.EXIT_SAME, errors.EXIT_DIFFERENT), out + err)
     with open(path, encoding="utf-8") as f:
       record = json.load(f)
-    self.assertEqual(code == model_diff.EXIT_SAME, record["same"])
+    self.assertEqual(code == errors.EXIT_SAME, record["same"])
     return record, out
 
   def test_google_module_vs_the_checkpoint_it_came_from(self):
@@ -102,6 +102,29 @@ class DiffTest(tf.test.TestCase):
     self.assertTrue(record["same"], record["explanation"])
     self.assertEqual(record["b"]["format"], "huggingface")
     self.assertIn("transformers", record["b"]["framework"])
+
+  def test_models_of_two_widths_are_different_and_the_report_names_both(self):
+    """A 48-wide TF1 module against the 32-wide encoder Model Garden exported: a question with an
+    answer (DIFFERENT, exit 1), not bad input; the outputs are not subtracted."""
+    wide = testutil.random_weights(testutil.tiny_config(hidden_size=48, num_attention_heads=4))
+    tf1 = export_tf1_hub(wide, os.path.join(self.root, "tf1_48"))
+    record, out = self.diff(tf1, os.path.join(testutil.MODEL_GARDEN, "encoder"))
+    self.assertFalse(record["same"])
+    self.assertEqual(record["config"]["differences"]["hidden_size"], [48, 32])
+    self.assertIsNone(record["outputs"]["sequence_output"]["max_abs_diff"])
+    self.assertIn("A's outputs are 48 wide, B's 32", record["outputs"]["not_run"])
+    self.assertIn("hidden_size: A 48, B 32", record["explanation"])
+    self.assertIn("Verdict: DIFFERENT", out)
+
+  def test_the_report_prints_no_guessed_head_count(self):
+    """A TF1 module stores no head count: where the outputs agree and nothing is searched, the
+    report says so instead of printing hidden_size // 64."""
+    record, out = self.diff(embedded.embedded_module(log=lambda _: None), embedded.model_dir())
+    self.assertTrue(record["same"], record["explanation"])
+    self.assertIsNone(record["config"]["a"]["num_attention_heads"])
+    self.assertEqual(record["config"]["b"]["num_attention_heads"], 12)
+    self.assertNotIn("6 heads", out)
+    self.assertIn("A: heads and gelu not stored by the tf1-hub copy, and not searched", out)
 
   def test_identical_weights_different_head_count(self):
     """The kind of export bug tensorflow/hub#661 found in 6 of 24 small BERTs."""

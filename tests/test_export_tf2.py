@@ -137,7 +137,7 @@ class EmbeddedBothFormatsTest(tf.test.TestCase):
     mask = tf.constant([[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]], tf.int32)
     segments = tf.constant([[0] * 5, [0, 0, 0, 0, 1]], tf.int32)
     # The same weights through the same modeling.py ops, once in a TF1 graph and once in a TF2
-    # function: float32 rounding only (see compare.TOLERANCE for why 1e-5).
+    # function: float32 rounding only (see tolerances.POOLER_TOLERANCE for why 1e-5).
     self.assertAllClose(tf1(ids, mask, segments)["pooled_output"],
                         tf2(ids, mask, segments)["pooled_output"], atol=1e-5, rtol=0)
 

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from hub_repro import cli, compare, full, module
+from hub_repro import api, cli, compare, full, module, tolerances
 from hub_repro.config import BertConfig
 from hub_repro.sources import huggingface
 import testutil
@@ -115,11 +115,11 @@ class FamilyTest(tf.test.TestCase, parameterized.TestCase):
     self.assertEqual((record["format"], record["family"], record["full"]["family"]),
                      (fmt, "albert", "albert"))
     self.assertIn(framework, record["framework"])
-    # float32 rounding of one tanh(dense): see compare.TOLERANCE.
-    self.assertLessEqual(record["pooled_vs_rebuilt"]["max_abs_diff"], compare.TOLERANCE)
+    # float32 rounding of one tanh(dense): see tolerances.POOLER_TOLERANCE.
+    self.assertLessEqual(record["pooled_vs_rebuilt"]["max_abs_diff"], tolerances.POOLER_TOLERANCE)
     self.assertGreater(record["pooled_vs_cls"]["max_abs_diff"], 0.1)
-    # A whole forward pass in another order: see full.FULL_TOLERANCE.
-    self.assertLessEqual(record["sequence_vs_rebuilt"]["max_abs_diff"], full.FULL_TOLERANCE)
+    # A whole forward pass in another order: see tolerances.FULL_TOLERANCE.
+    self.assertLessEqual(record["sequence_vs_rebuilt"]["max_abs_diff"], tolerances.FULL_TOLERANCE)
     self.assertEqual(record["full"]["config"]["embedding_size"], 16)
     self.assertTrue(record["full"]["reproduced"])
 
@@ -157,14 +157,14 @@ class FamilyTest(tf.test.TestCase, parameterized.TestCase):
     result = full_pass(source)
     self.assertEqual((result.config.family, result.config.embedding_size), ("electra", 16))
     self.assertLen(result.layer_max_abs_diff, 0 if fmt == "tf1-hub" else 2)  # TF1: none exposed
-    # A whole forward pass in another order: see full.FULL_TOLERANCE.
+    # A whole forward pass in another order: see tolerances.FULL_TOLERANCE.
     for diff in result.layer_max_abs_diff + [result.sequence_max_abs_diff]:
-      self.assertLessEqual(diff, full.FULL_TOLERANCE)
+      self.assertLessEqual(diff, tolerances.FULL_TOLERANCE)
     if fmt == "huggingface":  # ElectraModel has no pooled_output to compare
       self.assertIsNone(result.pooled_max_abs_diff)
     else:  # keras-hub's pooled_dense, Model Garden's identity pooler: modeling.py's pooler;
       # Google's TF1 module: sequence_output[:, 0], as electra's modeling.py returns it
-      self.assertLessEqual(result.pooled_max_abs_diff, full.FULL_TOLERANCE)
+      self.assertLessEqual(result.pooled_max_abs_diff, tolerances.FULL_TOLERANCE)
     if fmt == "tf1-hub":  # the module stores neither: found by the numbers, erf as in electra's
       self.assertEqual((result.config.num_attention_heads, result.config.hidden_act),
                        (4, "gelu_exact"))
@@ -246,28 +246,28 @@ class AcrossFamiliesTest(tf.test.TestCase):
       self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
     from hub_repro import crosscheck  # noqa: PLC0415
 
-    rows = crosscheck.crosscheck(os.path.join(ALBERT_TF1, "module"), testutil.SENTENCES, 32,
-                                 log=lambda _: None)
+    rows = api.crosscheck(os.path.join(ALBERT_TF1, "module"), testutil.SENTENCES,
+                          max_seq_length=32)
     ran = {row["implementation"].split(",")[0]: row for row in rows[1:] if row["status"] == "ran"}
     self.assertCountEqual(ran, ["keras-hub AlbertBackbone", "transformers AlbertModel",
                                 "modeling.py rebuild (hub_repro.albert_modeling)"])
-    for name, row in ran.items():  # float32 rounding only: see crosscheck.FLOAT32_TOLERANCE
-      self.assertLessEqual(row["pooled_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE, name)
-      self.assertLessEqual(row["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE, name)
-    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_AGREES)
+    for name, row in ran.items():  # float32 rounding only: see tolerances.FLOAT32_TOLERANCE
+      self.assertLessEqual(row["pooled_max_abs_diff"], tolerances.FLOAT32_TOLERANCE, name)
+      self.assertLessEqual(row["sequence_max_abs_diff"], tolerances.FLOAT32_TOLERANCE, name)
+    self.assertTrue(crosscheck.agrees(rows))
 
   def test_crosscheck_electra_without_a_pooler_in_transformers(self):
     if not HAS_TORCH:
       self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
     from hub_repro import crosscheck  # noqa: PLC0415
 
-    rows = crosscheck.crosscheck(os.path.join(testutil.FIXTURES, "keras_hub_electra"),
-                                 testutil.SENTENCES, 32, log=lambda _: None)
+    rows = api.crosscheck(os.path.join(testutil.FIXTURES, "keras_hub_electra"), testutil.SENTENCES,
+                          max_seq_length=32)
     hf = next(r for r in rows if r["implementation"].startswith("transformers ElectraModel"))
     self.assertIsNone(hf["pooled_max_abs_diff"])  # ElectraModel has no pooler to compare
-    # float32 rounding only: see crosscheck.FLOAT32_TOLERANCE
-    self.assertLessEqual(hf["sequence_max_abs_diff"], crosscheck.FLOAT32_TOLERANCE)
-    self.assertEqual(crosscheck.exit_code(rows), crosscheck.EXIT_AGREES)
+    # float32 rounding only: see tolerances.FLOAT32_TOLERANCE
+    self.assertLessEqual(hf["sequence_max_abs_diff"], tolerances.FLOAT32_TOLERANCE)
+    self.assertTrue(crosscheck.agrees(rows))
 
 
 class AlbertTokenizationTest(tf.test.TestCase):

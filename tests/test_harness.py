@@ -11,7 +11,7 @@ from unittest import mock
 
 import tensorflow as tf
 
-from hub_repro import cli, compare, module, report
+from hub_repro import cli, compare, module, report, tolerances
 import testutil
 
 
@@ -27,7 +27,7 @@ class GoogleModuleTest(tf.test.TestCase):
     self.assertEqual(result.format, "tf1-hub")
     self.assertEqual(result.pooler.kernel_name, "bert/pooler/dense/kernel")
     self.assertTrue(result.reproduced)
-    # Same ops on the same float32 inputs: float32 rounding only (see compare.TOLERANCE).
+    # Same ops on the same float32 inputs: float32 rounding only (see tolerances.POOLER_TOLERANCE).
     self.assertLessEqual(result.pooled_vs_rebuilt.max_abs_diff, 1e-6)
     # ... while the [CLS] state itself is far from pooled_output.
     self.assertGreater(result.pooled_vs_cls.max_abs_diff, 0.5)
@@ -182,7 +182,7 @@ class EmbeddedModelTest(tf.test.TestCase):
     result = compare.check(module.load(None), testutil.SENTENCES, max_seq_length=32)
     self.assertEqual(result.hidden_size, 384)
     self.assertTrue(result.reproduced)
-    self.assertLessEqual(result.pooled_vs_rebuilt.max_abs_diff, compare.TOLERANCE)
+    self.assertLessEqual(result.pooled_vs_rebuilt.max_abs_diff, tolerances.POOLER_TOLERANCE)
     self.assertGreater(result.pooled_vs_cls.max_abs_diff, 1.0)
     self.assertLess(result.pooled_vs_cls.mean_cosine, 0.5)
 

@@ -115,7 +115,7 @@ class PlotsTest(tf.test.TestCase):
       self.assertIn(f"the first batch: {self.batch_size} examples, "
                     f"{self.batch_size * hidden_size} values", panel.get_title())
     self.assertIn("[CLS]", cls_panel.get_ylabel())
-    # The rebuilt pooler's points sit on the diagonal (float32 rounding, see compare.TOLERANCE).
+    # The rebuilt pooler's points sit on the diagonal (float32 rounding, see tolerances.POOLER_TOLERANCE).
     offsets = rebuilt_panel.collections[0].get_offsets()
     self.assertAllClose(offsets[:, 0], offsets[:, 1], atol=self.result.tolerance, rtol=0)
     offsets = cls_panel.collections[0].get_offsets()

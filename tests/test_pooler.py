@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from hub_repro import compare, module, pooler, report
+from hub_repro import compare, module, pooler, report, tolerances
 from hub_repro.sources import huggingface
 from hub_repro.sources.google_checkpoint import ModelingSource
 import fake_modules
@@ -37,13 +37,13 @@ class PoolerDiscoveryTest(tf.test.TestCase):
                      ("head/projection/kernel", "head/projection/bias"))
     self.assertIn("by its numbers", result.pooler.found_by)
     self.assertTrue(result.reproduced)
-    self.assertLessEqual(result.pooled_vs_rebuilt.max_abs_diff, compare.TOLERANCE)
+    self.assertLessEqual(result.pooled_vs_rebuilt.max_abs_diff, tolerances.POOLER_TOLERANCE)
 
   def test_named_pooler_that_does_not_explain_pooled_output_is_not_reproduced(self):
     result = self._check(fake_modules.MeanPooledEncoder)
     self.assertEqual(result.pooler.kernel_name, "bert/pooler/dense/kernel")
     self.assertFalse(result.reproduced)
-    self.assertGreater(result.pooled_vs_rebuilt.max_abs_diff, 100 * compare.TOLERANCE)
+    self.assertGreater(result.pooled_vs_rebuilt.max_abs_diff, 100 * tolerances.POOLER_TOLERANCE)
     self.assertFalse(result.to_json()["reproduced"])
 
   def test_no_dense_layer_explains_pooled_output(self):
@@ -97,8 +97,8 @@ class PooledIsTest(tf.test.TestCase):
     result, record, text = self._check(fake_modules.GeluPooledEncoder)
     self.assertEqual((record["pooled_is"], record["pooler"]["activation"]), ("pooler", "gelu"))
     self.assertTrue(result.reproduced)
-    # modeling.py's gelu on both sides: float32 rounding only (compare.TOLERANCE's reasoning).
-    self.assertLessEqual(result.pooled_vs_rebuilt.max_abs_diff, compare.TOLERANCE)
+    # modeling.py's gelu on both sides: float32 rounding only (tolerances.POOLER_TOLERANCE's reasoning).
+    self.assertLessEqual(result.pooled_vs_rebuilt.max_abs_diff, tolerances.POOLER_TOLERANCE)
     self.assertIn("gelu(sequence_output[:, 0] @ K + b)", text)
 
   def test_identity_pooler(self):
@@ -137,7 +137,7 @@ class PooledIsTest(tf.test.TestCase):
     result, record, text = self._check(fake_modules.ClsPooledEncoder)
     self.assertEqual((record["pooled_is"], record["verdict"]), ("cls", "REPRODUCED"))
     self.assertIsNone(result.pooler)
-    self.assertLessEqual(result.pooled_vs_cls.max_abs_diff, compare.TOLERANCE)
+    self.assertLessEqual(result.pooled_vs_cls.max_abs_diff, tolerances.POOLER_TOLERANCE)
     self.assertIn("Yes: this model's pooled_output is the [CLS] state", text)
 
   def test_a_source_without_pooled_output(self):

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from hub_repro import compare, full, report
+from hub_repro import compare, full, report, tolerances
 import testutil
 
 
@@ -43,7 +43,7 @@ def _check_result(cls_diffs, rebuilt_diffs, hypothesis) -> compare.Result:
   return compare.Result(
       handle="/m", format="tf2-savedmodel", path="/m", hidden_size=32, max_seq_length=16,
       num_examples=len(cls_diffs), num_truncated=0, pooler=None, pooled_vs_cls=stats(cls_diffs),
-      pooled_vs_rebuilt=stats(rebuilt_diffs), tolerance=compare.TOLERANCE,
+      pooled_vs_rebuilt=stats(rebuilt_diffs), tolerance=tolerances.POOLER_TOLERANCE,
       hypothesis=hypothesis, named_pooler=False)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from hub_repro import cli, compare, embedded, full, module
+from hub_repro import cli, compare, embedded, module, tolerances
 from hub_repro.sources import huggingface
 import testutil
 
@@ -58,10 +58,10 @@ class FormatsTest(tf.test.TestCase, parameterized.TestCase):
     self.assertEqual(record["format"], fmt)
     self.assertIn(framework, record["framework"])
     self.assertIn(framework, out)  # the report says who computed the outputs
-    # float32 rounding of one tanh(dense): see compare.TOLERANCE.
+    # float32 rounding of one tanh(dense): see tolerances.POOLER_TOLERANCE.
     self.assertLessEqual(record["pooled_vs_rebuilt"]["max_abs_diff"], 1e-5)
     self.assertGreater(record["pooled_vs_cls"]["max_abs_diff"], 0.1)
-    self.assertLessEqual(record["sequence_vs_rebuilt"]["max_abs_diff"], full.FULL_TOLERANCE)
+    self.assertLessEqual(record["sequence_vs_rebuilt"]["max_abs_diff"], tolerances.FULL_TOLERANCE)
     self.assertTrue(record["full"]["reproduced"])
 
   @parameterized.named_parameters(*[f for f in FORMATS if f[2] in ("keras-hub", "huggingface")])

@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from hub_repro.errors import ConfigError, WeightsError
 from hub_repro import naming
 from hub_repro.config import BertConfig
 from hub_repro.sources import HandleError, Source
@@ -156,7 +157,7 @@ def hf_config_of(config: BertConfig):
   from hub_repro import modeling  # noqa: PLC0415
 
   if config.hidden_act not in TO_HF_ACTIVATION:
-    raise ValueError(f"hidden_act {config.hidden_act!r} has no Hugging Face name")
+    raise ConfigError(f"hidden_act {config.hidden_act!r} has no Hugging Face name")
   family = {"bert": {}, "electra": {"embedding_size": config.embedding_width},
             "albert": {"embedding_size": config.embedding_width,
                        "num_hidden_groups": config.num_hidden_groups,
@@ -214,7 +215,7 @@ def model_from_params(params: dict, config: BertConfig, copy: bool = False):
   result = model.load_state_dict(state, strict=False, assign=not copy)
   missing = [k for k in result.missing_keys if not k.endswith("position_ids")]
   if missing or result.unexpected_keys:
-    raise ValueError(f"transformers {family.model_class}: missing keys {sorted(missing)}, "
+    raise WeightsError(f"transformers {family.model_class}: missing keys {sorted(missing)}, "
                      f"unexpected keys {sorted(result.unexpected_keys)}")
   return model
 

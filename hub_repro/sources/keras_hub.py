@@ -20,6 +20,7 @@ import sys
 
 import numpy as np
 
+from hub_repro.errors import WeightsError
 from hub_repro import albert_modeling, naming
 from hub_repro.config import BertConfig
 from hub_repro.sources import HandleError, Source
@@ -215,7 +216,7 @@ def backbone_from_params(params: dict, config: BertConfig, activation: str | Non
       continue
     value, target = params[name], tuple(variables[path].shape)
     if int(np.prod(value.shape)) != int(np.prod(target)):
-      raise ValueError(f"{name} has shape {tuple(value.shape)}; keras-hub's {path} has {target}")
+      raise WeightsError(f"{name} has shape {tuple(value.shape)}; keras-hub's {path} has {target}")
     # A tf.Variable (Source.tf_params) is read without a copy: the assign is the one copy.
     variables[path].assign(tf.reshape(tf.cast(value, tf.float32), target))
   if activation is not None:

@@ -11,11 +11,19 @@ import numpy as np
 from hub_repro.sources import HandleError
 
 
-def hub_load(handle: str, path: str, tags=None):
-  """hub.load(path), with TensorFlow's many exceptions for a broken SavedModel as one line."""
+def hub_load(handle: str, path: str, tags=None, *, trust_model_code: bool = False):
+  """hub.load(path), with TensorFlow's many exceptions for a broken SavedModel as one line.
+
+  A SavedModel is a program: unless `trust_model_code`, its graph is read first and a model whose
+  load or run would touch files, the network or the process is refused (UnsafeModelError, from
+  graph_ops.check_model_code) before anything of it runs."""
   import tensorflow_hub as hub  # noqa: PLC0415
   import tensorflow_text  # noqa: F401, PLC0415 (registers the ops preprocessing models use)
 
+  from hub_repro.sources import graph_ops  # noqa: PLC0415
+
+  if not trust_model_code:
+    graph_ops.check_model_code(path, handle, tags=tags)
   try:
     return hub.load(path, tags=tags)
   except Exception as e:  # noqa: BLE001
