@@ -1,14 +1,14 @@
 # The commands of the README: `make repro`, `make test` (and `make test-all`). Each creates or updates .venv when
 # a requirements file or pyproject.toml changed (and only then), then runs. `make test` also installs
-# requirements-test.txt (torch, transformers, hypothesis) under a stamp of its own, so `make repro`
-# never installs torch.
+# requirements-test.txt (torch, transformers, hypothesis, ruff) under a stamp of its own, so `make
+# repro` never installs torch; it runs ruff (`make lint`) before the tests.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: repro test test-all clean-venv
+.PHONY: repro test test-all lint clean-venv
 .PHONY: lab notebooks readme
 
 $(STAMP): requirements.txt requirements-embedded.txt pyproject.toml
@@ -29,11 +29,15 @@ repro: $(STAMP)
 # Two tiers, as keras-hub's --run_large and transformers' RUN_SLOW: `make test` leaves out the tests
 # marked slow (BERT-base size, the notebooks re-executed, the wheel in a fresh venv); `make test-all`
 # (CI) runs every test.
-test: $(TEST_STAMP)
+test: lint
 	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
 
-test-all: $(TEST_STAMP)
+test-all: lint
 	$(PY) -m pytest tests --durations=25 $(PYTEST_ARGS)
+
+# ruff over the package, the tests and the benchmarks (rules in pyproject.toml).
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check hub_repro tests benchmarks
 
 clean-venv:
 	rm -rf $(VENV)

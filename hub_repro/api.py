@@ -102,7 +102,7 @@ def crosscheck(model: str | Source | None = None, sentences=None, *,
   return crosscheck_lib.crosscheck(
       source, inputs.examples(sentences), max_seq_length, num_heads=num_heads,
       hidden_act=hidden_act, config=config, batch_size=batch_size,
-      tokenizer=_preprocessor(preprocessor, log), embedded_config=model is None)
+      tokenizer=_preprocessor(preprocessor, log))
 
 
 def render(result) -> str:

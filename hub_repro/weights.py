@@ -70,7 +70,7 @@ class BertWeights:
 def check_params(params: dict[str, np.ndarray], config: BertConfig, source: str) -> None:
   """Compares the key set and every shape against the config's family's `variable_shapes` (and
   its `optional_shapes`, which params may hold or lack)."""
-  from hub_repro import families  # noqa: PLC0415
+  from hub_repro import families
 
   family = families.get(config)
   optional = family.optional_shapes(config)
@@ -119,7 +119,7 @@ def google_release_family(folder: str) -> str | None:
 def read_google_checkpoint(folder: str, do_lower_case: bool = True) -> BertWeights:
   """Reads a google-research/bert release folder (bert_config.json, vocab.txt, bert_model.ckpt*)
   or a google-research/albert one (albert_config.json, 30k-clean.model, model.ckpt-best*)."""
-  import tensorflow as tf  # noqa: PLC0415 (TensorFlow is slow to import; only readers need it)
+  import tensorflow as tf  # TensorFlow is slow to import; only readers need it
 
   family = google_release_family(folder) or "bert"
   config_name, prefix, vocab = GOOGLE_RELEASE_FILES[family]
@@ -152,7 +152,7 @@ def sha256_of(path: str) -> str:
 
 def read_huggingface(folder: str, expected_sha256: str | None = None) -> BertWeights:
   """Reads a Hugging Face BertModel folder: config.json, model.safetensors, vocab.txt."""
-  from safetensors.numpy import load_file  # noqa: PLC0415
+  from safetensors.numpy import load_file
 
   _require(folder, ["config.json", "model.safetensors", "vocab.txt"], "Hugging Face BertModel")
   weights_path = os.path.join(folder, "model.safetensors")

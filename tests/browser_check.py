@@ -80,7 +80,7 @@ def lab_server(port: int, token: str, log_path: str):
   env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=settings,
              JUPYTERLAB_WORKSPACES_DIR=tempfile.mkdtemp(prefix="hub_repro_lab_workspaces_"))
   env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a reader's shell: quiet_tensorflow mutes TensorFlow
-  log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
+  log = open(log_path, "w", encoding="utf-8")  # closed below
   process = subprocess.Popen(
       ["make", "--no-print-directory", "lab", f"PORT={port}",
        f"LAB_ARGS=--IdentityProvider.token={token}"],

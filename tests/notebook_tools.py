@@ -110,7 +110,7 @@ def execute(notebook, folder: str = NOTEBOOKS) -> None:
 
 def png_sizes(notebook) -> list[int]:
   """Bytes of every image/png output (base64 decoded)."""
-  import base64  # noqa: PLC0415
+  import base64
   return [len(base64.b64decode(output["data"]["image/png"]))
           for cell in notebook.cells if cell.cell_type == "code"
           for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]

@@ -31,7 +31,7 @@ MARKER = re.compile(r"<!-- readme-output: ([\w-]+) -->\n```\n(.*?)```\n", re.S)
 
 def _cli(*argv: str) -> str:
   """What `hub_repro ARGV` prints on stdout."""
-  from hub_repro import cli  # noqa: PLC0415
+  from hub_repro import cli
 
   out = io.StringIO()
   with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
@@ -62,8 +62,8 @@ class _Fixtures:
     `changes` (config fields, or `transposed`: a kernel stored transposed)."""
     if name in self._made:
       return self._made[name]
-    import testutil  # noqa: PLC0415
-    from hub_repro.export_tf1 import export_tf1_hub  # noqa: PLC0415
+    import testutil
+    from hub_repro.export_tf1 import export_tf1_hub
     weights = testutil.random_weights(seed=7)
     if "transposed" in changes:
       kernel = changes.pop("transposed")
@@ -88,7 +88,7 @@ class _Fixtures:
 
 
 def _sentences() -> list[str]:
-  import testutil  # noqa: PLC0415
+  import testutil
   return [s if isinstance(s, str) else "|||".join(s) for s in testutil.SENTENCES]
 
 
@@ -109,7 +109,7 @@ def repro(fixtures) -> str:
 
 def diff_embedded_vs_huggingface(fixtures) -> str:
   del fixtures
-  from hub_repro import embedded  # noqa: PLC0415
+  from hub_repro import embedded
   return _pick(_cli("diff", embedded.embedded_module(log=lambda _: None), embedded.model_dir()),
                r"[34] (weights|outputs)", r"Verdict:", r"(SAME|DIFFERENT)")
 
@@ -128,7 +128,7 @@ def diff_transposed(fixtures) -> str:
 
 
 def diff_tokenizer_and_gelu(fixtures) -> str:
-  import testutil  # noqa: PLC0415
+  import testutil
   keras_hub = os.path.join(testutil.FIXTURES, "keras_hub_preset")
   cased = fixtures.edited_copy(keras_hub, "tokenizer.json",
                                lambda t: t["config"].__setitem__("lowercase", False))
@@ -171,8 +171,8 @@ def rewrite(readme: str, outputs: dict[str, str]) -> str:
 def main(argv: list[str]) -> int:
   sys.path.insert(0, TESTS)
   sys.path.insert(0, REPO)
-  import stale_outputs  # noqa: PLC0415
-  import testutil  # noqa: F401, PLC0415 (HUB_REPRO_CACHE for the embedded module, as in the tests)
+  import stale_outputs
+  import testutil  # noqa: F401 (HUB_REPRO_CACHE for the embedded module, as in the tests)
   with open(README, encoding="utf-8") as f:
     readme = f.read()
   outputs = fresh_outputs()

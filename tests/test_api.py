@@ -149,7 +149,7 @@ class ApiTest(tf.test.TestCase):
       def test_a_wrong_head_count_fails(self):
         testing.assert_same_function(ApiTest.tf1, ApiTest.tf1_two_heads)
 
-    import unittest  # noqa: PLC0415
+    import unittest
     outcome = unittest.TestResult()
     unittest.defaultTestLoader.loadTestsFromTestCase(ConversionTest).run(outcome)
     self.assertEqual(outcome.testsRun, 3)  # tf.test.TestCase adds test_session

@@ -75,8 +75,8 @@ class ExitCodeTest(parameterized.TestCase, tf.test.TestCase):
     self.assertIn("head/projection/kernel", {c["kernel"] for c in record["pooler"]["candidates"]})
 
   def test_no_pooled_output_is_3(self):
-    from hub_repro import module  # noqa: PLC0415
-    from hub_repro.sources.google_checkpoint import ModelingSource  # noqa: PLC0415
+    from hub_repro import module
+    from hub_repro.sources.google_checkpoint import ModelingSource
     weights = fake_modules.without_pooler(testutil.random_weights(seed=6))
     source = ModelingSource.from_params(weights.params, weights.config, handle="no-pooler",
                                         vocab_file=testutil.VOCAB)
@@ -198,7 +198,7 @@ class InternalErrorTest(parameterized.TestCase, tf.test.TestCase):
     }[command]
 
   def _patch(self, command, side_effect):
-    from hub_repro import compare, crosscheck, export  # noqa: PLC0415
+    from hub_repro import compare, crosscheck, export
     target = {"check": (compare, "check"), "export": (export, "read_weights"),
               "crosscheck": (crosscheck, "crosscheck")}[command]
     return mock.patch.object(*target, side_effect=side_effect)
@@ -238,7 +238,7 @@ class InternalErrorTest(parameterized.TestCase, tf.test.TestCase):
     # normalized active exception types: ORIGINAL InvalidArgumentError REPLACED BY Terminated"
     # when SIGTERM's Terminated came while it handled TensorFlow's error (seen in
     # tests/test_signals.py once): exit 143, not 4.
-    import signal  # noqa: PLC0415
+    import signal
 
     def sigterm_turned_into_runtime_error(*args, **kwargs):
       try:
@@ -376,7 +376,7 @@ class SubcommandTest(parameterized.TestCase, tf.test.TestCase):
     self.assertIn("invalid int value: 'many'", err)
 
   def test_crosscheck_runs_on_the_shared_inputs(self):
-    from hub_repro import crosscheck  # noqa: PLC0415
+    from hub_repro import crosscheck
     path = os.path.join(self.get_temp_dir(), "pairs.txt")
     with open(path, "w", encoding="utf-8") as f:
       f.write("hello world\tthis is a test\nthe first token\n")
@@ -390,7 +390,7 @@ class SubcommandTest(parameterized.TestCase, tf.test.TestCase):
     self.assertEqual((kwargs["max_seq_length"], kwargs["batch_size"]), (16, 1))
 
   def test_crosscheck_tokenizes_with_a_given_preprocessor(self):
-    from hub_repro import tokenization  # noqa: PLC0415
+    from hub_repro import tokenization
     preprocess = os.path.join(testutil.MODEL_GARDEN, "preprocess")
     with mock.patch.object(tokenization.HubPreprocessor, "tokenize", autospec=True,
                            side_effect=tokenization.HubPreprocessor.tokenize) as spy:
@@ -436,7 +436,7 @@ class ExportCommandTest(tf.test.TestCase):
       self.assertEqual(code, cli.EXIT_REPRODUCED, msg=report)
 
   def test_model_garden_module_to_tf1_and_hugging_face_folder_to_tf2(self):
-    from test_weights import save_hf_folder  # noqa: PLC0415
+    from test_weights import save_hf_folder
     hf = save_hf_folder(testutil.random_weights(seed=8), os.path.join(self.get_temp_dir(), "hf"))
     sources = [("hub", os.path.join(testutil.MODEL_GARDEN, "encoder"), "tf1-hub"),
                ("huggingface", hf, "tf2")]
@@ -517,14 +517,14 @@ class DefaultLengthTest(tf.test.TestCase):
                      (64, "the model's position embeddings"))
 
   def test_diff_without_a_length_takes_the_smaller_model(self):
-    from hub_repro import model_diff  # noqa: PLC0415
+    from hub_repro import model_diff
     record = model_diff.diff(testutil.GOOGLE_MODULE, testutil.GOOGLE_CHECKPOINT, ["hello world"],
                        log=lambda _: None)
     self.assertEqual((record["max_seq_length"], record["max_seq_length_from"]),
                      (64, "the model's position embeddings"))
 
   def test_the_default_and_an_explicit_value(self):
-    from hub_repro import compare  # noqa: PLC0415
+    from hub_repro import compare
     self.assertEqual(compare.sequence_length(None, 512), (128, "the default"))
     self.assertEqual(compare.sequence_length(None, None), (128, "the default"))
     self.assertEqual(compare.sequence_length(32, 64), (32, "as given"))
@@ -536,7 +536,7 @@ class OutputPathTest(parameterized.TestCase, tf.test.TestCase):
   """--json and --plot are checked before any model loads."""
 
   def _no_load(self):
-    from hub_repro import module  # noqa: PLC0415
+    from hub_repro import module
     return mock.patch.object(module, "load", side_effect=AssertionError("the model was loaded"))
 
   @parameterized.named_parameters(

@@ -69,10 +69,10 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
   def test_backbone_build_draws_no_random_weights(self):
     # Every weight is overwritten from params, so keras-hub's truncated normal draws (2.6 s of a
     # BERT-base build on 2 cores) are skipped: the build starts from zeros.
-    import keras  # noqa: PLC0415
-    from unittest import mock  # noqa: PLC0415
+    import keras
+    from unittest import mock
 
-    from keras_hub.src.models.bert import bert_backbone  # noqa: PLC0415
+    from keras_hub.src.models.bert import bert_backbone
 
     truncated_normal = keras.initializers.TruncatedNormal
     with mock.patch.object(truncated_normal, "__call__", autospec=True,
@@ -121,7 +121,7 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
     # copy=True lays each weight out as from_pretrained does (the benchmarks' throughput peer).
     if huggingface.why_no_torch() is not None:
       self.skipTest(huggingface.why_no_torch())
-    import torch  # noqa: PLC0415
+    import torch
 
     ids = np.array([[2, 5, 6, 7, 3, 0], [2, 8, 9, 3, 10, 3]], np.int64)
     mask = np.array([[1, 1, 1, 1, 1, 0], [1] * 6], np.int64)
@@ -136,7 +136,7 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(np.shares_memory(held, self.params[name]), not copy, msg=hf_name)
         if copy:
           self.assertTrue(weights[hf_name].is_contiguous(), msg=hf_name)
-        transposed = huggingface._transposed(huggingface.HF_FAMILIES["bert"], hf_name)  # noqa: SLF001
+        transposed = huggingface._transposed(huggingface.HF_FAMILIES["bert"], hf_name)
         expected = self.params[name].T if transposed else self.params[name]  # [out, in]
         self.assertAllEqual(held, expected, msg=hf_name)
       with torch.inference_mode():
@@ -208,11 +208,11 @@ class GoogleFixtureTest(tf.test.TestCase):
 
   def test_rebuild_computes_with_the_modules_own_variables(self):
     # As --full does: no copy of the weights (440 MB at BERT-base) for the modeling.py row.
-    from hub_repro import module  # noqa: PLC0415
+    from hub_repro import module
 
     source = module.load(GOOGLE_MODULE)
     config = BertConfig.from_json_file(GOOGLE_CONFIG)
-    peers = crosscheck._peers(source, source.params(), config)  # noqa: SLF001
+    peers = crosscheck._peers(source, source.params(), config)
     rebuild = next(p for p in peers if p.name.startswith("modeling.py rebuild"))
     rebuild.build()
     rebuild = rebuild.source
@@ -226,13 +226,13 @@ class GoogleFixtureTest(tf.test.TestCase):
     # given heads, modeling.py's gelu), which fits; the modeling.py row computes with that one. A
     # second rebuild made for the row would trace the same forward pass again (~0.5 s at
     # BERT-base): one trace in all.
-    from hub_repro.sources import google_checkpoint  # noqa: PLC0415
+    from hub_repro.sources import google_checkpoint
 
     config = BertConfig.from_json_file(GOOGLE_CONFIG)
     forward, traced = google_checkpoint.ModelingSource.forward, []
 
     def recording_forward(self, layers=False):
-      if layers not in self._forward:  # noqa: SLF001 (a new trace)
+      if layers not in self._forward:  # a new trace
         traced.append((id(self), layers))
       return forward(self, layers)
 

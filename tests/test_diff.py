@@ -84,7 +84,7 @@ class DiffTest(tf.test.TestCase):
         mock.patch.object(ModelingSource, "forward", side_effect=AssertionError("rebuild run")):
       record, out = self.diff(self.tf1, tf2)
     self.assertTrue(record["same"], record["explanation"])
-    num_batches = compare._count_batches(testutil.SENTENCES, 32)  # noqa: SLF001 (singles, pairs)
+    num_batches = compare._count_batches(testutil.SENTENCES, 32)  # singles, pairs
     self.assertCountEqual(runs, [("Tf1HubSource", False), ("Tf2SavedModelSource", False)]
                           * num_batches)
     outputs = record["outputs"]
@@ -156,10 +156,10 @@ class DiffTest(tf.test.TestCase):
   def test_weights_compared_bit_for_bit_between_variables_and_numpy(self):
     # A TF1 module's weights are its tf.Variables, a TF2 export's (Keras names) numpy params:
     # compare_weights meets both kinds. One float32 ulp in one tensor must be found either way.
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
     a = tf1_hub.Tf1HubSource(self.tf1, self.tf1)
-    variables = model_diff._weights(a)  # noqa: SLF001
+    variables = model_diff._weights(a)
     name = "bert/encoder/layer_1/intermediate/dense/bias"
     self.assertIsInstance(variables[name], tf.Variable)
     numpy_side = {k: np.array(v) for k, v in self.weights.params.items()}

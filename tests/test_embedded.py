@@ -25,7 +25,7 @@ class EmbeddedCacheTest(tf.test.TestCase):
     procs = [subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=600) for p in procs]
-    for p, (out, err) in zip(procs, outputs):
+    for p, (_, err) in zip(procs, outputs):
       self.assertEqual(p.returncode, 0, msg=err)
     paths = {out.strip().splitlines()[-1] for out, _ in outputs}
     self.assertEqual(paths, {os.path.join(cache, embedded.MODULE_NAME)})

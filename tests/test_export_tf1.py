@@ -20,8 +20,10 @@ def module_interface(path):
   graphs = {}
   for meta_graph in saved_model.meta_graphs:
     signatures = {}
+    def describe(infos):
+      return {k: (v.dtype, len(v.tensor_shape.dim)) for k, v in infos.items()}
+
     for name, sig in meta_graph.signature_def.items():
-      describe = lambda infos: {k: (v.dtype, len(v.tensor_shape.dim)) for k, v in infos.items()}
       signatures[name] = (describe(sig.inputs), describe(sig.outputs))
     assets = []
     if "saved_model_assets" in meta_graph.collection_def:

@@ -223,7 +223,7 @@ class AcrossFamiliesTest(tf.test.TestCase):
   BERT does."""
 
   def test_diff_albert_module_against_its_own_checkpoint_is_the_same_function(self):
-    from hub_repro import model_diff  # noqa: PLC0415
+    from hub_repro import model_diff
 
     record = model_diff.diff(os.path.join(ALBERT_TF1, "module"), os.path.join(ALBERT_TF1, "checkpoint"),
                        testutil.SENTENCES, 32, log=lambda _: None)
@@ -233,7 +233,7 @@ class AcrossFamiliesTest(tf.test.TestCase):
     self.assertStartsWith(record["explanation"], "SAME FUNCTION")
 
   def test_diff_albert_against_bert_names_the_families_in_one_line(self):
-    from hub_repro import model_diff  # noqa: PLC0415
+    from hub_repro import model_diff
 
     record = model_diff.diff(os.path.join(ALBERT_TF1, "module"), testutil.GOOGLE_MODULE,
                        testutil.SENTENCES, 32, log=lambda _: None)
@@ -244,7 +244,7 @@ class AcrossFamiliesTest(tf.test.TestCase):
   def test_crosscheck_runs_keras_hub_and_transformers_on_albert_weights(self):
     if not HAS_TORCH:
       self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
-    from hub_repro import crosscheck  # noqa: PLC0415
+    from hub_repro import crosscheck
 
     rows = api.crosscheck(os.path.join(ALBERT_TF1, "module"), testutil.SENTENCES,
                           max_seq_length=32)
@@ -259,7 +259,7 @@ class AcrossFamiliesTest(tf.test.TestCase):
   def test_crosscheck_electra_without_a_pooler_in_transformers(self):
     if not HAS_TORCH:
       self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
-    from hub_repro import crosscheck  # noqa: PLC0415
+    from hub_repro import crosscheck
 
     rows = api.crosscheck(os.path.join(testutil.FIXTURES, "keras_hub_electra"), testutil.SENTENCES,
                           max_seq_length=32)
@@ -291,7 +291,7 @@ class AlbertTokenizationTest(tf.test.TestCase):
     self.assertAllEqual(packed.input_ids, expected["inputs"][0][:len(singles)])
 
   def test_accents_and_case_are_normalized_as_albert_s_own_tokenizer_does(self):
-    from hub_repro import tokenization  # noqa: PLC0415
+    from hub_repro import tokenization
 
     folder = os.path.join(testutil.FIXTURES, "hf_albert")
     ours = tokenization.tokenizer_for(os.path.join(folder, "spiece.model"))
@@ -306,7 +306,7 @@ class FamilyWordingTest(tf.test.TestCase):
   """The verdict is measured the same way for every family; what it means is said per family."""
 
   def test_albert_pooler_is_trained_for_sentence_order(self):
-    import hub_repro  # noqa: PLC0415
+    import hub_repro
     result = hub_repro.check(os.path.join(ALBERT_TF1, "module"), testutil.SENTENCES)
     self.assertEqual((result.family, result.pooled_is), ("albert", "pooler"))
     self.assertIn("In ALBERT that layer is trained for sentence-order prediction",
@@ -314,7 +314,7 @@ class FamilyWordingTest(tf.test.TestCase):
     self.assertNotIn("next-sentence", hub_repro.answer(result))
 
   def test_keras_hub_electra_pooler_is_not_electras_pretraining(self):
-    import hub_repro  # noqa: PLC0415
+    import hub_repro
     result = hub_repro.check(os.path.join(testutil.FIXTURES, "keras_hub_electra"),
                              testutil.SENTENCES, full=True)
     self.assertEqual((result.family, result.pooled_is), ("electra", "pooler"))

@@ -65,8 +65,8 @@ class HuggingFaceFixtureTest(parameterized.TestCase, tf.test.TestCase):
 
   def require_transformers(self):
     try:
-      import torch  # noqa: F401, PLC0415
-      import transformers  # noqa: F401, PLC0415
+      import torch  # noqa: F401
+      import transformers  # noqa: F401
     except ImportError as e:
       self.skipTest(f"the Hugging Face fixtures are checked with transformers on PyTorch ({e}); "
                     f"{PIP_HF}")
@@ -101,7 +101,7 @@ class HuggingFaceFixtureTest(parameterized.TestCase, tf.test.TestCase):
                                   ("head16_gelu_new", HF_HEAD16))
   def test_own_tokenizer_gives_the_stored_ids(self, folder):
     self.require_transformers()
-    from transformers import AutoTokenizer  # noqa: PLC0415
+    from transformers import AutoTokenizer
     golden = read_golden(folder)
     self.assertEqual(golden["sentences"], sentences_as_stored())
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -120,8 +120,8 @@ class HuggingFaceFixtureTest(parameterized.TestCase, tf.test.TestCase):
                                   ("head16_gelu_new", HF_HEAD16))
   def test_own_model_reproduces_golden(self, folder):
     self.require_transformers()
-    import torch  # noqa: PLC0415
-    from transformers import BertModel  # noqa: PLC0415
+    import torch
+    from transformers import BertModel
     golden = read_golden(folder)
     model, info = BertModel.from_pretrained(folder, output_loading_info=True)
     self.assertEqual({k: v for k, v in info.items() if v}, {})  # no missing/unexpected keys
@@ -157,7 +157,7 @@ class KerasHubFixtureTest(tf.test.TestCase):
 
   def setUp(self):
     super().setUp()
-    import keras_hub  # noqa: PLC0415
+    import keras_hub
     self.keras_hub = keras_hub
     self.golden = read_golden(KERAS_HUB)
 
@@ -194,7 +194,7 @@ class KerasHubFixtureTest(tf.test.TestCase):
     self.assertEqual(rows, self.golden["inputs"])
 
   def test_own_backbone_reproduces_golden(self):
-    import keras  # noqa: PLC0415
+    import keras
     backbone = self.keras_hub.models.BertBackbone.from_preset(KERAS_HUB)
     inputs = self.golden["inputs"]
     feed = {"token_ids": np.array(inputs["input_ids"], np.int32),

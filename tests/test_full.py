@@ -79,7 +79,7 @@ class SearchReportTest(tf.test.TestCase):
 
 
 class RebuildCostTest(tf.test.TestCase):
-  """What --full costs beyond the module's own forward pass (issue 14): no copy of the weights,
+  """What --full costs beyond the module's own forward pass: no copy of the weights,
   one trace for every batch shape, and only the weights a step needs are read."""
 
   def test_the_rebuild_computes_with_the_modules_own_variables(self):
@@ -116,7 +116,7 @@ class RebuildCostTest(tf.test.TestCase):
       other = rebuild.reconfigured(dataclasses.replace(config, num_attention_heads=heads,
                                                        hidden_act=act))
       outputs[heads, act] = other.run_once(*ids)
-      self.assertEmpty(other._forward)  # noqa: SLF001 (run_once traced no forward pass)
+      self.assertEmpty(other._forward)  # run_once traced no forward pass
       self.assertAllClose(outputs[heads, act], other.run(*ids)["sequence_output"], atol=1e-6,
                           rtol=0)  # measured: bit-identical here
     first, *others = outputs.values()
@@ -130,19 +130,19 @@ class RebuildCostTest(tf.test.TestCase):
     source = module.load(testutil.GOOGLE_MODULE)
     check = full.FullCheck(source)
     compare.check(source, testutil.SENTENCES, 16, also=[check])
-    self.assertEqual(check._rivals_every_search_runs(), [(16, "gelu_exact"), (8, "gelu")])  # noqa: SLF001
+    self.assertEqual(check._rivals_every_search_runs(), [(16, "gelu_exact"), (8, "gelu")])
     self.assertEqual(check.config.num_attention_heads, 4)
     result = check.result()
     self.assertTrue(result.reproduced)
     self.assertContainsSubset({(16, "gelu_exact"), (8, "gelu"), (4, "gelu")}, set(check.errors))
-    small, _ = check._search  # noqa: SLF001
+    small, _ = check._search
     ids = (small.input_ids, small.input_mask, small.segment_ids)
     for (heads, act), error in check.errors.items():
       if (heads, act) != (16, "gelu"):  # the likeliest: the rebuild's pass over the batch
         other = check.rebuild.reconfigured(dataclasses.replace(
             check.base, num_attention_heads=heads, hidden_act=act))
         self.assertEqual(error, full.masked_max_abs(
-            other.run_once(*ids), check._target, small.input_mask))  # noqa: SLF001
+            other.run_once(*ids), check._target, small.input_mask))
 
   def test_one_trace_for_every_batch_shape(self):
     source = module.load(testutil.GOOGLE_MODULE)
@@ -160,7 +160,7 @@ class RebuildCostTest(tf.test.TestCase):
     source = module.load(testutil.GOOGLE_MODULE)
     result = compare.check(source, testutil.SENTENCES, 16)
     self.assertTrue(result.reproduced)
-    read = source.variable_values()._read  # noqa: SLF001 (what was read from the module)
+    read = source.variable_values()._read  # what was read from the module
     self.assertCountEqual(read, ["bert/pooler/dense/kernel", "bert/pooler/dense/bias"])
 
 

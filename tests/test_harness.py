@@ -50,7 +50,7 @@ class ModelGardenModuleTest(tf.test.TestCase):
   """A Model Garden-made encoder + preprocessing pair (tf-models-official 2.20.0)."""
 
   def test_reproduced_from_text_with_its_preprocessor(self):
-    from hub_repro.tokenization import HubPreprocessor  # noqa: PLC0415
+    from hub_repro.tokenization import HubPreprocessor
     preprocess = os.path.join(testutil.MODEL_GARDEN, "preprocess")
     result = compare.check(
         module.load(os.path.join(testutil.MODEL_GARDEN, "encoder")), testutil.SENTENCES,

@@ -104,7 +104,7 @@ class CommittedNotebooksTest(tf.test.TestCase, parameterized.TestCase):
 
   @parameterized.named_parameters(*NOTEBOOKS)
   def test_uses_the_python_api_only(self, filename):
-    import hub_repro  # noqa: PLC0415
+    import hub_repro
     notebook = nbformat.read(os.path.join(notebook_tools.NOTEBOOKS, filename), as_version=4)
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     public = {*hub_repro.API, *hub_repro.MODULES, "quiet_tensorflow"}

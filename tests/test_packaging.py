@@ -69,7 +69,7 @@ class PyprojectTest(tf.test.TestCase):
       self.assertRegex(pin, r"^[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.+]*$", msg="pinned exactly")
 
   def pyproject_version(self):
-    from hub_repro import __version__  # noqa: PLC0415
+    from hub_repro import __version__
     return __version__
 
 
@@ -191,7 +191,7 @@ class WheelTest(tf.test.TestCase):
     super().tearDownClass()
 
   def test_the_wheel_holds_every_module(self):
-    import zipfile  # noqa: PLC0415
+    import zipfile
     with zipfile.ZipFile(self.wheel) as wheel:
       packed = {name for name in wheel.namelist() if name.endswith(".py")}
     in_tree = {os.path.relpath(os.path.join(folder, name), REPO)

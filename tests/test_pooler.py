@@ -161,7 +161,7 @@ class PooledIsTest(tf.test.TestCase):
   def test_hugging_face_model_saved_without_its_pooler(self):
     if huggingface.why_no_torch():
       self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
-    import transformers  # noqa: PLC0415
+    import transformers
 
     config = testutil.tiny_config()
     folder = os.path.join(self.get_temp_dir(), "hf_no_pooler")

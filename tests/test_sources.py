@@ -123,7 +123,7 @@ class VariableValuesTest(tf.test.TestCase):
   """A TF-Hub module's weights are read as views of its variables' buffers, not copied."""
 
   def test_a_read_is_a_read_only_view_that_keeps_what_it_saw(self):
-    from hub_repro.sources import saved_model  # noqa: PLC0415
+    from hub_repro.sources import saved_model
 
     variable = tf.Variable(np.arange(12, dtype=np.float32).reshape(3, 4), name="w")
     values = saved_model.VariableValues([variable])
@@ -162,7 +162,7 @@ class WithoutTorchTest(tf.test.TestCase):
                            "--max-seq-length", "16"], capture_output=True, text=True, env=env,
                           timeout=300, check=False)
     self.assertEqual(proc.returncode, cli.EXIT_BAD_INPUT, proc.stderr)
-    lines = [l for l in proc.stderr.splitlines() if l.startswith("hub_repro")]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("hub_repro")]
     self.assertLen(lines, 1)
     self.assertIn(huggingface.TORCH_HINT, lines[0])
     self.assertNotIn("Traceback", proc.stderr)

@@ -33,7 +33,7 @@ class VariantsTest(tf.test.TestCase, parameterized.TestCase):
     handle = variant_modules.save_with_vocab(variant_modules.NoTrainingEncoder(self.weights),
                                              self.path("no_training"), testutil.VOCAB)
     source = module.load(handle)
-    self.assertFalse(source._training)  # noqa: SLF001 (what hub.KerasLayer checks too)
+    self.assertFalse(source._training)  # what hub.KerasLayer checks too
     self.assertReproduced(handle, "--full")
 
   def test_keras3_model_export_artifact(self):

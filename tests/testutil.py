@@ -50,7 +50,7 @@ def random_weights(config: BertConfig | None = None, seed: int = 0, scale: float
 
 def run_cli(*argv: str) -> tuple[int, str, str]:
   """hub_repro.cli.main(argv) in this process: (exit code, stdout, stderr)."""
-  from hub_repro import cli  # noqa: PLC0415
+  from hub_repro import cli
 
   stdout, stderr = io.StringIO(), io.StringIO()
   with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
@@ -86,7 +86,7 @@ def serve(routes: dict[str, bytes | Redirect]):
   requests = []
 
   class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def do_GET(self):  # http.server's name
       requests.append(self.path)
       body = routes.get(self.path)
       if body is None:
@@ -118,7 +118,7 @@ def serve(routes: dict[str, bytes | Redirect]):
 
 def closed_port() -> int:
   """A port on 127.0.0.1 that nothing listens on."""
-  import socket  # noqa: PLC0415
+  import socket
   with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
     return s.getsockname()[1]

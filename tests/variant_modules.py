@@ -45,7 +45,7 @@ def save_with_vocab(obj, out_dir: str, vocab_file: str) -> str:
 def keras_export(weights, out_dir: str, vocab_file: str) -> str:
   """keras-hub's BertBackbone holding `weights`, written by Keras 3's own `model.export()`
   (a `serve` endpoint and a `serving_default` signature over token_ids/segment_ids/padding_mask)."""
-  from hub_repro.sources.keras_hub import backbone_from_params  # noqa: PLC0415
+  from hub_repro.sources.keras_hub import backbone_from_params
 
   backbone = backbone_from_params(weights.params, weights.config)
   backbone.export(out_dir, format="tf_saved_model", verbose=False)

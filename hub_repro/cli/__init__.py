@@ -117,10 +117,10 @@ def sigterm_raises():
 
 def _version() -> str:
   try:
-    from importlib import metadata  # noqa: PLC0415
+    from importlib import metadata
     return metadata.version("hub-repro")
   except Exception:  # noqa: BLE001 (run from a source tree that is not installed)
-    from hub_repro import __version__  # noqa: PLC0415
+    from hub_repro import __version__
     return __version__
 
 

@@ -91,7 +91,7 @@ class Source(abc.ABC):
     if not self.xla:
       return self.function(*args, **kwargs)
     if self._compiled is None:
-      import tensorflow as tf  # noqa: PLC0415 (import hub_repro stays free of TensorFlow)
+      import tensorflow as tf  # import hub_repro stays free of TensorFlow
 
       function = self.function
       self._compiled = tf.function(lambda *a, **k: function(*a, **k), jit_compile=True,
@@ -171,7 +171,7 @@ class Source(abc.ABC):
     TF-Hub style packing. Made once per vocab and casing (reading BERT's 30,522-line vocab.txt
     and building the tokenizer took 10 ms of the check's ~30 ms of work besides the forward pass on
     64 sentences)."""
-    from hub_repro.tokenization import tokenizer_for  # noqa: PLC0415
+    from hub_repro.tokenization import tokenizer_for
 
     if self.vocab_file is None:
       raise HandleError(f"{self.handle} has no vocab file; expected one beside the weights, or "
@@ -186,7 +186,7 @@ def config_from_params(params: dict, num_attention_heads: int | None = None,
                        hidden_act: str | None = None) -> BertConfig:
   """A config from canonically named weights' shapes, in the family the names tell (heads
   guessed if not given)."""
-  from hub_repro import families  # noqa: PLC0415
+  from hub_repro import families
 
   return families.config_from_params(params, num_attention_heads, hidden_act)
 

@@ -19,7 +19,7 @@ from hub_repro.config import BertConfig
 from hub_repro.sources import HandleError, Source
 
 def recognizes(path: str) -> bool:
-  from hub_repro.weights import google_release_family  # noqa: PLC0415
+  from hub_repro.weights import google_release_family
 
   return google_release_family(path) is not None
 
@@ -29,7 +29,7 @@ def _traced_layer(config: BertConfig):
   each layer with that layer's weights. Tracing 12 layers' ops one by one took 0.5 s at BERT-base,
   this 0.14 s; inside a tf.function TensorFlow inlines the calls, so the graph it runs is the same
   (bit-identical outputs)."""
-  import tensorflow as tf  # noqa: PLC0415
+  import tensorflow as tf
 
   family = families.get(config)
 
@@ -79,7 +79,7 @@ class ModelingSource(Source):
     """The same weights (the same variables, not a copy) computed with another config."""
     other = ModelingSource(self.handle, self.path, None, config, self.vocab_file,
                            self.do_lower_case, self.tensors())
-    other._params, other.format = self._params, self.format  # noqa: SLF001
+    other._params, other.format = self._params, self.format
     return other
 
   def tensors(self) -> dict:
@@ -87,7 +87,7 @@ class ModelingSource(Source):
     440 MB of constants at BERT-base size would be copied into the graph and slow its
     optimisation."""
     if self._tensors is None:
-      import tensorflow as tf  # noqa: PLC0415
+      import tensorflow as tf
 
       self._tensors = {k: tf.Variable(v, trainable=False, name=k.replace("/", "_"))
                        for k, v in self._params.items()}
@@ -97,10 +97,11 @@ class ModelingSource(Source):
     """The compiled forward pass: inputs -> {pooled_output (if the weights hold a pooler),
     sequence_output[, encoder_outputs]}, traced once for
     every batch size and length (the ops take any shape; a trace per bucketed shape would cost
-    ~0.7 s each at BERT-base); the encoder layer is traced once (_traced_layer). Without `layers` the layers' outputs are not returned, so they are freed inside
+    ~0.7 s each at BERT-base); the encoder layer is traced once (_traced_layer). Without
+    `layers` the layers' outputs are not returned, so they are freed inside
     the graph (at 512 tokens a batch of 32 holds 600 MB of them at BERT-base)."""
     if layers not in self._forward:
-      import tensorflow as tf  # noqa: PLC0415
+      import tensorflow as tf
 
       tensors, config, family = self.tensors(), self._config, families.get(self._config)
       layer_fn = _traced_layer(config)
@@ -128,7 +129,7 @@ class ModelingSource(Source):
     return out["sequence_output"].numpy()
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     ids = [tf.convert_to_tensor(np.asarray(t), tf.int32)
            for t in (input_ids, input_mask, segment_ids)]
@@ -154,7 +155,7 @@ class ModelingSource(Source):
 
 
 def load(handle: str, path: str) -> Source:
-  from hub_repro.weights import WeightsError, read_google_checkpoint  # noqa: PLC0415
+  from hub_repro.weights import WeightsError, read_google_checkpoint
 
   try:
     weights = read_google_checkpoint(path)

@@ -158,8 +158,8 @@ def detect_kind(path: str) -> str:
 
 def read_saved_model(path: str, handle: str | None = None):
   """path/saved_model.pb (or .pbtxt) as a SavedModel proto; None if neither file exists."""
-  from google.protobuf import message, text_format  # noqa: PLC0415
-  from tensorflow.core.protobuf import saved_model_pb2  # noqa: PLC0415
+  from google.protobuf import message, text_format
+  from tensorflow.core.protobuf import saved_model_pb2
 
   saved_model = saved_model_pb2.SavedModel()
   for name, parse in (("saved_model.pb", saved_model.ParseFromString),
@@ -303,7 +303,7 @@ class _MetaGraphWalk:
 
   def _init_ops(self):
     """Every init op a loader may run: the collections', and local variables' initializers."""
-    from tensorflow.core.framework import variable_pb2  # noqa: PLC0415
+    from tensorflow.core.framework import variable_pb2
 
     collections_ = self.meta_graph.collection_def
     for key in INIT_COLLECTIONS:

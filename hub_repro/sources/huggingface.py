@@ -112,8 +112,8 @@ def recognizes(path: str) -> bool:
 def why_no_torch() -> str | None:
   """None if torch and transformers import, else why not."""
   try:
-    import torch  # noqa: F401, PLC0415
-    import transformers  # noqa: F401, PLC0415
+    import torch  # noqa: F401
+    import transformers  # noqa: F401
   except ImportError as e:
     return f"{e.name or e} is not installed"
   return None
@@ -152,9 +152,9 @@ def vocab_from_tokenizer_json(path: str, out_dir: str) -> tuple[str, bool]:
 
 def hf_config_of(config: BertConfig):
   """The transformers config (BertConfig, AlbertConfig or ElectraConfig) of a hub_repro config."""
-  import transformers  # noqa: PLC0415
+  import transformers
 
-  from hub_repro import modeling  # noqa: PLC0415
+  from hub_repro import modeling
 
   if config.hidden_act not in TO_HF_ACTIVATION:
     raise ConfigError(f"hidden_act {config.hidden_act!r} has no Hugging Face name")
@@ -184,13 +184,13 @@ def model_from_params(params: dict, config: BertConfig, copy: bool = False):
   `copy=True` lays each weight out as from_pretrained does, contiguous [out, in] in memory of
   its own (the benchmarks' throughput peer: transformers as its users run it).
   """
-  import torch  # noqa: PLC0415
-  import transformers  # noqa: PLC0415
-  from transformers import initialization  # noqa: PLC0415
+  import torch
+  import transformers
+  from transformers import initialization
 
-  from hub_repro.weights import check_params  # noqa: PLC0415
+  from hub_repro.weights import check_params
 
-  from hub_repro import families  # noqa: PLC0415
+  from hub_repro import families
 
   family = HF_FAMILIES[config.family]
   check_params(params, config, f"transformers {family.model_class}")
@@ -245,7 +245,7 @@ class HuggingFaceSource(Source):
     return cls(handle, None, model_from_params(params, config), config, vocab_file, do_lower_case)
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
-    import torch  # noqa: PLC0415
+    import torch
 
     as_long = lambda t: torch.from_numpy(np.asarray(t, np.int64))  # noqa: E731
     with torch.inference_mode():
@@ -273,8 +273,8 @@ class HuggingFaceSource(Source):
             for k, value in variables.items()}
 
   def named_pooler(self):
-    from hub_repro import families  # noqa: PLC0415
-    from hub_repro.pooler import PoolerWeights  # noqa: PLC0415
+    from hub_repro import families
+    from hub_repro.pooler import PoolerWeights
 
     if self._hf.pooler is None:
       return None
@@ -317,13 +317,13 @@ def load(handle: str, path: str) -> Source:
     if not os.path.exists(tokenizer_json):
       raise HandleError(f"{handle} has neither vocab.txt nor tokenizer.json; expected a "
                         "tokenizer saved beside the model")
-    from hub_repro import embedded  # noqa: PLC0415
-    from hub_repro.weights import sha256_of  # noqa: PLC0415
+    from hub_repro import embedded
+    from hub_repro.weights import sha256_of
 
     out_dir = os.path.join(embedded.cache_dir(), "vocab", sha256_of(tokenizer_json)[:16])
     vocab_file, do_lower_case = vocab_from_tokenizer_json(tokenizer_json, out_dir)
   require_torch(handle)
-  import transformers  # noqa: PLC0415
+  import transformers
 
   transformers.utils.logging.disable_progress_bar()  # its "Loading weights" bar would bury ours
   try:

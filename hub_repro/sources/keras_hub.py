@@ -153,7 +153,7 @@ def recognizes(path: str) -> bool:
 
 def keras_activation(name: str):
   """The Keras function for one of hub_repro's activation names."""
-  import keras  # noqa: PLC0415
+  import keras
 
   if name == "gelu":
     return lambda x: keras.activations.gelu(x, approximate=True)
@@ -172,7 +172,7 @@ def _zero_kernel_init(backbone_class):
   albert_..., electra_...), looked up at build time; a module without one is left as it is.
   The swap is process-wide while it lasts: a backbone of the same family built at that moment in
   another thread would start from zeros too."""
-  import keras  # noqa: PLC0415
+  import keras
 
   module = sys.modules[backbone_class.__module__]
   name = next((n for n in vars(module) if n.endswith("_kernel_initializer")), None)
@@ -197,10 +197,10 @@ def backbone_from_params(params: dict, config: BertConfig, activation: str | Non
   without a pooler (Google's) leaves ElectraBackbone's pooled_dense as initialised: the source
   then returns no pooled_output.
   """
-  import keras_hub  # noqa: PLC0415
-  import tensorflow as tf  # noqa: PLC0415
+  import keras_hub
+  import tensorflow as tf
 
-  from hub_repro.weights import check_params  # noqa: PLC0415
+  from hub_repro.weights import check_params
 
   family = KERAS_HUB_FAMILIES[config.family]
   check_params(params, config, f"keras-hub {family.backbone}")
@@ -224,7 +224,7 @@ def backbone_from_params(params: dict, config: BertConfig, activation: str | Non
     for name in {name for name, _ in family.layer_calls(config)} | {
         path.split("/")[0] for path in table.values() if "feedforward" in path}:
       layer = backbone.get_layer(name)
-      layer._feedforward_intermediate_dense.activation = function  # noqa: SLF001
+      layer._feedforward_intermediate_dense.activation = function
   return backbone
 
 
@@ -237,7 +237,7 @@ def keras_hub_from_hf_folder(folder: str, family: str = "bert"):
   """keras-hub's own Hugging Face converter (keras_hub.src.utils.transformers.convert_bert,
   convert_albert) on a local folder of that family; it reads config.json and model.safetensors,
   offline."""
-  import keras_hub  # noqa: PLC0415
+  import keras_hub
 
   backbone = getattr(keras_hub.models, KERAS_HUB_FAMILIES[family].backbone)
   return backbone.from_preset(folder, dtype="float32")
@@ -279,12 +279,12 @@ class KerasHubSource(Source):
     if not layers:
       return self.backbone
     if self._layers_model is None:
-      import keras  # noqa: PLC0415
+      import keras
 
       self._layers_model = keras.Model(
           self.backbone.inputs,
           [self.backbone.output["pooled_output"], self.backbone.output["sequence_output"]]
-          + [self.backbone.get_layer(name)._inbound_nodes[call].output_tensors[0]  # noqa: SLF001
+          + [self.backbone.get_layer(name)._inbound_nodes[call].output_tensors[0]
              for name, call in self._family.layer_calls(self._config)])
     return self._layers_model
 
@@ -294,7 +294,7 @@ class KerasHubSource(Source):
     batches of length bucketing took 1.9x the TF1 module's time at BERT-base (2.73 s against
     1.44 s for a batch of 16); the graph runs the same keras-hub ops."""
     if layers not in self._functions:
-      import tensorflow as tf  # noqa: PLC0415
+      import tensorflow as tf
 
       model = self._model(layers)
       ids = tf.TensorSpec([None, None], tf.int32)
@@ -321,7 +321,7 @@ class KerasHubSource(Source):
     return {v.path: np.asarray(v.numpy()) for v in self.backbone.weights}
 
   def to_params(self, variables):
-    from hub_repro import families  # noqa: PLC0415
+    from hub_repro import families
 
     family = families.get(self._config)
     shapes = {**family.optional_shapes(self._config), **family.variable_shapes(self._config)}
@@ -357,7 +357,7 @@ def load(handle: str, path: str) -> Source:
     candidate = os.path.join(path, "assets", "tokenizer", name)
     if os.path.exists(candidate):
       vocab_file = candidate
-  import keras_hub  # noqa: PLC0415
+  import keras_hub
 
   try:
     backbone = getattr(keras_hub.models, family.backbone).from_preset(path, dtype="float32")

@@ -64,7 +64,7 @@ class Tf1HubSource(Source):
     return naming.naming_of(self._variables)
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     feed = {name: tf.cast(t, self._dtypes[name])
             for name, t in zip(INPUTS, (input_ids, input_mask, segment_ids))}

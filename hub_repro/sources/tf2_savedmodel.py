@@ -31,7 +31,7 @@ def recognizes(path: str) -> bool:
 def _call_spec(function) -> tuple[dict | None, bool]:
   """(dtypes of the inputs dict by name, whether `training` is an argument) of a restored
   __call__, from its saved signatures."""
-  from tensorflow.python.util import tf_inspect  # noqa: PLC0415 (what hub.KerasLayer uses)
+  from tensorflow.python.util import tf_inspect  # what hub.KerasLayer uses
 
   takes_training = "training" in tf_inspect.getfullargspec(function).args
   for concrete in getattr(function, "concrete_functions", []):
@@ -65,25 +65,20 @@ class Tf2SavedModelSource(Source):
                         "bert_pack_inputs), not an encoder; pass it as --preprocessor and the "
                         "encoder as --handle")
     self.obj = obj
-    self._training = False
-    if callable(obj) and hasattr(obj, "__call__"):
-      dtypes, self._training = _call_spec(obj.__call__)
-      self._function = obj.__call__
-      self.framework = "TensorFlow (hub.load, __call__)"
+    if callable(obj):  # the Reusable SavedModel API: __call__, with training only if it takes it
+      dtypes, training = _call_spec(obj.__call__)
+      function = obj.__call__
+      self.function = (lambda inputs: function(inputs, training=False)) if training else function
     elif "serving_default" in getattr(obj, "signatures", {}):
       function = obj.signatures["serving_default"]
       dtypes = {name: spec.dtype for name, spec in function.structured_input_signature[1].items()}
-      self._function = function
+      self.function = lambda inputs: function(**inputs)
       self.framework = "TensorFlow (hub.load, signature 'serving_default')"
     else:
       raise HandleError(f"{handle} is a TF2 SavedModel that can neither be called nor has a "
                         "serving_default signature; expected a BERT encoder like "
                         "tensorflow/bert_en_uncased_L-12_H-768_A-12/4")
-    function, training = self._function, self._training
-    if function is getattr(obj, "__call__", None):  # Reusable SavedModel: training only if taken
-      self.function = (lambda inputs: function(inputs, training=False)) if training else function
-    else:
-      self.function = lambda inputs: function(**inputs)
+    self._function = function  # as saved: read_variables() looks into it where obj lists none
     self._names = _match_inputs(dtypes, handle) if dtypes else list(INPUTS)
     self._dtypes = dtypes or {}
     # WordPiece's vocab_file, or the SentencePiece model of Model Garden's ALBERT export.
@@ -98,7 +93,7 @@ class Tf2SavedModelSource(Source):
     return naming.naming_of(self.variable_values().variables)
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     inputs = {name: tf.cast(t, self._dtypes.get(name, tf.int32))
               for name, t in zip(self._names, (input_ids, input_mask, segment_ids))}
