@@ -30,24 +30,26 @@ def _quiet(_message: str) -> None:
   pass
 
 
-def _preprocessor(handle: str | None, log) -> tokenization.HubPreprocessor | None:
-  """The tokenizer of a TF-Hub preprocessing model, or None: the model's own."""
+def _preprocessor(handle: str | None, log, trust_model_code: bool = False):
+  """The tokenizer of a TF-Hub preprocessing model (tokenization.HubPreprocessor), or None: the
+  model's own."""
   if handle is None:
     return None
-  return tokenization.HubPreprocessor(module.load_preprocessor(handle, log=log), handle)
+  return tokenization.HubPreprocessor(
+      module.load_preprocessor(handle, log=log, trust_model_code=trust_model_code), handle)
 
 
-def load(handle: str | None = None, log=_quiet) -> Source:
+def load(handle: str | None = None, log=_quiet, trust_model_code: bool = False) -> Source:
   """The model `handle` names, in whichever format its folder holds (None: the embedded
   all-MiniLM-L6-v2). Call it with (input_ids, input_mask, segment_ids) for its outputs; see
   hub_repro.sources.Source."""
-  return module.load(handle, log=log)
+  return module.load(handle, log=log, trust_model_code=trust_model_code)
 
 
 def check(model: str | Source | None = None, sentences=None, *, max_seq_length: int | None = None,
           batch_size: int = 32, preprocessor: str | None = None, full: bool = False,
           num_heads: int | None = None, bucket: bool = True, progress: bool = False,
-          xla: bool = False, log=_quiet) -> compare.Result:
+          xla: bool = False, trust_model_code: bool = False, log=_quiet) -> compare.Result:
   """`hub_repro check`: runs the model on `sentences`, rebuilds its pooler from its own weights and
   compares both with pooled_output.
 
@@ -62,13 +64,15 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
     num_heads: with `full`, the attention heads if known (else found by the numbers).
     xla: run a TensorFlow module's whole graph under XLA (`jit_compile`); default: as loaded.
       `result.execution` says which ran.
+    trust_model_code: run a SavedModel even if its graph reaches outside the model (files,
+      network, Python code); by default it is refused before it runs (errors.UnsafeModelError).
 
   Returns the compare.Result the CLI renders (`render(result)`): `.pooled_is` ("pooler",
   "identity_pooler", "cls", "none", "unexplained"), `.verdict`, `.reproduced`, `.to_json()`.
   """
-  source = model if isinstance(model, Source) else load(model, log=log)
+  source = model if isinstance(model, Source) else load(model, log, trust_model_code)
   source.use_xla(xla)
-  tokenizer = _preprocessor(preprocessor, log)
+  tokenizer = _preprocessor(preprocessor, log, trust_model_code)
   also = []
   if full:  # the embedded model's config.json is known: heads and gelu need no search
     known = embedded.config() if source.handle == embedded.HANDLE else None
@@ -81,28 +85,31 @@ def check(model: str | Source | None = None, sentences=None, *, max_seq_length: 
 
 
 def diff(a: str, b: str, sentences=None, *, max_seq_length: int | None = None,
-         batch_size: int = 32, layers: bool = False, xla: bool = False, log=_quiet) -> dict:
+         batch_size: int = 32, layers: bool = False, xla: bool = False,
+         trust_model_code: bool = False, log=_quiet) -> dict:
   """`hub_repro diff A B`: are two models (any formats) the same function? Returns the JSON record
   the CLI renders (`render(record)`): `same`, `explanation` (the one line diff prints: the first
   divergence and its reason) and each stage (tokenization, config, weights, outputs). Layers are
   compared only where the outputs differ, unless `layers`."""
   return model_diff.diff(a, b, inputs.examples(sentences), max_seq_length, batch_size, log=log,
-                         layers=layers, xla=xla)
+                         layers=layers, xla=xla, trust_model_code=trust_model_code)
 
 
 def crosscheck(model: str | Source | None = None, sentences=None, *,
                max_seq_length: int | None = None, batch_size: int = 32,
                num_heads: int | None = None, hidden_act: str | None = None, config=None,
-               preprocessor: str | None = None, xla: bool = False, log=_quiet) -> list[dict]:
+               preprocessor: str | None = None, xla: bool = False, trust_model_code: bool = False,
+               log=_quiet) -> list[dict]:
   """`hub_repro crosscheck`: runs the model and independent implementations (keras-hub,
   transformers, the modeling.py rebuild) on its weights and the same inputs. Returns one row per
   implementation (crosscheck.crosscheck); `crosscheck.agrees(rows)` is the verdict."""
-  source = model if isinstance(model, Source) else load(model, log=log)
+  tokenizer = _preprocessor(preprocessor, log, trust_model_code)
+  source = model if isinstance(model, Source) else load(model, log, trust_model_code)
   source.use_xla(xla)
   return crosscheck_lib.crosscheck(
-      source, inputs.examples(sentences), max_seq_length, num_heads=num_heads,
-      hidden_act=hidden_act, config=config, batch_size=batch_size,
-      tokenizer=_preprocessor(preprocessor, log))
+      source, examples=inputs.examples(sentences), max_seq_length=max_seq_length,
+      num_heads=num_heads, hidden_act=hidden_act, config=config, batch_size=batch_size,
+      tokenizer=tokenizer)
 
 
 def render(result) -> str:
@@ -125,11 +132,11 @@ def answer(result: compare.Result) -> str:
 
 
 def read_weights(path: str, kind: str = "google-checkpoint", num_heads: int | None = None,
-                 hidden_act: str = "gelu", log=_quiet):
+                 hidden_act: str = "gelu", trust_model_code: bool = False, log=_quiet):
   """A model's weights and config (a weights.BertWeights): `kind` is "google-checkpoint" (a
   google-research/bert release folder), "huggingface" (a BertModel folder) or "hub" (a TF-Hub
   module; heads are not in a TF1 module's shapes: pass `num_heads`, else hidden_size // 64)."""
-  return export_lib.read_weights(kind, path, num_heads, hidden_act, log=log)
+  return export_lib.read_weights(kind, path, num_heads, hidden_act, log, trust_model_code)
 
 
 def export_model(weights, fmt: str, out_dir: str, overwrite: bool = False) -> list[str]:

@@ -164,7 +164,7 @@ def _peers(source, params: dict, config: BertConfig, rebuild=None) -> list[_Peer
   return peers
 
 
-def crosscheck(source: Source, examples: list, max_seq_length: int | None = None, *,
+def crosscheck(source: Source, *, examples: list, max_seq_length: int | None = None,
                num_heads: int | None = None, hidden_act: str | None = None,
                config: BertConfig | None = None, batch_size: int = 32,
                tokenizer=None) -> list[dict]:

@@ -20,11 +20,11 @@ SOURCES = ("google-checkpoint", "huggingface", "hub")
 FORMATS = ("tf1-hub", "tf2")
 
 
-def read_hub(handle: str, num_attention_heads: int | None, hidden_act: str,
-             log=print) -> BertWeights:
+def read_hub(handle: str, num_attention_heads: int | None, hidden_act: str, log=print,
+             trust_model_code: bool = False) -> BertWeights:
   """Weights of a loaded BERT module, under modeling.py names (heads are not in a TF1 module's
   shapes: pass them, or hidden_size // 64 is assumed, as in every released BERT)."""
-  loaded = module_lib.load(handle, log=log)
+  loaded = module_lib.load(handle, log=log, trust_model_code=trust_model_code)
   params, _, num_heads = naming.to_bert_params(loaded.variable_values())
   hidden = params["bert/embeddings/word_embeddings"].shape[1]
   if num_heads is None and num_attention_heads is None:
@@ -39,13 +39,13 @@ def read_hub(handle: str, num_attention_heads: int | None, hidden_act: str,
 
 
 def read_weights(source: str, path: str, num_attention_heads=None, hidden_act="gelu",
-                 log=print) -> BertWeights:
+                 log=print, trust_model_code: bool = False) -> BertWeights:
   if source == "google-checkpoint":
     return read_google_checkpoint(path)
   if source == "huggingface":
     return read_huggingface(path)
   if source == "hub":
-    return read_hub(path, num_attention_heads, hidden_act, log=log)
+    return read_hub(path, num_attention_heads, hidden_act, log, trust_model_code)
   raise UsageError(f"--from {source!r} is not one of {SOURCES}")
 
 

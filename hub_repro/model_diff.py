@@ -196,14 +196,15 @@ def _masked_max(x, y, mask) -> float:
 
 
 def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | None = None,
-         batch_size: int = 32, log=print, layers: bool = False, xla: bool = False) -> dict:
+         batch_size: int = 32, log=print, layers: bool = False, xla: bool = False,
+         trust_model_code: bool = False) -> dict:
   """Compares two models (handles, or loaded Sources) stage by stage; returns the JSON record
   (see the module docstring).
   `layers`: compare every layer on every batch, even where the outputs agree (for
   plots.layer_divergence_figure; it costs each side a second forward pass with its layers).
   `xla`: each TensorFlow model's whole graph under XLA (default: as loaded); each side's
   `execution` says how it ran."""
-  a, b = (Side(label, h if isinstance(h, Source) else module.load(h, log=log))
+  a, b = (Side(label, h if isinstance(h, Source) else module.load(h, log, trust_model_code))
           for label, h in (("A", handle_a), ("B", handle_b)))
   limits = [x for x in (compare.position_limit(a.source), compare.position_limit(b.source))
             if x is not None]

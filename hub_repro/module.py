@@ -93,12 +93,15 @@ def resolve(handle: str | None, log=print) -> str:
   return path
 
 
-def load(handle: str | None = None, log=print) -> Source:
-  """The model `handle` names (None: the embedded model), in whichever format its folder holds."""
+def load(handle: str | None = None, log=print, trust_model_code: bool = False) -> Source:
+  """The model `handle` names (None: the embedded model), in whichever format its folder holds.
+  A SavedModel's graph is read first and refused if it reaches outside the model
+  (sources.graph_ops), unless `trust_model_code`."""
   path = resolve(handle, log=log)
-  return sources.open_folder(handle or embedded.HANDLE, path)
+  return sources.open_folder(handle or embedded.HANDLE, path, trust_model_code=trust_model_code)
 
 
-def load_preprocessor(handle: str, log=print):
-  """Resolves and loads a TF-Hub preprocessing model (e.g. bert_en_uncased_preprocess/3)."""
-  return saved_model.hub_load(handle, resolve(handle, log=log))
+def load_preprocessor(handle: str, log=print, trust_model_code: bool = False):
+  """Resolves and loads a TF-Hub preprocessing model (e.g. bert_en_uncased_preprocess/3), its
+  graph read first as a model's is."""
+  return saved_model.hub_load(handle, resolve(handle, log=log), trust_model_code=trust_model_code)

@@ -7,7 +7,7 @@ import tensorflow_hub as hub
 from tensorflow.core.protobuf import meta_graph_pb2
 from tensorflow.core.protobuf import saved_model_pb2
 
-from hub_repro import export_tf1
+from hub_repro import errors, export_tf1
 from hub_repro.weights import read_google_checkpoint
 import testutil
 
@@ -99,7 +99,7 @@ class ExportTf1Test(tf.test.TestCase):
     self.assertEqual([n for n in os.listdir(self.get_temp_dir()) if "crashed" in n], [])
 
   def test_refuses_to_overwrite(self):
-    with self.assertRaisesRegex(FileExistsError, "exists; choose another --out"):
+    with self.assertRaisesRegex(errors.UsageError, "exists; choose another --out"):
       export_tf1.export_tf1_hub(self.google_weights, self.ours)
 
 

@@ -7,7 +7,7 @@ import tensorflow as tf
 from absl.testing import parameterized
 from safetensors.numpy import save_file
 
-from hub_repro import weights as weights_lib
+from hub_repro import errors, weights as weights_lib
 from hub_repro.naming import expand_layers
 import testutil
 
@@ -65,7 +65,7 @@ class HuggingFaceReaderTest(tf.test.TestCase):
 
   def test_missing_file_is_named(self):
     os.remove(os.path.join(self.folder, "vocab.txt"))
-    with self.assertRaisesRegex(FileNotFoundError, r"missing \['vocab.txt'\]"):
+    with self.assertRaisesRegex(errors.HandleError, r"missing \['vocab.txt'\]"):
       weights_lib.read_huggingface(self.folder)
 
 
@@ -102,7 +102,7 @@ class GoogleCheckpointReaderTest(tf.test.TestCase):
     self.assertLen(read.params, 39)
 
   def test_not_a_checkpoint_folder(self):
-    with self.assertRaisesRegex(FileNotFoundError, "missing .*bert_model.ckpt.index"):
+    with self.assertRaisesRegex(errors.HandleError, "missing .*bert_model.ckpt.index"):
       weights_lib.read_google_checkpoint(testutil.GOOGLE_MODULE)
 
 

@@ -47,7 +47,7 @@ def run(args) -> int:
   result = api.check(args.handle, examples, max_seq_length=args.max_seq_length,
                      batch_size=args.batch_size, preprocessor=args.preprocessor, full=args.full,
                      num_heads=args.num_heads, bucket=not args.no_bucketing, progress=None,
-                     xla=args.xla, log=log)
+                     xla=args.xla, trust_model_code=args.trust_model_code, log=log)
   print(report.render(result))
   written = []
   if args.plot and result.pooled_vs_rebuilt is not None:  # nothing to draw without a rebuild

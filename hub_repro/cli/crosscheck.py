@@ -41,7 +41,7 @@ def run(args) -> int:
   rows = api.crosscheck(args.handle, examples, max_seq_length=args.max_seq_length,
                         num_heads=args.num_heads, hidden_act=args.hidden_act, config=config,
                         batch_size=args.batch_size, preprocessor=args.preprocessor, xla=args.xla,
-                        log=log)
+                        trust_model_code=args.trust_model_code, log=log)
   print(crosscheck.render(rows))
   code = EXIT_SAME if crosscheck.agrees(rows) else EXIT_DIFFERENT
   print("\nVerdict: " + ("every implementation agrees within its tolerance" if code == EXIT_SAME

@@ -28,7 +28,8 @@ def run(args) -> int:
   examples = options.read_examples(args)
   options.check_output_paths(json=args.json)
   record = api.diff(args.a, args.b, examples, max_seq_length=args.max_seq_length,
-                    batch_size=args.batch_size, layers=args.layers, xla=args.xla, log=log)
+                    batch_size=args.batch_size, layers=args.layers, xla=args.xla,
+                    trust_model_code=args.trust_model_code, log=log)
   print(api.render(record))
   if args.json:
     report.write_json(record, args.json)

@@ -34,12 +34,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
   parser.add_argument("--num-heads", type=int, help="attention heads (--from hub, TF1 modules)")
   parser.add_argument("--hidden-act", default="gelu", choices=("gelu", "gelu_exact"),
                       help="activation (--from hub): gelu = modeling.py's tanh approximation")
+  parser.add_argument("--trust-model-code", action="store_true",
+                      help="--from hub: read a module whose graph reaches outside the model")
 
 
 def run(args) -> int:
   from hub_repro import api  # TensorFlow loads here, after --help could answer
 
-  weights = api.read_weights(args.path, args.source, args.num_heads, args.hidden_act, log=log)
+  weights = api.read_weights(args.path, args.source, args.num_heads, args.hidden_act,
+                             trust_model_code=args.trust_model_code, log=log)
   paths = api.export_model(weights, args.format, args.out, overwrite=args.overwrite)
   print(f"wrote {args.format} module{'s' if len(paths) > 1 else ''}: " + ", ".join(paths))
   preprocessor = f" --preprocessor {paths[1]}" if len(paths) > 1 else ""

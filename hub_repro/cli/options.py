@@ -29,6 +29,10 @@ def input_arguments(models: int = 0) -> argparse.ArgumentParser:
                      help="sequence length to pack to (default 128, or the model's position "
                      "count if smaller)")
   group.add_argument("--batch-size", type=int, default=32, help="examples per batch (default 32)")
+  parser.add_argument("--trust-model-code", action="store_true",
+                      help="run a SavedModel whose graph reaches outside the model (writes or reads "
+                           "files, the network, Python code); by default such a model is refused "
+                           "before any of it runs (exit 2)")
   parser.add_argument_group("speed").add_argument(
       "--xla", action="store_true",
       help="run a TensorFlow module's whole graph under XLA (jit_compile); default: as loaded, "

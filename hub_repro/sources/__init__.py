@@ -17,7 +17,9 @@ request, every layer's output; (b) its variables under its family's checkpoint n
 modeling.py's for BERT, albert_modeling's, electra_modeling's; see hub_repro.families); (c) its
 config as far as the format stores it (`config`, `config_stored`, `family`); (d) its tokenizer. The checks
 (compare, full, crosscheck, diff) use only this interface. A format is one module of this package
-with a `Source` subclass, `recognizes(path)` and `load(handle, path)`, listed in `FORMATS`.
+with a `Source` subclass, `recognizes(path)` and `load(handle, path, trust_model_code)`, listed in
+`FORMATS`. A format whose model is a program (a SavedModel) reads its graph before it runs it
+(graph_ops), unless `trust_model_code`; the others hold only weights and configs.
 """
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ def detect(path: str) -> str | None:
   return None
 
 
-def open_folder(handle: str, path: str) -> Source:
+def open_folder(handle: str, path: str, trust_model_code: bool = False) -> Source:
   """The Source for a local folder, by the files in it; HandleError if no format fits."""
   name = detect(path)
   if name is None:
@@ -214,4 +216,4 @@ def open_folder(handle: str, path: str) -> Source:
         "model.weights.h5), a Hugging Face folder (config.json, model.safetensors) or a "
         "google-research checkpoint (bert_config.json, bert_model.ckpt.*, vocab.txt; or "
         "albert_config.json, model.ckpt-best.*, 30k-clean.model)")
-  return format_module(name).load(handle, path)
+  return format_module(name).load(handle, path, trust_model_code=trust_model_code)

@@ -154,7 +154,8 @@ class ModelingSource(Source):
     return self._config
 
 
-def load(handle: str, path: str) -> Source:
+def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
+  del trust_model_code  # weights and configs only: nothing of the folder runs
   from hub_repro.weights import WeightsError, read_google_checkpoint
 
   try:

@@ -289,7 +289,8 @@ class HuggingFaceSource(Source):
     return self._config
 
 
-def load(handle: str, path: str) -> Source:
+def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
+  del trust_model_code  # weights and configs only: nothing of the folder runs
   with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
     try:
       hf_config = json.load(f)
@@ -327,8 +328,11 @@ def load(handle: str, path: str) -> Source:
 
   transformers.utils.logging.disable_progress_bar()  # its "Loading weights" bar would bury ours
   try:
+    # Weights from model.safetensors only (a pickled .bin can run code when loaded), and never the
+    # folder's own modeling code.
     model, info = getattr(transformers, family.model_class).from_pretrained(
-        path, local_files_only=True, output_loading_info=True)
+        path, local_files_only=True, output_loading_info=True, use_safetensors=True,
+        trust_remote_code=False)
   except Exception as e:  # noqa: BLE001 (transformers raises many kinds for a broken folder)
     raise HandleError(f"{handle}: transformers could not load the model: {type(e).__name__}: "
                       f"{str(e).splitlines()[0] if str(e) else ''}") from None
@@ -338,7 +342,8 @@ def load(handle: str, path: str) -> Source:
     # Saved without its pooler (add_pooling_layer=False): the model has no pooled_output (the
     # verdict "none"), rather than one from a randomly initialised pooler.
     model = transformers.BertModel.from_pretrained(path, local_files_only=True,
-                                                   add_pooling_layer=False)
+                                                   add_pooling_layer=False, use_safetensors=True,
+                                                   trust_remote_code=False)
     missing = []
   if missing:
     raise HandleError(f"{handle}: model.safetensors lacks {missing}")

@@ -341,7 +341,8 @@ def _read_json(path: str) -> dict:
     raise HandleError(f"{path} cannot be read as JSON: {e}") from None
 
 
-def load(handle: str, path: str) -> Source:
+def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
+  del trust_model_code  # weights and configs only: nothing of the folder runs
   preset = _read_json(os.path.join(path, "config.json"))
   if preset.get("class_name") not in BACKBONES:
     raise HandleError(f"{handle} is a keras-hub preset of {preset.get('class_name')!r}; expected "

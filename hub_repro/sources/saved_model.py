@@ -17,10 +17,10 @@ def hub_load(handle: str, path: str, tags=None, *, trust_model_code: bool = Fals
   A SavedModel is a program: unless `trust_model_code`, its graph is read first and a model whose
   load or run would touch files, the network or the process is refused (UnsafeModelError, from
   graph_ops.check_model_code) before anything of it runs."""
-  import tensorflow_hub as hub  # noqa: PLC0415
-  import tensorflow_text  # noqa: F401, PLC0415 (registers the ops preprocessing models use)
+  import tensorflow_hub as hub
+  import tensorflow_text  # noqa: F401 (registers the ops preprocessing models use)
 
-  from hub_repro.sources import graph_ops  # noqa: PLC0415
+  from hub_repro.sources import graph_ops
 
   if not trust_model_code:
     graph_ops.check_model_code(path, handle, tags=tags)
@@ -63,7 +63,7 @@ def numpy_view(value) -> np.ndarray:
   (TensorFlow copies on write)."""
   if isinstance(value, np.ndarray):
     return value
-  import tensorflow as tf  # noqa: PLC0415
+  import tensorflow as tf
 
   return np.asarray(tf.convert_to_tensor(value))
 
@@ -93,9 +93,9 @@ def modeling_variables(variables: dict) -> dict | None:
   'electra/...'; heads such as ALBERT's cls/predictions left out), for the rebuild to compute with
   as they are (no copy); None if it names them otherwise (Model Garden keeps attention kernels as
   [H, N, H/N]: those go through params())."""
-  import tensorflow as tf  # noqa: PLC0415
+  import tensorflow as tf
 
-  from hub_repro import naming  # noqa: PLC0415
+  from hub_repro import naming
 
   if naming.is_model_garden(variables):
     return None

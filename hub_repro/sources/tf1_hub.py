@@ -31,9 +31,9 @@ class Tf1HubSource(Source):
   framework = "TensorFlow (hub.load, signature 'tokens')"
   exposes_layers = False  # its signature returns pooled_output and sequence_output only
 
-  def __init__(self, handle: str, path: str):
+  def __init__(self, handle: str, path: str, trust_model_code: bool = False):
     super().__init__(handle, path)
-    obj = saved_model.hub_load(handle, path)
+    obj = saved_model.hub_load(handle, path, trust_model_code=trust_model_code)
     if SIGNATURE not in obj.signatures:
       raise HandleError(f"{handle} is a TF1 Hub module without a '{SIGNATURE}' signature (it has "
                         f"{sorted(obj.signatures)}); expected a BERT module like "
@@ -98,5 +98,5 @@ class Tf1HubSource(Source):
     return shapes
 
 
-def load(handle: str, path: str) -> Source:
-  return Tf1HubSource(handle, path)
+def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
+  return Tf1HubSource(handle, path, trust_model_code)

@@ -57,9 +57,9 @@ class Tf2SavedModelSource(Source):
   format = "tf2-savedmodel"
   framework = "TensorFlow (hub.load, __call__)"
 
-  def __init__(self, handle: str, path: str):
+  def __init__(self, handle: str, path: str, trust_model_code: bool = False):
     super().__init__(handle, path)
-    obj = saved_model.hub_load(handle, path)
+    obj = saved_model.hub_load(handle, path, trust_model_code=trust_model_code)
     if hasattr(obj, "tokenize") and hasattr(obj, "bert_pack_inputs"):
       raise HandleError(f"{handle} is a BERT preprocessing model (it has tokenize and "
                         "bert_pack_inputs), not an encoder; pass it as --preprocessor and the "
@@ -145,5 +145,5 @@ class Tf2SavedModelSource(Source):
       config = dataclasses.replace(config, num_hidden_layers=self._num_layers())
     return config
 
-def load(handle: str, path: str) -> Source:
-  return Tf2SavedModelSource(handle, path)
+def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
+  return Tf2SavedModelSource(handle, path, trust_model_code)
