@@ -35,11 +35,13 @@ exit codes:
   0    reproduced: pooled_output is explained (a pooler, an identity pooler or the [CLS]
        state; diff: the same function; crosscheck: every implementation agrees; export: written)
   1    computed, and not reproduced within tolerance (a named pooler that does not explain
-       pooled_output; diff: different; crosscheck: an implementation disagrees); only ever
-       from a finished comparison, never from an error
-  2    bad input (handle, file, argument): one line says what was wrong and what was expected
+       pooled_output; diff: different, models of two sizes included; crosscheck: an
+       implementation disagrees); only ever from a finished comparison, never from an error
+  2    bad input (handle, file, argument, weights; a SavedModel whose graph reaches outside the
+       model, unless --trust-model-code): one line says what was wrong and what to do
   3    no pooler: the model has no pooled_output, or nothing of it explains pooled_output
-  4    internal error: one line names the exception; rerun with --debug for the traceback
+  4    internal error (any other exception): one line names it; rerun with --debug for the
+       traceback
   130  interrupted (SIGINT), 143 terminated (SIGTERM); no partial output is left behind"""
 
 # Subcommands: name -> the module that runs it and its one-line help. The module gives
