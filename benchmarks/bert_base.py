@@ -35,7 +35,7 @@ VOCAB_SIZE = 30522  # bert-base-uncased's vocab.txt
 
 def bert_base_config():
   """google/bert_uncased_L-12_H-768_A-12's bert_config.json."""
-  from hub_repro.config import BertConfig  # noqa: PLC0415
+  from hub_repro.config import BertConfig
 
   return BertConfig(vocab_size=VOCAB_SIZE, hidden_size=768, num_hidden_layers=12,
                     num_attention_heads=12, intermediate_size=3072, hidden_act="gelu",
@@ -55,8 +55,9 @@ def _truncated_normal(rng: np.random.Generator, shape: tuple, stddev: float) -> 
 
 def random_weights(seed: int = SEED):
   """BertWeights of BERT-base's shape with the vocab of the embedded package (see the docstring)."""
-  from hub_repro import embedded, modeling  # noqa: PLC0415
-  from hub_repro.weights import BertWeights, check_params  # noqa: PLC0415
+  from hub_repro import embedded
+  from hub_repro.families.bert import modeling
+  from hub_repro.weights import BertWeights, check_params
 
   config = bert_base_config()
   vocab_file = os.path.join(embedded.model_dir(), "vocab.txt")
@@ -78,7 +79,7 @@ def random_weights(seed: int = SEED):
 def module_path(cache_dir: str | None = None, fmt: str = "tf1-hub", seed: int = SEED) -> str:
   """Where bert_base_module keeps the module: <cache>/bench/bert_base_L12_H768_A12.<fmt>
   (..._seed<N>.<fmt> for another seed)."""
-  from hub_repro import embedded  # noqa: PLC0415
+  from hub_repro import embedded
 
   if fmt not in FORMATS:
     raise ValueError(f"format {fmt!r} is not one of {FORMATS}")
@@ -93,7 +94,7 @@ def _source(seed: int, fmt: str) -> dict:
 
 def _is_current(path: str, source: dict) -> bool:
   """Complete (every file of the manifest at its size) and made by this recipe."""
-  from hub_repro import embedded  # noqa: PLC0415
+  from hub_repro import embedded
 
   if not embedded.is_complete(path):
     return False
@@ -109,7 +110,7 @@ def bert_base_module(cache_dir: str | None = None, fmt: str = "tf1-hub", seed: i
   bench/ folder (module_path). Two processes asking at once build it once: the second waits on the
   lock and reuses the first one's module.
   """
-  from hub_repro import embedded  # noqa: PLC0415
+  from hub_repro import embedded
 
   source = _source(seed, fmt)
 
@@ -118,11 +119,11 @@ def bert_base_module(cache_dir: str | None = None, fmt: str = "tf1-hub", seed: i
         "(once, ~1 minute)")
     weights = random_weights(seed)
     if fmt == "tf1-hub":
-      from hub_repro.export_tf1 import export_tf1_hub  # noqa: PLC0415
+      from hub_repro.export_tf1 import export_tf1_hub
       export_tf1_hub(weights, target,
                      finalize=lambda path: embedded.write_manifest(path, source))
     else:
-      from hub_repro.export_tf2 import export_tf2  # noqa: PLC0415
+      from hub_repro.export_tf2 import export_tf2
       # export_tf2 renames the folder into place itself; the manifest comes right after, so a
       # crash in between leaves a module without one, which the next call rebuilds.
       export_tf2(weights, target)

@@ -17,9 +17,10 @@ __version__ = "0.1.0"
 
 API = ("check", "diff", "load", "render", "answer", "detect", "read_weights", "export_model",
        "embedded_model_dir", "why_no_torch", "DEFAULT_SENTENCES")
-# Public modules besides the API: assertions for test suites, the figures, the reference rebuild
+# Public modules besides the API: assertions for test suites, the figures, BERT's reference rebuild
 # (google-research/bert modeling.py, to read beside the original).
-MODULES = ("testing", "plots", "modeling")
+MODULES = {"testing": "hub_repro.testing", "plots": "hub_repro.plots",
+           "modeling": "hub_repro.families.bert.modeling"}
 __all__ = [*API, *MODULES, "quiet_tensorflow"]
 
 
@@ -32,7 +33,7 @@ def __getattr__(name: str):
     from hub_repro import api
     return getattr(api, name)
   if name in MODULES:
-    return importlib.import_module(f"hub_repro.{name}")
+    return importlib.import_module(MODULES[name])
   if name == "quiet_tensorflow":  # TensorFlow's start-up lines muted, on request
     from hub_repro.quiet import quiet_tensorflow
     return quiet_tensorflow

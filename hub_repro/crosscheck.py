@@ -110,8 +110,8 @@ def _peers(source, params: dict, config: BertConfig, rebuild=None) -> list[_Peer
   # rebuild computes with them and keras-hub's backbone copies them once (no 440 MB read first).
   variables = source.tf_params()
   act = describe_activation(config.hidden_act)
-  backbone = keras_hub.KERAS_HUB_FAMILIES[config.family].backbone
-  hf_model = huggingface.HF_FAMILIES[config.family].model_class
+  backbone = keras_hub.keras_names(config).backbone
+  hf_model = huggingface.hf_names(config).model_class
   if source.format != keras_hub.KerasHubSource.format:
     gelu_matches = config.hidden_act == KERAS_HUB_GELU
     mismatch = "" if gelu_matches else (
@@ -128,7 +128,7 @@ def _peers(source, params: dict, config: BertConfig, rebuild=None) -> list[_Peer
           "control: the same weights with the model's gelu; only float32 rounding is left"))
     hf_folder = (source.path if source.format == huggingface.HuggingFaceSource.format
                  else embedded.model_dir() if source.handle == embedded.HANDLE else None)
-    if hf_folder is not None and config.family in keras_hub.HF_CONVERTED:
+    if hf_folder is not None and keras_hub.keras_names(config).converts_hf:
 
       def converted():
         try:

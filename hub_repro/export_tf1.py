@@ -14,7 +14,8 @@ import shutil
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from hub_repro import files, modeling
+from hub_repro import files
+from hub_repro.families.bert import modeling
 from hub_repro.weights import BertWeights
 
 TOKENS_SIGNATURE = "tokens"

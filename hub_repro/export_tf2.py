@@ -17,7 +17,8 @@ import os
 import tensorflow as tf
 import tensorflow_text as text
 
-from hub_repro import files, modeling, naming, tokenization
+from hub_repro import files, naming, tokenization
+from hub_repro.families.bert import modeling
 from hub_repro.weights import BertWeights
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")

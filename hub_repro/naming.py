@@ -14,36 +14,10 @@ import re
 
 import numpy as np
 
-from hub_repro.errors import WeightsError
-from hub_repro import albert_modeling, families
+from hub_repro import families
 from hub_repro.config import BertConfig
+from hub_repro.errors import WeightsError
 
-# Model Garden name -> modeling.py name. `{n}` is the layer index.
-MODEL_GARDEN_TO_BERT = {
-    "word_embeddings/embeddings": "bert/embeddings/word_embeddings",
-    "type_embeddings/embeddings": "bert/embeddings/token_type_embeddings",
-    "position_embedding/embeddings": "bert/embeddings/position_embeddings",
-    "embeddings/layer_norm/gamma": "bert/embeddings/LayerNorm/gamma",
-    "embeddings/layer_norm/beta": "bert/embeddings/LayerNorm/beta",
-    "transformer/layer_{n}/self_attention/query/kernel": "bert/encoder/layer_{n}/attention/self/query/kernel",
-    "transformer/layer_{n}/self_attention/query/bias": "bert/encoder/layer_{n}/attention/self/query/bias",
-    "transformer/layer_{n}/self_attention/key/kernel": "bert/encoder/layer_{n}/attention/self/key/kernel",
-    "transformer/layer_{n}/self_attention/key/bias": "bert/encoder/layer_{n}/attention/self/key/bias",
-    "transformer/layer_{n}/self_attention/value/kernel": "bert/encoder/layer_{n}/attention/self/value/kernel",
-    "transformer/layer_{n}/self_attention/value/bias": "bert/encoder/layer_{n}/attention/self/value/bias",
-    "transformer/layer_{n}/self_attention/attention_output/kernel": "bert/encoder/layer_{n}/attention/output/dense/kernel",
-    "transformer/layer_{n}/self_attention/attention_output/bias": "bert/encoder/layer_{n}/attention/output/dense/bias",
-    "transformer/layer_{n}/self_attention_layer_norm/gamma": "bert/encoder/layer_{n}/attention/output/LayerNorm/gamma",
-    "transformer/layer_{n}/self_attention_layer_norm/beta": "bert/encoder/layer_{n}/attention/output/LayerNorm/beta",
-    "transformer/layer_{n}/intermediate/kernel": "bert/encoder/layer_{n}/intermediate/dense/kernel",
-    "transformer/layer_{n}/intermediate/bias": "bert/encoder/layer_{n}/intermediate/dense/bias",
-    "transformer/layer_{n}/output/kernel": "bert/encoder/layer_{n}/output/dense/kernel",
-    "transformer/layer_{n}/output/bias": "bert/encoder/layer_{n}/output/dense/bias",
-    "transformer/layer_{n}/output_layer_norm/gamma": "bert/encoder/layer_{n}/output/LayerNorm/gamma",
-    "transformer/layer_{n}/output_layer_norm/beta": "bert/encoder/layer_{n}/output/LayerNorm/beta",
-    "pooler_transform/kernel": "bert/pooler/dense/kernel",
-    "pooler_transform/bias": "bert/pooler/dense/bias",
-}
 # Model Garden names whose tensors are reshaped per head (see the module docstring).
 MODEL_GARDEN_PER_HEAD = [
     "self_attention/query/kernel", "self_attention/query/bias",
@@ -76,40 +50,19 @@ def name_ranges(config: BertConfig) -> dict[str, int]:
           "i": config.inner_group_num}
 
 
-# ALBERT (Model Garden's AlbertEncoder): one shared `transformer` layer, the projection, and
-# BertEncoder's embedding and pooler names.
-MODEL_GARDEN_TO_ALBERT = {
-    **{mg: bert for mg, bert in MODEL_GARDEN_TO_BERT.items() if not mg.startswith("transformer/")},
-    "embedding_projection/kernel": "bert/encoder/embedding_hidden_mapping_in/kernel",
-    "embedding_projection/bias": "bert/encoder/embedding_hidden_mapping_in/bias",
-    **{mg.replace("transformer/layer_{n}/", "transformer/"):
-       "bert/encoder/transformer/group_0/inner_group_0/"
-       + albert_modeling.LAYER_NAMES[bert[len("bert/encoder/layer_{n}/"):]]
-       for mg, bert in MODEL_GARDEN_TO_BERT.items() if mg.startswith("transformer/")},
-}
-# ELECTRA (TF-Hub's google/electra_*/2: a BertEncoder with embedding_width < hidden_size): its
-# projection, and the pooler TF-Hub added (identity-initialised) under electra/pooler/dense.
-MODEL_GARDEN_TO_ELECTRA = {
-    **{mg: bert.replace("bert/", "electra/", 1) for mg, bert in MODEL_GARDEN_TO_BERT.items()},
-    "embedding_projection/kernel": "electra/embeddings_project/kernel",
-    "embedding_projection/bias": "electra/embeddings_project/bias",
-}
-MODEL_GARDEN_TABLES = {"bert": MODEL_GARDEN_TO_BERT, "albert": MODEL_GARDEN_TO_ALBERT,
-                       "electra": MODEL_GARDEN_TO_ELECTRA}
-
-
 def model_garden_family(variables) -> str:
-  """The family a Model Garden encoder's names tell: AlbertEncoder's one shared `transformer`
-  layer; a BertEncoder with an embedding projection is ELECTRA's (a BERT has none); else BERT."""
+  """The family whose Model Garden encoder these variable names are (its MODEL_GARDEN `owns`)."""
   names = set(variables)
-  if "transformer/self_attention/query/kernel" in names:
-    return "albert"
-  return "electra" if "embedding_projection/kernel" in names else "bert"
+  for family, spec in families.shipped_in("MODEL_GARDEN").items():
+    if spec.owns(names):
+      return family
+  raise WeightsError("Model Garden variables of no known family's encoder; first names: "
+                     f"{sorted(names)[:5]}")
 
 
 def model_garden_names(config: BertConfig) -> dict[str, str]:
   """Every Model Garden name of an encoder with this config -> its family's checkpoint name."""
-  return expand(MODEL_GARDEN_TABLES[config.family], name_ranges(config))
+  return expand(families.names(config).MODEL_GARDEN.table, name_ranges(config))
 
 
 def _family_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
@@ -206,7 +159,8 @@ def infer_config(variables: dict, num_attention_heads: int,
                                if k.endswith("self_attention/query/kernel"))
     layers = {int(m.group(1)) for k in variables
               if (m := re.fullmatch(r"transformer/layer_(\d+)/.*", k))}
-    table = expand(MODEL_GARDEN_TABLES[family], {"n": max(len(layers), 1), "g": 1, "i": 1})
+    table = expand(families.names(family).MODEL_GARDEN.table,
+                   {"n": max(len(layers), 1), "g": 1, "i": 1})
     variables = {table[k]: v for k, v in variables.items() if k in table}
   return families.config_from_params(checkpoint_names_only(variables),
                                      int(num_attention_heads) or None, hidden_act)

@@ -15,7 +15,7 @@ import re
 import numpy as np
 import tensorflow as tf
 
-from hub_repro import modeling
+from hub_repro.families.bert import modeling
 
 # (who names it so, pattern of the kernel's name); the bias is the kernel's sibling "bias".
 KNOWN_NAMES = [

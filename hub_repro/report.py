@@ -46,7 +46,7 @@ def verdict_line(result: Result) -> str:
 
 def _family(family: str | None):
   from hub_repro import families
-  return families.get(family) if family in families.MODULES else None
+  return families.get(family) if family in families.FAMILIES else None
 
 
 def _family_note(family: str | None) -> str:

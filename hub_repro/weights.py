@@ -15,41 +15,11 @@ import re
 
 import numpy as np
 
-from hub_repro.errors import HandleError, WeightsError
+from hub_repro import families
 from hub_repro.config import BertConfig
+from hub_repro.errors import HandleError, WeightsError
+from hub_repro.families.bert import names as bert_names
 
-# Hugging Face BertModel name -> modeling.py name. `{n}` is the layer index.
-HF_TO_BERT = {
-    "embeddings.word_embeddings.weight": "bert/embeddings/word_embeddings",
-    "embeddings.token_type_embeddings.weight": "bert/embeddings/token_type_embeddings",
-    "embeddings.position_embeddings.weight": "bert/embeddings/position_embeddings",
-    "embeddings.LayerNorm.weight": "bert/embeddings/LayerNorm/gamma",
-    "embeddings.LayerNorm.bias": "bert/embeddings/LayerNorm/beta",
-    "encoder.layer.{n}.attention.self.query.weight": "bert/encoder/layer_{n}/attention/self/query/kernel",
-    "encoder.layer.{n}.attention.self.query.bias": "bert/encoder/layer_{n}/attention/self/query/bias",
-    "encoder.layer.{n}.attention.self.key.weight": "bert/encoder/layer_{n}/attention/self/key/kernel",
-    "encoder.layer.{n}.attention.self.key.bias": "bert/encoder/layer_{n}/attention/self/key/bias",
-    "encoder.layer.{n}.attention.self.value.weight": "bert/encoder/layer_{n}/attention/self/value/kernel",
-    "encoder.layer.{n}.attention.self.value.bias": "bert/encoder/layer_{n}/attention/self/value/bias",
-    "encoder.layer.{n}.attention.output.dense.weight": "bert/encoder/layer_{n}/attention/output/dense/kernel",
-    "encoder.layer.{n}.attention.output.dense.bias": "bert/encoder/layer_{n}/attention/output/dense/bias",
-    "encoder.layer.{n}.attention.output.LayerNorm.weight": "bert/encoder/layer_{n}/attention/output/LayerNorm/gamma",
-    "encoder.layer.{n}.attention.output.LayerNorm.bias": "bert/encoder/layer_{n}/attention/output/LayerNorm/beta",
-    "encoder.layer.{n}.intermediate.dense.weight": "bert/encoder/layer_{n}/intermediate/dense/kernel",
-    "encoder.layer.{n}.intermediate.dense.bias": "bert/encoder/layer_{n}/intermediate/dense/bias",
-    "encoder.layer.{n}.output.dense.weight": "bert/encoder/layer_{n}/output/dense/kernel",
-    "encoder.layer.{n}.output.dense.bias": "bert/encoder/layer_{n}/output/dense/bias",
-    "encoder.layer.{n}.output.LayerNorm.weight": "bert/encoder/layer_{n}/output/LayerNorm/gamma",
-    "encoder.layer.{n}.output.LayerNorm.bias": "bert/encoder/layer_{n}/output/LayerNorm/beta",
-    "pooler.dense.weight": "bert/pooler/dense/kernel",
-    "pooler.dense.bias": "bert/pooler/dense/bias",
-}
-# torch.nn.Linear stores weight as [out, in]; tf.layers.dense's kernel is [in, out].
-HF_TRANSPOSED = [
-    "attention.self.query.weight", "attention.self.key.weight", "attention.self.value.weight",
-    "attention.output.dense.weight", "intermediate.dense.weight", "output.dense.weight",
-    "pooler.dense.weight",
-]
 # Keys a Hugging Face file may carry that are not weights of the encoder.
 HF_IGNORED = [r"embeddings\.position_ids"]
 # Keys of a google-research pretraining checkpoint that are not part of BertModel.
@@ -70,8 +40,6 @@ class BertWeights:
 def check_params(params: dict[str, np.ndarray], config: BertConfig, source: str) -> None:
   """Compares the key set and every shape against the config's family's `variable_shapes` (and
   its `optional_shapes`, which params may hold or lack)."""
-  from hub_repro import families
-
   family = families.get(config)
   optional = family.optional_shapes(config)
   expected = {**family.variable_shapes(config),
@@ -100,18 +68,11 @@ def _require(folder: str, names: list[str], kind: str) -> None:
                             f"(expected {names})")
 
 
-# The files of a google-research release, by family: (config, checkpoint prefix, vocab). ALBERT's
-# folders (albert_base_v2.tar.gz) hold albert_config.json, model.ckpt-best.* and 30k-clean.model.
-GOOGLE_RELEASE_FILES = {
-    "bert": ("bert_config.json", "bert_model.ckpt", "vocab.txt"),
-    "albert": ("albert_config.json", "model.ckpt-best", "30k-clean.model"),
-}
-
-
 def google_release_family(folder: str) -> str | None:
   """The family whose release files `folder` holds (its config and checkpoint index), or None."""
-  for family, (config, prefix, _) in GOOGLE_RELEASE_FILES.items():
-    if all(os.path.exists(os.path.join(folder, f)) for f in (config, f"{prefix}.index")):
+  for family, release in families.shipped_in("GOOGLE_RELEASE").items():
+    if all(os.path.exists(os.path.join(folder, f))
+           for f in (release.config_file, f"{release.checkpoint}.index")):
       return family
   return None
 
@@ -121,8 +82,9 @@ def read_google_checkpoint(folder: str, do_lower_case: bool = True) -> BertWeigh
   or a google-research/albert one (albert_config.json, 30k-clean.model, model.ckpt-best*)."""
   import tensorflow as tf  # TensorFlow is slow to import; only readers need it
 
-  family = google_release_family(folder) or "bert"
-  config_name, prefix, vocab = GOOGLE_RELEASE_FILES[family]
+  family = google_release_family(folder) or "bert"  # none found: say what BERT's would hold
+  release = families.names(family).GOOGLE_RELEASE
+  config_name, prefix, vocab = release.config_file, release.checkpoint, release.vocab_file
   _require(folder, [config_name, vocab, f"{prefix}.index"], f"google-research {family} checkpoint")
   config = BertConfig.from_json_file(os.path.join(folder, config_name))
   reader = tf.train.load_checkpoint(os.path.join(folder, prefix))
@@ -134,12 +96,13 @@ def read_google_checkpoint(folder: str, do_lower_case: bool = True) -> BertWeigh
 
 def hf_to_bert_name(hf_name: str) -> str | None:
   """The modeling.py name of a Hugging Face key, or None if the table has no entry."""
+  table = bert_names.HF_TO_BERT
   name = hf_name[len("bert."):] if hf_name.startswith("bert.") else hf_name
   match = re.fullmatch(r"encoder\.layer\.(\d+)\.(.*)", name)
   if match:
-    template = HF_TO_BERT.get(f"encoder.layer.{{n}}.{match.group(2)}")
+    template = table.get(f"encoder.layer.{{n}}.{match.group(2)}")
     return template.format(n=match.group(1)) if template else None
-  return HF_TO_BERT.get(name)
+  return table.get(name)
 
 
 def sha256_of(path: str) -> str:
@@ -178,7 +141,7 @@ def read_huggingface(folder: str, expected_sha256: str | None = None) -> BertWei
     if name is None:
       unmapped.append(hf_name)
       continue
-    if any(hf_name.endswith(t) for t in HF_TRANSPOSED):
+    if any(hf_name.endswith(t) for t in bert_names.HF_TRANSPOSED):
       value = value.T
     params[name] = np.ascontiguousarray(value, dtype=np.float32)
   if unmapped:

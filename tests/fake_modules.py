@@ -11,7 +11,8 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from hub_repro import export_tf2, modeling
+from hub_repro import export_tf2
+from hub_repro.families.bert import modeling
 
 
 class ModelingNamedEncoder(export_tf2.BertEncoder):

@@ -9,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 from absl.testing import parameterized
 
-from hub_repro import api, cli, crosscheck, embedded, modeling, naming, tolerances
+from hub_repro import api, cli, crosscheck, embedded, naming, tolerances
+from hub_repro.families.bert import modeling, names as bert_names
 from hub_repro.config import BertConfig
 from hub_repro.sources import config_from_params, huggingface, keras_hub
 from hub_repro.weights import WeightsError
@@ -54,14 +55,14 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
     self.params = _random_params(self.config)
 
   def test_map_covers_every_modeling_name(self):
-    expanded = naming.expand_layers(keras_hub.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
+    expanded = naming.expand_layers(bert_names.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
     self.assertSetEqual(set(expanded), set(modeling.variable_shapes(self.config)))
     self.assertLen(set(expanded.values()), len(expanded))  # no two names onto one weight
 
   def test_backbone_holds_the_params(self):
     backbone = keras_hub.backbone_from_params(self.params, self.config)
     variables = {v.path: v.numpy() for v in backbone.weights}
-    table = naming.expand_layers(keras_hub.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
+    table = naming.expand_layers(bert_names.BERT_TO_KERAS_HUB, self.config.num_hidden_layers)
     for name, path in table.items():
       # A reshape moves no number: the flat values must be identical, bit for bit.
       self.assertAllEqual(variables[path].reshape(-1), self.params[name].reshape(-1), msg=name)
@@ -125,7 +126,7 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
 
     ids = np.array([[2, 5, 6, 7, 3, 0], [2, 8, 9, 3, 10, 3]], np.int64)
     mask = np.array([[1, 1, 1, 1, 1, 0], [1] * 6], np.int64)
-    table = naming.expand(huggingface.HF_FAMILIES["bert"].table,
+    table = naming.expand(bert_names.HUGGING_FACE.table,
                           naming.name_ranges(self.config))
     outputs = {}
     for copy in (False, True):
@@ -136,7 +137,7 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
         self.assertEqual(np.shares_memory(held, self.params[name]), not copy, msg=hf_name)
         if copy:
           self.assertTrue(weights[hf_name].is_contiguous(), msg=hf_name)
-        transposed = huggingface._transposed(huggingface.HF_FAMILIES["bert"], hf_name)
+        transposed = huggingface._transposed(bert_names.HUGGING_FACE, hf_name)
         expected = self.params[name].T if transposed else self.params[name]  # [out, in]
         self.assertAllEqual(held, expected, msg=hf_name)
       with torch.inference_mode():

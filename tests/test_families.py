@@ -1,6 +1,6 @@
 """ALBERT and ELECTRA beside BERT: each family in each format is computed by its own framework,
-tokenized by its own tokenizer, and reproduced by its family's rebuild (hub_repro.albert_modeling,
-hub_repro.electra_modeling).
+tokenized by its own tokenizer, and reproduced by its family's rebuild (hub_repro.families.albert.modeling,
+hub_repro.families.electra.modeling).
 
 The fixtures were made by the peer toolchains (tests/fixtures/*/README.md says which, with the
 versions): hf_albert and hf_electra by transformers' save_pretrained, keras_hub_albert and
@@ -37,7 +37,7 @@ ALBERT = [
      "keras-hub AlbertBackbone"),
     ("albert_tf1_module", os.path.join(ALBERT_TF1, "module"), "tf1-hub", "TensorFlow"),
     ("albert_checkpoint", os.path.join(ALBERT_TF1, "checkpoint"), "google-checkpoint",
-     "hub_repro.albert_modeling"),
+     "hub_repro.families.albert.modeling"),
     ("model_garden_albert", os.path.join(MG_ALBERT, "encoder"), "tf2-savedmodel", "TensorFlow"),
 ]
 ELECTRA = [
@@ -250,7 +250,7 @@ class AcrossFamiliesTest(tf.test.TestCase):
                           max_seq_length=32)
     ran = {row["implementation"].split(",")[0]: row for row in rows[1:] if row["status"] == "ran"}
     self.assertCountEqual(ran, ["keras-hub AlbertBackbone", "transformers AlbertModel",
-                                "modeling.py rebuild (hub_repro.albert_modeling)"])
+                                "modeling.py rebuild (hub_repro.families.albert.modeling)"])
     for name, row in ran.items():  # float32 rounding only: see tolerances.FLOAT32_TOLERANCE
       self.assertLessEqual(row["pooled_max_abs_diff"], tolerances.FLOAT32_TOLERANCE, name)
       self.assertLessEqual(row["sequence_max_abs_diff"], tolerances.FLOAT32_TOLERANCE, name)

@@ -1,7 +1,7 @@
 import numpy as np
 import tensorflow as tf
 
-from hub_repro import modeling
+from hub_repro.families.bert import modeling
 from hub_repro.weights import read_google_checkpoint
 import testutil
 

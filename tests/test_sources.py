@@ -25,7 +25,7 @@ FORMATS = [
     ("keras_hub_preset", KERAS_HUB, "keras-hub", "keras-hub BertBackbone"),
     ("hf_tokenizer_json_only", HF_TOKENIZER_JSON, "huggingface", "transformers BertModel"),
     ("hf_head_size_16_gelu_new", HF_HEAD16, "huggingface", "transformers BertModel"),
-    ("google_checkpoint", testutil.GOOGLE_CHECKPOINT, "google-checkpoint", "hub_repro.modeling"),
+    ("google_checkpoint", testutil.GOOGLE_CHECKPOINT, "google-checkpoint", "hub_repro.families.bert.modeling"),
     ("google_tf1_module", testutil.GOOGLE_MODULE, "tf1-hub", "TensorFlow"),
     ("model_garden_tf2", os.path.join(testutil.MODEL_GARDEN, "encoder"), "tf2-savedmodel",
      "TensorFlow"),

@@ -8,6 +8,7 @@ from absl.testing import parameterized
 from safetensors.numpy import save_file
 
 from hub_repro import errors, weights as weights_lib
+from hub_repro.families.bert import names as bert_names
 from hub_repro.naming import expand_layers
 import testutil
 
@@ -17,10 +18,10 @@ def save_hf_folder(weights, folder, hidden_act="gelu_new", extra=None):
   os.makedirs(folder, exist_ok=True)
   tensors = {}
   bert_to_hf = {bert: hf for hf, bert in
-                expand_layers(weights_lib.HF_TO_BERT, weights.config.num_hidden_layers).items()}
+                expand_layers(bert_names.HF_TO_BERT, weights.config.num_hidden_layers).items()}
   for name, value in weights.params.items():
     hf_name = bert_to_hf[name]
-    if any(hf_name.endswith(t) for t in weights_lib.HF_TRANSPOSED):
+    if any(hf_name.endswith(t) for t in bert_names.HF_TRANSPOSED):
       value = value.T
     tensors[hf_name] = np.ascontiguousarray(value)
   tensors["embeddings.position_ids"] = np.arange(weights.config.max_position_embeddings)[None]

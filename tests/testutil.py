@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from hub_repro import modeling
+from hub_repro.families.bert import modeling
 from hub_repro.config import BertConfig
 from hub_repro.weights import BertWeights
 

@@ -10,7 +10,7 @@ import shutil
 
 import tensorflow as tf
 
-from hub_repro import modeling
+from hub_repro.families.bert import modeling
 
 TF2_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
 

@@ -14,7 +14,7 @@ onto its family's checkpoint names, and `Source.family` says which.
 A `Source` gives (a) a callable on packed ids returning pooled_output (where the model has one:
 transformers' ElectraModel has none, and its run() returns no such key), sequence_output and, on
 request, every layer's output; (b) its variables under its family's checkpoint names (`params`:
-modeling.py's for BERT, albert_modeling's, electra_modeling's; see hub_repro.families); (c) its
+modeling.py's for BERT, google-research/albert's, electra's; see hub_repro.families); (c) its
 config as far as the format stores it (`config`, `config_stored`, `family`); (d) its tokenizer. The checks
 (compare, full, crosscheck, diff) use only this interface. A format is one module of this package
 with a `Source` subclass, `recognizes(path)` and `load(handle, path, trust_model_code)`, listed in

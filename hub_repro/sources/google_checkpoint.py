@@ -1,7 +1,8 @@
 """google-research checkpoint folder, computed by hub_repro's rebuild of its family's modeling.py:
 the reference implementation of that format, since Google's own needs TensorFlow 1. BERT's
-(bert_config.json, bert_model.ckpt.*, vocab.txt) by hub_repro.modeling, ALBERT's
-(albert_config.json, model.ckpt-best.*, 30k-clean.model) by hub_repro.albert_modeling.
+(bert_config.json, bert_model.ckpt.*, vocab.txt) by hub_repro.families.bert.modeling, ALBERT's
+(albert_config.json, model.ckpt-best.*, 30k-clean.model) by hub_repro.families.albert.modeling
+(the family's GOOGLE_RELEASE names).
 
 `ModelingSource.from_params` runs the same rebuild on any weights; `--full` compares a model with
 it. The forward pass is one `tf.function` for every input shape, its weights held in variables

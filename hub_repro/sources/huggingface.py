@@ -1,18 +1,17 @@
 """Hugging Face folder (`save_pretrained`: config.json with model_type "bert", "albert" or
 "electra", model.safetensors, and vocab.txt, spiece.model and/or tokenizer.json), computed by
-transformers' `BertModel`, `AlbertModel` or `ElectraModel` on PyTorch (`HF_FAMILIES`: the class,
-its names -> the family's checkpoint names, the transposed ones, its pooler). ElectraModel has no
-pooler: its run() returns no pooled_output.
+transformers' model of the folder's family on PyTorch (the family's `HUGGING_FACE` names: the
+class, its names -> the family's checkpoint names, the transposed ones, its pooler, its tokenizer
+files). ElectraModel has no pooler: its run() returns no pooled_output.
 
 PyTorch is not in requirements.txt (hub_repro's default path is TensorFlow only): without torch or
 transformers, opening this format is a HandleError naming the pip command. Nothing falls back to
 another implementation. torch.nn.Linear stores its weight as [out, in]; modeling.py's kernels are
-[in, out], so those are transposed (`weights.HF_TRANSPOSED`).
+[in, out], so those are transposed (the family's `transposed` names).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -20,81 +19,23 @@ import warnings
 
 import numpy as np
 
-from hub_repro.errors import ConfigError, WeightsError
-from hub_repro import naming
+from hub_repro import families, naming
 from hub_repro.config import BertConfig
-from hub_repro.sources import HandleError, Source
-from hub_repro.weights import HF_IGNORED, HF_TO_BERT, HF_TRANSPOSED
+from hub_repro.errors import ConfigError, HandleError, WeightsError
+from hub_repro.sources import Source
+from hub_repro.weights import HF_IGNORED
 
 TORCH_HINT = "pip install torch==2.13.0 transformers 'setuptools<81'"
 # hub_repro's activation names -> Hugging Face's hidden_act.
 TO_HF_ACTIVATION = {"gelu": "gelu_new", "gelu_exact": "gelu", "relu": "relu", "tanh": "tanh"}
 
 
-# AlbertModel name -> albert's checkpoint name (hub_repro.albert_modeling); `{g}` is the group,
-# `{i}` the inner group (albert_layer_groups.{g}.albert_layers.{i}).
-HF_TO_ALBERT = {
-    "embeddings.word_embeddings.weight": "bert/embeddings/word_embeddings",
-    "embeddings.token_type_embeddings.weight": "bert/embeddings/token_type_embeddings",
-    "embeddings.position_embeddings.weight": "bert/embeddings/position_embeddings",
-    "embeddings.LayerNorm.weight": "bert/embeddings/LayerNorm/gamma",
-    "embeddings.LayerNorm.bias": "bert/embeddings/LayerNorm/beta",
-    "encoder.embedding_hidden_mapping_in.weight": "bert/encoder/embedding_hidden_mapping_in/kernel",
-    "encoder.embedding_hidden_mapping_in.bias": "bert/encoder/embedding_hidden_mapping_in/bias",
-    **{f"encoder.albert_layer_groups.{{g}}.albert_layers.{{i}}.{hf}":
-       f"bert/encoder/transformer/group_{{g}}/inner_group_{{i}}/{albert}" for hf, albert in [
-           ("attention.query.weight", "attention_1/self/query/kernel"),
-           ("attention.query.bias", "attention_1/self/query/bias"),
-           ("attention.key.weight", "attention_1/self/key/kernel"),
-           ("attention.key.bias", "attention_1/self/key/bias"),
-           ("attention.value.weight", "attention_1/self/value/kernel"),
-           ("attention.value.bias", "attention_1/self/value/bias"),
-           ("attention.dense.weight", "attention_1/output/dense/kernel"),
-           ("attention.dense.bias", "attention_1/output/dense/bias"),
-           ("attention.LayerNorm.weight", "LayerNorm/gamma"),
-           ("attention.LayerNorm.bias", "LayerNorm/beta"),
-           ("ffn.weight", "ffn_1/intermediate/dense/kernel"),
-           ("ffn.bias", "ffn_1/intermediate/dense/bias"),
-           ("ffn_output.weight", "ffn_1/intermediate/output/dense/kernel"),
-           ("ffn_output.bias", "ffn_1/intermediate/output/dense/bias"),
-           ("full_layer_layer_norm.weight", "LayerNorm_1/gamma"),
-           ("full_layer_layer_norm.bias", "LayerNorm_1/beta")]},
-    "pooler.weight": "bert/pooler/dense/kernel",
-    "pooler.bias": "bert/pooler/dense/bias",
-}
-ALBERT_TRANSPOSED = ["attention.query.weight", "attention.key.weight", "attention.value.weight",
-                     "attention.dense.weight", "ffn.weight", "ffn_output.weight",
-                     "embedding_hidden_mapping_in.weight", "pooler.weight"]
-# ElectraModel name -> electra's checkpoint name: BertModel's under electra/, plus the projection.
-HF_TO_ELECTRA = {
-    **{hf: bert.replace("bert/", "electra/", 1) for hf, bert in HF_TO_BERT.items()
-       if not hf.startswith("pooler.")},
-    "embeddings_project.weight": "electra/embeddings_project/kernel",
-    "embeddings_project.bias": "electra/embeddings_project/bias",
-}
-ELECTRA_TRANSPOSED = [t for t in HF_TRANSPOSED if not t.startswith("pooler.")] + [
-    "embeddings_project.weight"]
+def hf_names(config: BertConfig):
+  """What the config's family is in transformers (families.formats.HuggingFace)."""
+  return families.names(config).HUGGING_FACE
 
 
-@dataclasses.dataclass(frozen=True)
-class HfFamily:
-  """What transformers calls a family's model, and how its names map onto the family's."""
-  model_class: str  # the transformers class
-  table: dict  # its state_dict names -> the family's checkpoint names
-  transposed: list  # name endings stored [out, in] (torch.nn.Linear)
-  pooler: tuple | None  # (weight, bias) names of its pooler, None if it has none
-
-
-HF_FAMILIES = {
-    "bert": HfFamily("BertModel", HF_TO_BERT, HF_TRANSPOSED,
-                     ("pooler.dense.weight", "pooler.dense.bias")),
-    "albert": HfFamily("AlbertModel", HF_TO_ALBERT, ALBERT_TRANSPOSED,
-                       ("pooler.weight", "pooler.bias")),
-    "electra": HfFamily("ElectraModel", HF_TO_ELECTRA, ELECTRA_TRANSPOSED, None),
-}
-
-
-def _transposed(family: HfFamily, hf_name: str) -> bool:
+def _transposed(family, hf_name: str) -> bool:
   return any(hf_name.endswith(t) for t in family.transposed)
 
 
@@ -154,23 +95,17 @@ def hf_config_of(config: BertConfig):
   """The transformers config (BertConfig, AlbertConfig or ElectraConfig) of a hub_repro config."""
   import transformers
 
-  from hub_repro import modeling
-
   if config.hidden_act not in TO_HF_ACTIVATION:
     raise ConfigError(f"hidden_act {config.hidden_act!r} has no Hugging Face name")
-  family = {"bert": {}, "electra": {"embedding_size": config.embedding_width},
-            "albert": {"embedding_size": config.embedding_width,
-                       "num_hidden_groups": config.num_hidden_groups,
-                       "inner_group_num": config.inner_group_num}}[config.family]
-  config_class = getattr(transformers, HF_FAMILIES[config.family].model_class
-                         .replace("Model", "Config"))
+  hf = hf_names(config)
+  config_class = getattr(transformers, hf.model_class.replace("Model", "Config"))
   return config_class(
       vocab_size=config.vocab_size, hidden_size=config.hidden_size,
       num_hidden_layers=config.num_hidden_layers, num_attention_heads=config.num_attention_heads,
       intermediate_size=config.intermediate_size, hidden_act=TO_HF_ACTIVATION[config.hidden_act],
       max_position_embeddings=config.max_position_embeddings,
-      type_vocab_size=config.type_vocab_size, layer_norm_eps=modeling.LAYER_NORM_EPSILON,
-      **family)
+      type_vocab_size=config.type_vocab_size,
+      layer_norm_eps=families.get(config).LAYER_NORM_EPSILON, **hf.config_kwargs(config))
 
 
 def model_from_params(params: dict, config: BertConfig, copy: bool = False):
@@ -190,9 +125,7 @@ def model_from_params(params: dict, config: BertConfig, copy: bool = False):
 
   from hub_repro.weights import check_params
 
-  from hub_repro import families
-
-  family = HF_FAMILIES[config.family]
+  family = hf_names(config)
   check_params(params, config, f"transformers {family.model_class}")
   to_hf = {name: hf for hf, name in naming.expand(family.table, naming.name_ranges(config)).items()}
   # An optional weight transformers' model has no place for (ElectraModel: no pooler) is left out.
@@ -230,7 +163,7 @@ class HuggingFaceSource(Source):
     super().__init__(handle, path)
     self.model = model
     self._config = config
-    self._hf = HF_FAMILIES[config.family]
+    self._hf = hf_names(config)
     self.framework = f"transformers {self._hf.model_class} (PyTorch)"
     self.vocab_file = vocab_file
     self.do_lower_case = do_lower_case
@@ -240,7 +173,7 @@ class HuggingFaceSource(Source):
                   vocab_file=None, do_lower_case=True):
     """The same weights in transformers' model of their family (crosscheck's independent
     implementation)."""
-    handle = handle or f"transformers {HF_FAMILIES[config.family].model_class}"
+    handle = handle or f"transformers {hf_names(config).model_class}"
     require_torch(handle)
     return cls(handle, None, model_from_params(params, config), config, vocab_file, do_lower_case)
 
@@ -273,7 +206,6 @@ class HuggingFaceSource(Source):
             for k, value in variables.items()}
 
   def named_pooler(self):
-    from hub_repro import families
     from hub_repro.pooler import PoolerWeights
 
     if self._hf.pooler is None:
@@ -289,6 +221,34 @@ class HuggingFaceSource(Source):
     return self._config
 
 
+def _tokenizer_file(handle: str, path: str, hf) -> tuple[str, bool]:
+  """The folder's tokenizer file, the first of the family's `vocab_files` it holds, and its
+  lowercase flag (tokenizer_config.json's do_lower_case). A WordPiece tokenizer.json (all that
+  current transformers saves) is written out as vocab.txt in the cache; another (ALBERT's
+  Unigram) is run by `tokenizers` as it is."""
+  do_lower_case = True
+  tokenizer_config = os.path.join(path, "tokenizer_config.json")
+  if os.path.exists(tokenizer_config):
+    with open(tokenizer_config, encoding="utf-8") as f:
+      do_lower_case = bool(json.load(f).get("do_lower_case", True))
+  found = [os.path.join(path, name) for name in hf.vocab_files
+           if os.path.exists(os.path.join(path, name))]
+  if not found:
+    raise HandleError(f"{handle} has none of {list(hf.vocab_files)}; expected the tokenizer "
+                      "saved beside the model")
+  vocab_file = found[0]
+  if os.path.basename(vocab_file) == "tokenizer.json":
+    with open(vocab_file, encoding="utf-8") as f:
+      kind = (json.load(f).get("model") or {}).get("type")
+    if kind == "WordPiece":
+      from hub_repro import embedded
+      from hub_repro.weights import sha256_of
+
+      out_dir = os.path.join(embedded.cache_dir(), "vocab", sha256_of(vocab_file)[:16])
+      return vocab_from_tokenizer_json(vocab_file, out_dir)
+  return vocab_file, do_lower_case
+
+
 def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
   del trust_model_code  # weights and configs only: nothing of the folder runs
   with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
@@ -296,57 +256,37 @@ def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
       hf_config = json.load(f)
     except ValueError as e:
       raise HandleError(f"{path}/config.json is not valid JSON: {e}") from None
-  if hf_config.get("model_type") not in HF_FAMILIES:
+  shipped = {hf.model_type: hf for hf in families.shipped_in("HUGGING_FACE").values()}
+  if hf_config.get("model_type") not in shipped:
     raise HandleError(f"{handle} is a Hugging Face {hf_config.get('model_type')!r} model; "
-                      f"expected model_type one of {sorted(HF_FAMILIES)}")
-  family = HF_FAMILIES[hf_config["model_type"]]
+                      f"expected model_type one of {sorted(shipped)}")
+  family = shipped[hf_config["model_type"]]
   try:
     config = BertConfig.from_hf_dict(hf_config)
   except ValueError as e:
     raise HandleError(f"{handle}/config.json: {e}") from None
-  vocab_file, do_lower_case = os.path.join(path, "vocab.txt"), True
-  tokenizer_config = os.path.join(path, "tokenizer_config.json")
-  if os.path.exists(tokenizer_config):
-    with open(tokenizer_config, encoding="utf-8") as f:
-      do_lower_case = bool(json.load(f).get("do_lower_case", True))
-  if os.path.exists(os.path.join(path, "spiece.model")):  # ALBERT's SentencePiece model
-    vocab_file = os.path.join(path, "spiece.model")
-  elif config.family == "albert" and os.path.exists(os.path.join(path, "tokenizer.json")):
-    vocab_file = os.path.join(path, "tokenizer.json")  # a Unigram tokenizer: run by `tokenizers`
-  elif not os.path.exists(vocab_file):
-    tokenizer_json = os.path.join(path, "tokenizer.json")
-    if not os.path.exists(tokenizer_json):
-      raise HandleError(f"{handle} has neither vocab.txt nor tokenizer.json; expected a "
-                        "tokenizer saved beside the model")
-    from hub_repro import embedded
-    from hub_repro.weights import sha256_of
-
-    out_dir = os.path.join(embedded.cache_dir(), "vocab", sha256_of(tokenizer_json)[:16])
-    vocab_file, do_lower_case = vocab_from_tokenizer_json(tokenizer_json, out_dir)
+  vocab_file, do_lower_case = _tokenizer_file(handle, path, family)
   require_torch(handle)
   import transformers
 
   transformers.utils.logging.disable_progress_bar()  # its "Loading weights" bar would bury ours
+  model_class = getattr(transformers, family.model_class)
+  # Weights from model.safetensors only (a pickled .bin can run code when loaded), and never the
+  # folder's own modeling code.
+  safe = {"local_files_only": True, "use_safetensors": True, "trust_remote_code": False}
   try:
-    # Weights from model.safetensors only (a pickled .bin can run code when loaded), and never the
-    # folder's own modeling code.
-    model, info = getattr(transformers, family.model_class).from_pretrained(
-        path, local_files_only=True, output_loading_info=True, use_safetensors=True,
-        trust_remote_code=False)
+    model, info = model_class.from_pretrained(path, output_loading_info=True, **safe)
   except Exception as e:  # noqa: BLE001 (transformers raises many kinds for a broken folder)
     raise HandleError(f"{handle}: transformers could not load the model: {type(e).__name__}: "
                       f"{str(e).splitlines()[0] if str(e) else ''}") from None
   # transformers initialises missing weights at random (with a warning): refuse that instead.
   missing = sorted(k for k in info.get("missing_keys", []) if not k.endswith("position_ids"))
-  if missing and all(k.startswith("pooler.") for k in missing):
+  if missing and family.pooler and set(missing) <= set(family.pooler):
     # Saved without its pooler (add_pooling_layer=False): the model has no pooled_output (the
     # verdict "none"), rather than one from a randomly initialised pooler.
-    model = transformers.BertModel.from_pretrained(path, local_files_only=True,
-                                                   add_pooling_layer=False, use_safetensors=True,
-                                                   trust_remote_code=False)
+    model = model_class.from_pretrained(path, add_pooling_layer=False, **safe)
     missing = []
   if missing:
     raise HandleError(f"{handle}: model.safetensors lacks {missing}")
   model.eval()
   return HuggingFaceSource(handle, path, model, config, vocab_file, do_lower_case)
-

@@ -1,6 +1,6 @@
 """keras-hub preset (`save_to_preset`: config.json, metadata.json, model.weights.h5, tokenizer.json,
 assets/tokenizer/vocabulary.txt or vocabulary.spm), computed by keras-hub's own `BertBackbone`,
-`AlbertBackbone` or `ElectraBackbone` (`KERAS_HUB_FAMILIES`: the class, its config, its weight
+`AlbertBackbone` or `ElectraBackbone` (the family's `KERAS_HUB` names: the class, its config, its weight
 paths -> the family's checkpoint names), as keras-hub keeps convert_bert.py, convert_albert.py and
 convert_electra.py side by side.
 
@@ -20,127 +20,28 @@ import sys
 
 import numpy as np
 
-from hub_repro.errors import WeightsError
-from hub_repro import albert_modeling, naming
+from hub_repro import families, naming
 from hub_repro.config import BertConfig
-from hub_repro.sources import HandleError, Source
+from hub_repro.errors import HandleError, WeightsError
+from hub_repro.sources import Source
 
-# modeling.py name -> keras-hub BertBackbone weight path (`keras.Variable.path`); `{n}` is the layer.
-BERT_TO_KERAS_HUB = {
-    "bert/embeddings/word_embeddings": "token_embedding/embeddings",
-    "bert/embeddings/token_type_embeddings": "segment_embedding/embeddings",
-    "bert/embeddings/position_embeddings": "position_embedding/embeddings",
-    "bert/embeddings/LayerNorm/gamma": "embeddings_layer_norm/gamma",
-    "bert/embeddings/LayerNorm/beta": "embeddings_layer_norm/beta",
-    "bert/encoder/layer_{n}/attention/self/query/kernel": "transformer_layer_{n}/self_attention_layer/query/kernel",
-    "bert/encoder/layer_{n}/attention/self/query/bias": "transformer_layer_{n}/self_attention_layer/query/bias",
-    "bert/encoder/layer_{n}/attention/self/key/kernel": "transformer_layer_{n}/self_attention_layer/key/kernel",
-    "bert/encoder/layer_{n}/attention/self/key/bias": "transformer_layer_{n}/self_attention_layer/key/bias",
-    "bert/encoder/layer_{n}/attention/self/value/kernel": "transformer_layer_{n}/self_attention_layer/value/kernel",
-    "bert/encoder/layer_{n}/attention/self/value/bias": "transformer_layer_{n}/self_attention_layer/value/bias",
-    "bert/encoder/layer_{n}/attention/output/dense/kernel": "transformer_layer_{n}/self_attention_layer/attention_output/kernel",
-    "bert/encoder/layer_{n}/attention/output/dense/bias": "transformer_layer_{n}/self_attention_layer/attention_output/bias",
-    "bert/encoder/layer_{n}/attention/output/LayerNorm/gamma": "transformer_layer_{n}/self_attention_layer_norm/gamma",
-    "bert/encoder/layer_{n}/attention/output/LayerNorm/beta": "transformer_layer_{n}/self_attention_layer_norm/beta",
-    "bert/encoder/layer_{n}/intermediate/dense/kernel": "transformer_layer_{n}/feedforward_intermediate_dense/kernel",
-    "bert/encoder/layer_{n}/intermediate/dense/bias": "transformer_layer_{n}/feedforward_intermediate_dense/bias",
-    "bert/encoder/layer_{n}/output/dense/kernel": "transformer_layer_{n}/feedforward_output_dense/kernel",
-    "bert/encoder/layer_{n}/output/dense/bias": "transformer_layer_{n}/feedforward_output_dense/bias",
-    "bert/encoder/layer_{n}/output/LayerNorm/gamma": "transformer_layer_{n}/feedforward_layer_norm/gamma",
-    "bert/encoder/layer_{n}/output/LayerNorm/beta": "transformer_layer_{n}/feedforward_layer_norm/beta",
-    "bert/pooler/dense/kernel": "pooled_dense/kernel",
-    "bert/pooler/dense/bias": "pooled_dense/bias",
-}
-# Reshaped per head (see the module docstring): [H, H] <-> [H, N, H/N], [H] <-> [N, H/N], and the
-# attention output kernel [H, H] <-> [N, H/N, H].
-PER_HEAD = ["attention/self/query/kernel", "attention/self/key/kernel",
-            "attention/self/value/kernel", "attention/self/query/bias",
-            "attention/self/key/bias", "attention/self/value/bias",
-            "attention/output/dense/kernel"]
-# ALBERT: albert_modeling's names -> AlbertBackbone's. Its layers are BertBackbone's
-# TransformerEncoder, one per (group g, inner layer i), named group_{g}_inner_layer_{i}.
-ALBERT_TO_KERAS_HUB = {
-    **{k: v for k, v in BERT_TO_KERAS_HUB.items() if "/encoder/" not in k},
-    "bert/encoder/embedding_hidden_mapping_in/kernel": "embedding_projection/kernel",
-    "bert/encoder/embedding_hidden_mapping_in/bias": "embedding_projection/bias",
-    **{albert_modeling.GROUP + "/" + albert_modeling.LAYER_NAMES[k.split("/", 3)[3]]:
-       v.replace("transformer_layer_{n}/", "group_{g}_inner_layer_{i}/")
-       for k, v in BERT_TO_KERAS_HUB.items() if k.startswith("bert/encoder/layer_{n}/")},
-}
-# ELECTRA: electra_modeling's names -> ElectraBackbone's (BertBackbone's, plus the projection;
-# its pooled_dense is the pooler electra_modeling keeps under electra/pooler/dense).
-ELECTRA_TO_KERAS_HUB = {
-    **{k.replace("bert/", "electra/", 1): v for k, v in BERT_TO_KERAS_HUB.items()},
-    "electra/embeddings_project/kernel": "embeddings_projection/kernel",
-    "electra/embeddings_project/bias": "embeddings_projection/bias",
-}
 GELU = "gelu"  # keras_hub.src.utils.keras_utils.gelu_approximate: the tanh approximation
 
 
-def _bert_kwargs(config: BertConfig) -> dict:
-  return dict(vocabulary_size=config.vocab_size, num_layers=config.num_hidden_layers,
-              num_heads=config.num_attention_heads, hidden_dim=config.hidden_size,
-              intermediate_dim=config.intermediate_size, dropout=config.hidden_dropout_prob,
-              max_sequence_length=config.max_position_embeddings,
-              num_segments=config.type_vocab_size)
+def keras_names(config: BertConfig):
+  """What the config's family is in keras-hub (families.formats.KerasHub)."""
+  return families.names(config).KERAS_HUB
 
 
-def _bert_config(c: dict) -> dict:
-  return dict(vocab_size=c["vocabulary_size"], hidden_size=c["hidden_dim"],
-              num_hidden_layers=c["num_layers"], num_attention_heads=c["num_heads"],
-              intermediate_size=c["intermediate_dim"],
-              max_position_embeddings=c["max_sequence_length"], type_vocab_size=c["num_segments"],
-              hidden_dropout_prob=c.get("dropout", 0.1),
-              attention_probs_dropout_prob=c.get("dropout", 0.1))
-
-
-@dataclasses.dataclass(frozen=True)
-class KerasHubFamily:
-  """One keras-hub backbone: its class, config, weight paths and where each layer's output is."""
-  backbone: str  # keras_hub.models class
-  table: dict  # the family's checkpoint names -> keras weight paths ({n}, {g}, {i} templates)
-  to_kwargs: object  # BertConfig -> the backbone's constructor arguments
-  from_config: object  # the preset's config dict -> BertConfig arguments
-  layer_calls: object  # BertConfig -> [(layer name, call index)] of each encoder layer's output
-
-
-def _albert_layer_calls(config: BertConfig) -> list:
-  calls = config.num_hidden_layers // config.num_hidden_groups
-  last = config.inner_group_num - 1
-  return [(f"group_{g}_inner_layer_{last}", c) for g in range(config.num_hidden_groups)
-          for c in range(calls)]
-
-
-KERAS_HUB_FAMILIES = {
-    "bert": KerasHubFamily(
-        "BertBackbone", BERT_TO_KERAS_HUB, _bert_kwargs, _bert_config,
-        lambda config: [(f"transformer_layer_{n}", 0) for n in range(config.num_hidden_layers)]),
-    "albert": KerasHubFamily(
-        "AlbertBackbone", ALBERT_TO_KERAS_HUB,
-        lambda config: {**_bert_kwargs(config), "embedding_dim": config.embedding_width,
-                        "num_groups": config.num_hidden_groups,
-                        "num_inner_repetitions": config.inner_group_num},
-        lambda c: {**_bert_config(c), "family": "albert", "embedding_size": c["embedding_dim"],
-                   "num_hidden_groups": c.get("num_groups", 1),
-                   "inner_group_num": c.get("num_inner_repetitions", 1)},
-        _albert_layer_calls),
-    "electra": KerasHubFamily(
-        "ElectraBackbone", ELECTRA_TO_KERAS_HUB,
-        lambda config: {**{("vocab_size" if k == "vocabulary_size" else k): v
-                           for k, v in _bert_kwargs(config).items()},
-                        "embedding_dim": config.embedding_width},
-        lambda c: {**_bert_config({**c, "vocabulary_size": c["vocab_size"]}),
-                   "family": "electra", "embedding_size": c["embedding_dim"]},
-        lambda config: [(f"transformer_layer_{n}", 0) for n in range(config.num_hidden_layers)]),
-}
-BACKBONES = {f.backbone: name for name, f in KERAS_HUB_FAMILIES.items()}
+def backbones() -> dict:
+  """keras-hub backbone class name -> its family, for the families keras-hub has."""
+  return {spec.backbone: family for family, spec in families.shipped_in("KERAS_HUB").items()}
 
 
 def keras_table(config: BertConfig, present=None) -> dict:
   """The family's checkpoint names -> keras-hub weight paths for this config (the projection
   only where keras-hub makes one: ElectraBackbone not when E == H)."""
-  family = KERAS_HUB_FAMILIES[config.family]
-  table = naming.expand(family.table, naming.name_ranges(config))
+  table = naming.expand(keras_names(config).table, naming.name_ranges(config))
   if present is not None:
     table = {k: v for k, v in table.items() if v in present or "projection" not in v}
   return table
@@ -202,7 +103,7 @@ def backbone_from_params(params: dict, config: BertConfig, activation: str | Non
 
   from hub_repro.weights import check_params
 
-  family = KERAS_HUB_FAMILIES[config.family]
+  family = keras_names(config)
   check_params(params, config, f"keras-hub {family.backbone}")
   backbone_class = getattr(keras_hub.models, family.backbone)
   with _zero_kernel_init(backbone_class):
@@ -228,18 +129,13 @@ def backbone_from_params(params: dict, config: BertConfig, activation: str | Non
   return backbone
 
 
-# Families keras-hub's Hugging Face converters read (keras_hub.src.utils.transformers has
-# convert_bert.py and convert_albert.py; no convert_electra.py).
-HF_CONVERTED = ("bert", "albert")
-
-
 def keras_hub_from_hf_folder(folder: str, family: str = "bert"):
   """keras-hub's own Hugging Face converter (keras_hub.src.utils.transformers.convert_bert,
   convert_albert) on a local folder of that family; it reads config.json and model.safetensors,
   offline."""
   import keras_hub
 
-  backbone = getattr(keras_hub.models, KERAS_HUB_FAMILIES[family].backbone)
+  backbone = getattr(keras_hub.models, families.names(family).KERAS_HUB.backbone)
   return backbone.from_preset(folder, dtype="float32")
 
 
@@ -252,7 +148,7 @@ class KerasHubSource(Source):
     super().__init__(handle, path)
     self.backbone = backbone
     self._config = config
-    self._family = KERAS_HUB_FAMILIES[config.family]
+    self._family = keras_names(config)
     self.framework = f"keras-hub {self._family.backbone}"
     self.config_origin = ("heads from the preset's config.json; gelu fixed by keras-hub's "
                           f"{self._family.backbone}")
@@ -269,7 +165,7 @@ class KerasHubSource(Source):
     implementation)."""
     backbone = backbone_from_params(params, config, activation)
     pooled = any(k.endswith("pooler/dense/kernel") for k in params)
-    handle = handle or f"keras-hub {KERAS_HUB_FAMILIES[config.family].backbone}"
+    handle = handle or f"keras-hub {keras_names(config).backbone}"
     config = dataclasses.replace(config, hidden_act=activation or GELU)
     return cls(handle, None, backbone, config, vocab_file, do_lower_case, pooled)
 
@@ -321,8 +217,6 @@ class KerasHubSource(Source):
     return {v.path: np.asarray(v.numpy()) for v in self.backbone.weights}
 
   def to_params(self, variables):
-    from hub_repro import families
-
     family = families.get(self._config)
     shapes = {**family.optional_shapes(self._config), **family.variable_shapes(self._config)}
     table = keras_table(self._config, variables)
@@ -344,10 +238,11 @@ def _read_json(path: str) -> dict:
 def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
   del trust_model_code  # weights and configs only: nothing of the folder runs
   preset = _read_json(os.path.join(path, "config.json"))
-  if preset.get("class_name") not in BACKBONES:
+  shipped = backbones()
+  if preset.get("class_name") not in shipped:
     raise HandleError(f"{handle} is a keras-hub preset of {preset.get('class_name')!r}; expected "
-                      f"one of {sorted(BACKBONES)}")
-  family = KERAS_HUB_FAMILIES[BACKBONES[preset["class_name"]]]
+                      f"one of {sorted(shipped)}")
+  family = families.names(shipped[preset["class_name"]]).KERAS_HUB
   config = BertConfig(**family.from_config(preset["config"]), hidden_act=GELU)
   vocab_file, do_lower_case = None, True
   tokenizer_json = os.path.join(path, "tokenizer.json")

@@ -11,7 +11,7 @@ import dataclasses
 import os
 import re
 
-from hub_repro import naming
+from hub_repro import families, naming
 from hub_repro.config import BertConfig
 from hub_repro.sources import ALL_FIELDS, SHAPE_FIELDS, HandleError, Source, config_from_params
 from hub_repro.sources import saved_model
@@ -89,10 +89,10 @@ class Tf1HubSource(Source):
     shapes = config_from_params(self.tf_params() or self.params())
     if self._config_asset:
       return BertConfig.from_json_file(self._config_asset, family=shapes.family)
-    if shapes.family == "albert":  # a shared layer: count the layers in the graph
-      # (TensorFlow names the reused group's scope group_0, group_0_1, ...: the layer_N is Google's)
+    scope = families.names(shapes).TF1_HUB.layer_scope
+    if scope is not None:  # a shared layer: its weights do not tell how often it runs; the graph
       layers = {int(m.group(1)) for op in self._signature.graph.get_operations()
-                if (m := re.search(r"/group_\d+(?:_\d+)?/layer_(\d+)/", op.name))}
+                if (m := re.search(scope, op.name))}
       if layers:
         shapes = dataclasses.replace(shapes, num_hidden_layers=max(layers) + 1)
     return shapes

@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from hub_repro import naming
+from hub_repro import families, naming
 from hub_repro.sources import SHAPE_FIELDS, HandleError, Source, config_from_params
 from hub_repro.sources import saved_model
 
@@ -65,10 +65,12 @@ class Tf2SavedModelSource(Source):
                         "bert_pack_inputs), not an encoder; pass it as --preprocessor and the "
                         "encoder as --handle")
     self.obj = obj
+    self._training = False  # whether __call__ takes `training` (what hub.KerasLayer checks)
     if callable(obj):  # the Reusable SavedModel API: __call__, with training only if it takes it
-      dtypes, training = _call_spec(obj.__call__)
+      dtypes, self._training = _call_spec(obj.__call__)
       function = obj.__call__
-      self.function = (lambda inputs: function(inputs, training=False)) if training else function
+      self.function = ((lambda inputs: function(inputs, training=False)) if self._training
+                       else function)
     elif "serving_default" in getattr(obj, "signatures", {}):
       function = obj.signatures["serving_default"]
       dtypes = {name: spec.dtype for name, spec in function.structured_input_signature[1].items()}
@@ -141,7 +143,7 @@ class Tf2SavedModelSource(Source):
 
   def config(self):
     config = config_from_params(self.tf_params() or self.params(), self._stored_heads())
-    if config.family == "albert":
+    if not families.names(config).MODEL_GARDEN.layers_in_weights:  # a shared layer (ALBERT)
       config = dataclasses.replace(config, num_hidden_layers=self._num_layers())
     return config
 

@@ -25,12 +25,13 @@ from typing import Mapping
 
 import tensorflow as tf
 
-from hub_repro import modeling
+from hub_repro.families.bert import modeling
 from hub_repro.config import BertConfig, guessed_heads
 
 FAMILY = "electra"
 TITLE = "ELECTRA"
 MODELING = "google-research/electra modeling.py"
+LAYER_NORM_EPSILON = modeling.LAYER_NORM_EPSILON  # BERT's LayerNorm
 POOLER_NOTE = ("ELECTRA's pre-training has no such layer (google-research/electra returns "
                "sequence_output[:, 0] as pooled_output): this one was added around the encoder, "
                "and is trained only where the model was fine-tuned with it")

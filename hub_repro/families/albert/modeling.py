@@ -26,12 +26,13 @@ from typing import Mapping
 
 import tensorflow as tf
 
-from hub_repro import modeling
+from hub_repro.families.bert import modeling
 from hub_repro.config import BertConfig, guessed_heads
 
 FAMILY = "albert"
 TITLE = "ALBERT"
 MODELING = "google-research/albert modeling.py"
+LAYER_NORM_EPSILON = modeling.LAYER_NORM_EPSILON  # BERT's LayerNorm
 POOLER_NOTE = ("In ALBERT that layer is trained for sentence-order prediction (run_pretraining.py's "
                "get_sentence_order_output reads it): feed pooled_output to a classifier you "
                "fine-tune")

@@ -266,8 +266,8 @@ def bert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None,
 
 
 # ----------------------------------------------------------------------------- the family interface
-# hub_repro.families picks a family's module by config.family; albert_modeling and
-# electra_modeling give the same names.
+# hub_repro.families picks a family's module by config.family; ALBERT's and ELECTRA's modeling
+# give the same names.
 
 FAMILY = "bert"
 TITLE = "BERT"

@@ -1,0 +1,1 @@
+"""albert: its reference rebuild (modeling.py) and its names in every format (names.py)."""

@@ -1,0 +1,1 @@
+"""electra: its reference rebuild (modeling.py) and its names in every format (names.py)."""
