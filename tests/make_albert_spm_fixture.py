@@ -35,28 +35,19 @@ Run from the repo root, in the project's .venv (it has sentencepiece==0.2.3):
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import json
 import os
 import random
-import shutil
-import sys
-import tempfile
 
 import sentencepiece as spm
+
+import fixture_tools
 
 SEED = 1234
 VOCAB_SIZE = 400
 NUM_SENTENCES = 3000
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
 NAME = "albert_spm"
-OUT_DIR = os.path.join(FIXTURES, NAME)
-
-# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro).
-SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
-             ("this is a test", "the hidden state")]
+OUT_DIR = os.path.join(fixture_tools.FIXTURES, NAME)
 
 SPECIAL = {"<pad>": 0, "<unk>": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4}
 
@@ -130,7 +121,7 @@ def sentence(rng: random.Random) -> str:
 def training_text() -> str:
   rng = random.Random(SEED)
   lines = [sentence(rng) for _ in range(NUM_SENTENCES)]
-  for s in SENTENCES:
+  for s in fixture_tools.SENTENCES:
     lines.extend([s] if isinstance(s, str) else list(s))
   lines.append("hello world, hello albert.")
   return "\n".join(lines) + "\n"
@@ -151,7 +142,9 @@ def spm_train_command() -> str:
   for key, value in TRAIN_ARGS.items():
     if isinstance(value, list):
       value = ",".join(value)
-    parts.append("--%s=%s" % (key, json.dumps(value, ensure_ascii=False) if "\"" in str(value) else value))
+    if "\"" in str(value):
+      value = json.dumps(value, ensure_ascii=False)
+    parts.append("--%s=%s" % (key, value))
   return " ".join(parts)
 
 
@@ -198,42 +191,11 @@ Generated with: {versions}.
 """
 
 
-def versions() -> dict[str, str]:
-  return {"sentencepiece": importlib.metadata.version("sentencepiece"),
-          "python": sys.version.split()[0]}
-
-
-def tree_listing(root: str) -> list[tuple[str, int, str]]:
-  rows = []
-  for dirpath, _, filenames in sorted(os.walk(root)):
-    for fn in sorted(filenames):
-      path = os.path.join(dirpath, fn)
-      with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-      rows.append((os.path.relpath(path, root), os.path.getsize(path), digest))
-  return rows
-
-
-def replace_folder(work: str, out_dir: str) -> None:
-  """Renames work to out_dir, replacing a previous out_dir only once the new one is complete."""
-  old = None
-  if os.path.exists(out_dir):
-    old = tempfile.mkdtemp(prefix=".%s.old-" % os.path.basename(out_dir), dir=FIXTURES)
-    os.rename(out_dir, os.path.join(old, "previous"))
-  os.rename(work, out_dir)
-  if old:
-    shutil.rmtree(old)
-
-
 def main() -> None:
-  vers = versions()
-  work = tempfile.mkdtemp(prefix=".%s.tmp-" % NAME, dir=FIXTURES)
-  os.chmod(work, 0o755)  # mkdtemp makes it 0700
-  try:
+  vers = fixture_tools.versions(["sentencepiece"])
+  with fixture_tools.staged_folder(OUT_DIR) as work:
     text = training_text()
-    train_path = os.path.join(work, "train.txt")
-    with open(train_path, "w", encoding="utf-8") as f:
-      f.write(text)
+    fixture_tools.write_text(os.path.join(work, "train.txt"), text)
     # Relative paths from inside the folder: the trainer spec stored in the model keeps `input`
     # and `model_prefix` as given ("train.txt", "30k-clean"), and no path of this machine.
     cwd = os.getcwd()
@@ -256,7 +218,7 @@ def main() -> None:
       raise RuntimeError("<pad>, [CLS], [SEP], [MASK] must be control pieces, <unk> unknown")
 
     texts = []
-    for s in SENTENCES:
+    for s in fixture_tools.SENTENCES:
       texts.extend([s] if isinstance(s, str) else list(s))
     golden = {
         "schema": {
@@ -274,29 +236,14 @@ def main() -> None:
         "ids": [sp.encode(t.lower()) for t in texts],
         "versions": vers,
     }
-    with open(os.path.join(work, "golden.json"), "w", encoding="utf-8") as f:
-      json.dump(golden, f, indent=1, ensure_ascii=False)
-      f.write("\n")
-    file_rows = "\n".join("    %-18s %8d bytes" % (rel, size) for rel, size, _ in tree_listing(work))
-    with open(os.path.join(work, "README.md"), "w", encoding="utf-8") as f:
-      f.write(README.format(
-          spm_version=vers["sentencepiece"], files=file_rows, vocab_size=VOCAB_SIZE, seed=SEED,
-          num_lines=text.count("\n"), command=spm_train_command(),
-          versions=", ".join("%s %s" % kv for kv in vers.items())))
-    for rel, _, _ in tree_listing(work):  # no path of this machine may leak into the fixture
-      with open(os.path.join(work, rel), "rb") as f:
-        data = f.read()
-      for leak in (work, REPO_ROOT):
-        if leak.encode() in data:
-          raise RuntimeError(f"{NAME}/{rel} contains the path {leak}")
-    replace_folder(work, OUT_DIR)
-  finally:
-    if os.path.exists(work):
-      shutil.rmtree(work)
+    fixture_tools.write_json(os.path.join(work, "golden.json"), golden, ensure_ascii=False)
+    fixture_tools.write_text(os.path.join(work, "README.md"), README.format(
+        spm_version=vers["sentencepiece"], files=fixture_tools.file_rows(work, 18),
+        vocab_size=VOCAB_SIZE, seed=SEED, num_lines=text.count("\n"),
+        command=spm_train_command(), versions=fixture_tools.versions_line(vers)))
+    fixture_tools.check_no_paths(work, NAME)
 
-  print("wrote %s:" % os.path.relpath(OUT_DIR, REPO_ROOT))
-  for rel, size, digest in tree_listing(OUT_DIR):
-    print("  %-18s %8d  sha256:%s" % (rel, size, digest))
+  fixture_tools.print_listing(OUT_DIR, 18)
   for t, p in zip(golden["texts"], golden["pieces"]):
     print("  %-35r %s" % (t, p))
 

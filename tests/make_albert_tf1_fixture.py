@@ -76,15 +76,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # depend on the CPU's oneDNN code path.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-import hashlib
 import importlib
-import importlib.metadata
 import json
 import re
 import shutil
 import sys
-import tempfile
-import types
 
 import numpy as np
 import tensorflow as tf2
@@ -94,17 +90,16 @@ tf.disable_v2_behavior()
 
 import tensorflow_hub as hub  # noqa: E402
 import tf_slim  # noqa: E402
+from tensorflow.core.protobuf import saved_model_pb2  # noqa: E402
+
+import fixture_tools  # noqa: E402
 
 
 def _import_albert():
   """albert.{modeling,run_pretraining,tokenization} with TF1 names (see the module docstring)."""
-  contrib = types.ModuleType("tensorflow.contrib")
-  contrib.layers = tf_slim.layers
-  for name in ("cluster_resolver", "data", "tpu"):  # imported, never used here
-    setattr(contrib, name, types.ModuleType("tensorflow.contrib." + name))
+  fixture_tools.install_tf_contrib(tf_slim.layers)
   saved = sys.modules["tensorflow"]
   sys.modules["tensorflow"] = tf
-  sys.modules.setdefault("tensorflow.contrib", contrib)
   try:
     modules = [importlib.import_module("albert." + name)
                for name in ("modeling", "run_pretraining", "tokenization")]
@@ -116,12 +111,10 @@ def _import_albert():
 modeling, run_pretraining, tokenization = _import_albert()
 
 SEED = 1234
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
-SPM_MODEL = os.path.join(FIXTURES, "albert_spm", "30k-clean.model")
-SPM_VOCAB = os.path.join(FIXTURES, "albert_spm", "30k-clean.vocab")
+SPM_MODEL = os.path.join(fixture_tools.FIXTURES, "albert_spm", "30k-clean.model")
+SPM_VOCAB = os.path.join(fixture_tools.FIXTURES, "albert_spm", "30k-clean.vocab")
 NAME = "albert_tf1"
-OUT_DIR = os.path.join(FIXTURES, NAME)
+OUT_DIR = os.path.join(fixture_tools.FIXTURES, NAME)
 CHECKPOINT_NAME = "model.ckpt-best"  # export_to_tfhub.py's --checkpoint_name default
 
 CONFIG = dict(vocab_size=400, embedding_size=16, hidden_size=32, num_hidden_layers=2,
@@ -130,51 +123,20 @@ CONFIG = dict(vocab_size=400, embedding_size=16, hidden_size=32, num_hidden_laye
               attention_probs_dropout_prob=0.0, max_position_embeddings=64, type_vocab_size=2,
               initializer_range=0.2, down_scale_factor=1)
 
-# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro);
-# a tuple is a sentence pair.
-SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
-             ("this is a test", "the hidden state")]
 MAX_SEQ_LENGTH = 16
 MLM_POSITIONS = [[1, 2], [3, 4], [1, 2], [2, 9]]
 
 PACKAGES = ["tensorflow", "tensorflow-hub", "albert-tensorflow", "tf-slim", "sentencepiece"]
 
 
-def versions():
-  out = {name: importlib.metadata.version(name) for name in PACKAGES}
-  out["numpy"] = np.__version__
-  out["protobuf"] = importlib.metadata.version("protobuf")
-  out["python"] = sys.version.split()[0]
-  return out
-
-
-def float32_list(array):
-  """Nested lists of float32 values printed with 9 significant digits (exact for float32)."""
-  array = np.asarray(array, dtype=np.float32)
-  flat = np.array([float("%.9g" % v) for v in array.ravel()])
-  return flat.reshape(array.shape).tolist()
-
-
 def encode():
   """testutil.SENTENCES through albert's own tokenization.FullTokenizer (spm_model_file), packed as
-  albert's classifier_utils.convert_single_example packs: [CLS] a [SEP] (b [SEP]), segment 0 for
-  the first part, 1 for the second, padded with 0 to MAX_SEQ_LENGTH."""
+  albert's classifier_utils.convert_single_example packs them."""
   tokenizer = tokenization.FullTokenizer(vocab_file=None, do_lower_case=True,
                                          spm_model_file=SPM_MODEL)
-  rows = {"input_ids": [], "input_mask": [], "segment_ids": []}
-  for sentence in SENTENCES:
-    parts = [sentence] if isinstance(sentence, str) else list(sentence)
-    tokens, segment_ids = ["[CLS]"], [0]
-    for i, part in enumerate(parts):
-      pieces = tokenizer.tokenize(tokenization.preprocess_text(part, lower=True))
-      tokens += pieces + ["[SEP]"]
-      segment_ids += [i] * (len(pieces) + 1)
-    ids = tokenizer.convert_tokens_to_ids(tokens)
-    pad = MAX_SEQ_LENGTH - len(ids)
-    rows["input_ids"].append(ids + [0] * pad)
-    rows["input_mask"].append([1] * len(ids) + [0] * pad)
-    rows["segment_ids"].append(segment_ids + [0] * pad)
-  return rows
+  return fixture_tools.pack_tokens(
+      lambda text: tokenizer.tokenize(tokenization.preprocess_text(text, lower=True)),
+      tokenizer.convert_tokens_to_ids, MAX_SEQ_LENGTH)
 
 
 def build_heads(config, model, mlm_positions):
@@ -290,24 +252,8 @@ def build_checkpoint(config, ckpt_dir):
   return changed
 
 
-def canonicalize_saved_model_pb(path):
-  """Rewrites saved_model.pb with protobuf's deterministic serialization (see
-  make_google_fixture.py: hub writes protobuf maps in an arbitrary order)."""
-  from tensorflow.core.protobuf import saved_model_pb2
-  proto = saved_model_pb2.SavedModel()
-  with open(path, "rb") as f:
-    proto.ParseFromString(f.read())
-  data = proto.SerializeToString(deterministic=True)
-  check = saved_model_pb2.SavedModel()
-  check.ParseFromString(data)
-  if check != proto:
-    raise RuntimeError("deterministic serialization changed saved_model.pb")
-  with open(path, "wb") as f:
-    f.write(data)
-
-
 def run_module(module_dir, inputs, tags=None):
-  """Runs the exported module (TF1 hub.Module) on the inputs: tokens, mlm, sop, tokenization_info."""
+  """Runs the exported TF1 hub.Module on the inputs: tokens, mlm, sop, tokenization_info."""
   with tf.Graph().as_default():
     m = hub.Module(module_dir, tags=tags)
     feeds = {k: tf.constant(v, tf.int32) for k, v in inputs.items()}
@@ -402,25 +348,12 @@ Generated with: {versions}.
 """
 
 
-def tree_listing(root):
-  rows = []
-  for dirpath, _, filenames in sorted(os.walk(root)):
-    for fn in sorted(filenames):
-      path = os.path.join(dirpath, fn)
-      with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-      rows.append((os.path.relpath(path, root), os.path.getsize(path), digest))
-  return rows
-
-
 def main():
   tf2.config.threading.set_intra_op_parallelism_threads(1)  # the machine is shared
   tf2.config.threading.set_inter_op_parallelism_threads(1)
   config = modeling.AlbertConfig.from_dict(CONFIG)
-  vers = versions()
-  work = tempfile.mkdtemp(prefix=".%s.tmp-" % NAME, dir=FIXTURES)
-  os.chmod(work, 0o755)  # mkdtemp makes it 0700
-  try:
+  vers = fixture_tools.versions(PACKAGES + ["numpy", "protobuf"])
+  with fixture_tools.staged_folder(OUT_DIR) as work:
     ckpt_dir = os.path.join(work, "checkpoint")
     module_dir = os.path.join(work, "module")
     os.makedirs(ckpt_dir)
@@ -436,7 +369,8 @@ def main():
       tags_and_args.append((tags, dict(is_training=is_training)))
     spec = hub.create_module_spec(make_module_fn(ckpt_dir), tags_and_args=tags_and_args)
     spec.export(module_dir, checkpoint_path=os.path.join(ckpt_dir, CHECKPOINT_NAME))
-    canonicalize_saved_model_pb(os.path.join(module_dir, "saved_model.pb"))
+    fixture_tools.canonicalize_proto_file(os.path.join(module_dir, "saved_model.pb"),
+                                          saved_model_pb2.SavedModel)
 
     inputs = encode()
     golden, sig_names = run_module(module_dir, inputs)
@@ -469,18 +403,13 @@ def main():
         if not np.array_equal(golden[name][key], golden["tokens"][key]):
           raise RuntimeError("signature %s gives another %s" % (name, key))
 
-    for rel, _, _ in tree_listing(work):  # no path of this machine may leak into the fixture
-      with open(os.path.join(work, rel), "rb") as f:
-        data = f.read()
-      for leak in (work, REPO_ROOT):
-        if leak.encode() in data:
-          raise RuntimeError("%s/%s contains the path %s" % (NAME, rel, leak))
+    fixture_tools.check_no_paths(work, NAME)
 
     golden_json = {
         "schema": {
             "framework": "google-research/albert code (albert-tensorflow) in TF1 graph mode "
                          "(tensorflow.compat.v1), CPU, float32, TF_ENABLE_ONEDNN_OPTS=0",
-            "sentences": "tests/testutil.py SENTENCES; a 2-list is a sentence pair",
+            "sentences": fixture_tools.SENTENCES_SCHEMA,
             "inputs": "albert tokenization.FullTokenizer(spm_model_file=30k-clean.model) on "
                       "preprocess_text(text, lower=True), packed [CLS] a [SEP] (b [SEP]), "
                       "padded with 0: int [batch, max_seq_length]",
@@ -496,52 +425,33 @@ def main():
             "all_encoder_layers": "AlbertModel.get_all_encoder_layers() from checkpoint/: each "
                                   "layer's output, float [num_layers, batch, max_seq_length, "
                                   "hidden]; [-1] == sequence_output",
-            "floats": "float32 values printed with 9 significant digits (exact round trip)",
+            "floats": fixture_tools.FLOATS_SCHEMA,
         },
         "framework": "albert-tensorflow (TF1)",
         "config": CONFIG,
-        "sentences": [s if isinstance(s, str) else list(s) for s in SENTENCES],
+        "sentences": fixture_tools.sentences_as_stored(),
         "max_seq_length": MAX_SEQ_LENGTH,
         "inputs": inputs,
         "mlm_positions": MLM_POSITIONS,
-        "pooled_output": float32_list(golden["tokens"]["pooled_output"]),
-        "sequence_output": float32_list(golden["tokens"]["sequence_output"]),
-        "mlm_logits": float32_list(golden["mlm"]["mlm_logits"]),
-        "sop_log_probs": float32_list(golden["sop"]["sop_log_probs"]),
-        "embedding_output": float32_list(from_ckpt["embedding_output"]),
-        "all_encoder_layers": float32_list(layers),
+        "pooled_output": fixture_tools.float32_list(golden["tokens"]["pooled_output"]),
+        "sequence_output": fixture_tools.float32_list(golden["tokens"]["sequence_output"]),
+        "mlm_logits": fixture_tools.float32_list(golden["mlm"]["mlm_logits"]),
+        "sop_log_probs": fixture_tools.float32_list(golden["sop"]["sop_log_probs"]),
+        "embedding_output": fixture_tools.float32_list(from_ckpt["embedding_output"]),
+        "all_encoder_layers": fixture_tools.float32_list(layers),
         "re_randomized_variables": changed,
         "versions": vers,
     }
-    with open(os.path.join(work, "golden.json"), "w") as f:
-      json.dump(golden_json, f, indent=1)
-      f.write("\n")
-    with open(os.path.join(work, "README.md"), "w") as f:
-      f.write(README.format(
-          albert=vers["albert-tensorflow"], seed=SEED,
-          config=", ".join("%s=%r" % kv for kv in CONFIG.items()),
-          versions=", ".join("%s %s" % kv for kv in vers.items())))
-
-    old = None
-    if os.path.exists(OUT_DIR):
-      old = tempfile.mkdtemp(prefix=".%s.old-" % NAME, dir=FIXTURES)
-      os.rename(OUT_DIR, os.path.join(old, NAME))
-    os.rename(work, OUT_DIR)
-    if old:
-      shutil.rmtree(old)
-  finally:
-    if os.path.exists(work):
-      shutil.rmtree(work)
+    fixture_tools.write_json(os.path.join(work, "golden.json"), golden_json)
+    fixture_tools.write_text(os.path.join(work, "README.md"), README.format(
+        albert=vers["albert-tensorflow"], seed=SEED, config=fixture_tools.call_args(CONFIG),
+        versions=fixture_tools.versions_line(vers)))
 
   print("\nversions: %s" % json.dumps(vers))
-  print("\nwrote %s:" % os.path.relpath(OUT_DIR, REPO_ROOT))
-  total = 0
-  for rel, size, digest in tree_listing(OUT_DIR):
-    total += size
-    print("  %-50s %8d  sha256:%s" % (rel, size, digest))
-  print("  total %d bytes" % total)
+  fixture_tools.print_listing(OUT_DIR, 50)
   print("\nvariables (checkpoint/%s):" % CHECKPOINT_NAME)
-  for name, shape in tf.train.list_variables(os.path.join(OUT_DIR, "checkpoint", CHECKPOINT_NAME)):
+  checkpoint = os.path.join(OUT_DIR, "checkpoint", CHECKPOINT_NAME)
+  for name, shape in tf.train.list_variables(checkpoint):
     print("  %-70s %s%s" % (name, shape, "  (re-randomized)" if name in changed else ""))
   print("\ninputs: %s" % json.dumps(inputs["input_ids"]))
   print("pooled_output[0][:4] = %s" % golden_json["pooled_output"][0][:4])

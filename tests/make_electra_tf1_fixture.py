@@ -71,15 +71,11 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import argparse
 import hashlib
-import importlib.metadata
 import importlib.util
 import json
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
-import types
 
 import numpy as np
 import tensorflow as tf2
@@ -89,10 +85,11 @@ tf.disable_v2_behavior()
 
 import tensorflow_hub as hub  # noqa: E402
 import tf_slim  # noqa: E402
+from tensorflow.core.protobuf import saved_model_pb2  # noqa: E402
 
-_contrib = types.ModuleType("tensorflow.contrib")
-_contrib.layers = tf_slim.layers
-sys.modules.setdefault("tensorflow.contrib", _contrib)
+import fixture_tools  # noqa: E402
+
+fixture_tools.install_tf_contrib(tf_slim.layers)
 
 ELECTRA_COMMIT = "8a46635f32083ada044d7e9ad09604742600ee7b"
 ELECTRA_FILES = {"model/modeling.py": "b5f670463d24f37187c1954a212ddbc7ec344feb",
@@ -100,11 +97,9 @@ ELECTRA_FILES = {"model/modeling.py": "b5f670463d24f37187c1954a212ddbc7ec344feb"
 DEFAULT_GIT_DIR = "/work/.mirror/google-research+electra/repo"
 
 SEED = 1234
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
-VOCAB_PATH = os.path.join(FIXTURES, "vocab.txt")
+VOCAB_PATH = os.path.join(fixture_tools.FIXTURES, "vocab.txt")
 NAME = "electra_tf1"
-OUT_DIR = os.path.join(FIXTURES, NAME)
+OUT_DIR = os.path.join(fixture_tools.FIXTURES, NAME)
 
 CONFIG = dict(vocab_size=109, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
               intermediate_size=64, hidden_act="gelu", hidden_dropout_prob=0.1,
@@ -112,22 +107,9 @@ CONFIG = dict(vocab_size=109, hidden_size=32, num_hidden_layers=2, num_attention
               initializer_range=0.2)
 EMBEDDING_SIZE = 16
 
-# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro);
-# a tuple is a sentence pair.
-SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
-             ("this is a test", "the hidden state")]
 MAX_SEQ_LENGTH = 16
 
 PACKAGES = ["tensorflow", "tensorflow-hub", "tf-slim"]
-
-
-def versions():
-  out = {name: importlib.metadata.version(name) for name in PACKAGES}
-  out["numpy"] = np.__version__
-  out["protobuf"] = importlib.metadata.version("protobuf")
-  out["python"] = sys.version.split()[0]
-  out["google-research/electra"] = ELECTRA_COMMIT
-  return out
 
 
 def git_blob_id(data):
@@ -154,32 +136,12 @@ def load_electra(git_dir, into):
   return modules["model/modeling.py"], modules["model/tokenization.py"]
 
 
-def float32_list(array):
-  """Nested lists of float32 values printed with 9 significant digits (exact for float32)."""
-  array = np.asarray(array, dtype=np.float32)
-  flat = np.array([float("%.9g" % v) for v in array.ravel()])
-  return flat.reshape(array.shape).tolist()
-
-
 def encode(tokenization):
   """testutil.SENTENCES through ELECTRA's own tokenization.FullTokenizer(vocab.txt, lowercase),
-  packed as ELECTRA's finetune/classification does: [CLS] a [SEP] (b [SEP]), segment 0 then 1,
-  padded with 0 to MAX_SEQ_LENGTH."""
+  packed as ELECTRA's finetune/classification packs them."""
   tokenizer = tokenization.FullTokenizer(vocab_file=VOCAB_PATH, do_lower_case=True)
-  rows = {"input_ids": [], "input_mask": [], "segment_ids": []}
-  for sentence in SENTENCES:
-    parts = [sentence] if isinstance(sentence, str) else list(sentence)
-    tokens, segment_ids = ["[CLS]"], [0]
-    for i, part in enumerate(parts):
-      pieces = tokenizer.tokenize(part)
-      tokens += pieces + ["[SEP]"]
-      segment_ids += [i] * (len(pieces) + 1)
-    ids = tokenizer.convert_tokens_to_ids(tokens)
-    pad = MAX_SEQ_LENGTH - len(ids)
-    rows["input_ids"].append(ids + [0] * pad)
-    rows["input_mask"].append([1] * len(ids) + [0] * pad)
-    rows["segment_ids"].append(segment_ids + [0] * pad)
-  return rows
+  return fixture_tools.pack_tokens(tokenizer.tokenize, tokenizer.convert_tokens_to_ids,
+                                   MAX_SEQ_LENGTH)
 
 
 def build_model(modeling, config, is_training, input_ids, input_mask, segment_ids):
@@ -231,22 +193,6 @@ def randomize_biases_and_layer_norms(variable_map, session):
     var.load(value.astype(np.float32), session)
     changed.append(name)
   return changed
-
-
-def canonicalize_saved_model_pb(path):
-  """Rewrites saved_model.pb with protobuf's deterministic serialization (see
-  make_google_fixture.py: hub writes protobuf maps in an arbitrary order)."""
-  from tensorflow.core.protobuf import saved_model_pb2
-  proto = saved_model_pb2.SavedModel()
-  with open(path, "rb") as f:
-    proto.ParseFromString(f.read())
-  data = proto.SerializeToString(deterministic=True)
-  check = saved_model_pb2.SavedModel()
-  check.ParseFromString(data)
-  if check != proto:
-    raise RuntimeError("deterministic serialization changed saved_model.pb")
-  with open(path, "wb") as f:
-    f.write(data)
 
 
 def run_module(module_dir, inputs, tags=None):
@@ -321,17 +267,6 @@ Generated with: {versions}.
 """
 
 
-def tree_listing(root):
-  rows = []
-  for dirpath, _, filenames in sorted(os.walk(root)):
-    for fn in sorted(filenames):
-      path = os.path.join(dirpath, fn)
-      with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-      rows.append((os.path.relpath(path, root), os.path.getsize(path), digest))
-  return rows
-
-
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--electra_git_dir", default=DEFAULT_GIT_DIR,
@@ -339,11 +274,10 @@ def main():
   args = parser.parse_args()
   tf2.config.threading.set_intra_op_parallelism_threads(1)  # the machine is shared
   tf2.config.threading.set_inter_op_parallelism_threads(1)
-  vers = versions()
-  code_dir = tempfile.mkdtemp(prefix="electra_code_")
-  work = tempfile.mkdtemp(prefix=".%s.tmp-" % NAME, dir=FIXTURES)
-  os.chmod(work, 0o755)  # mkdtemp makes it 0700
-  try:
+  vers = dict(fixture_tools.versions(PACKAGES + ["numpy", "protobuf"]),
+              **{"google-research/electra": ELECTRA_COMMIT})
+  with (fixture_tools.staged_folder(OUT_DIR) as work,
+        tempfile.TemporaryDirectory(prefix="electra_code_") as code_dir):
     modeling, tokenization = load_electra(args.electra_git_dir, code_dir)
     config = modeling.BertConfig.from_dict(CONFIG)
     module_dir = os.path.join(work, "module")
@@ -357,7 +291,8 @@ def main():
         sess.run(tf.global_variables_initializer())
         changed = randomize_biases_and_layer_norms(m.variable_map, sess)
         m.export(module_dir, sess)
-    canonicalize_saved_model_pb(os.path.join(module_dir, "saved_model.pb"))
+    fixture_tools.canonicalize_proto_file(os.path.join(module_dir, "saved_model.pb"),
+                                          saved_model_pb2.SavedModel)
 
     inputs = encode(tokenization)
     golden, info, sig_names, var_names = run_module(module_dir, inputs)
@@ -389,19 +324,14 @@ def main():
     if not np.array_equal(layers[-1], plain["sequence_output"]):
       raise RuntimeError("all_encoder_layers[-1] is not sequence_output")
 
-    for rel, _, _ in tree_listing(work):  # no path of this machine may leak into the fixture
-      with open(os.path.join(work, rel), "rb") as f:
-        data = f.read()
-      for leak in (work, REPO_ROOT, code_dir):
-        if leak.encode() in data:
-          raise RuntimeError("%s/%s contains the path %s" % (NAME, rel, leak))
+    fixture_tools.check_no_paths(work, NAME, code_dir)
 
     golden_json = {
         "schema": {
             "framework": "google-research/electra model/modeling.py BertModel (commit %s) in TF1 "
                          "graph mode (tensorflow.compat.v1), CPU, float32, "
                          "TF_ENABLE_ONEDNN_OPTS=0" % ELECTRA_COMMIT,
-            "sentences": "tests/testutil.py SENTENCES; a 2-list is a sentence pair",
+            "sentences": fixture_tools.SENTENCES_SCHEMA,
             "inputs": "ELECTRA tokenization.FullTokenizer(vocab.txt, do_lower_case=True), packed "
                       "[CLS] a [SEP] (b [SEP]), padded with 0: int [batch, max_seq_length]",
             "pooled_output": "module signature tokens (default tags): sequence_output[:, 0] "
@@ -412,52 +342,31 @@ def main():
             "all_encoder_layers": "BertModel.get_all_encoder_layers(): each layer's output, float "
                                   "[num_layers, batch, max_seq_length, hidden]; [-1] == "
                                   "sequence_output",
-            "floats": "float32 values printed with 9 significant digits (exact round trip)",
+            "floats": fixture_tools.FLOATS_SCHEMA,
         },
         "framework": "google-research/electra (TF1)",
         "electra_commit": ELECTRA_COMMIT,
         "electra_files": ELECTRA_FILES,
         "config": CONFIG,
         "embedding_size": EMBEDDING_SIZE,
-        "sentences": [s if isinstance(s, str) else list(s) for s in SENTENCES],
+        "sentences": fixture_tools.sentences_as_stored(),
         "max_seq_length": MAX_SEQ_LENGTH,
         "inputs": inputs,
-        "pooled_output": float32_list(golden["pooled_output"]),
-        "sequence_output": float32_list(golden["sequence_output"]),
-        "embedding_output": float32_list(plain["embedding_output"]),
-        "all_encoder_layers": float32_list(layers),
+        "pooled_output": fixture_tools.float32_list(golden["pooled_output"]),
+        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
+        "embedding_output": fixture_tools.float32_list(plain["embedding_output"]),
+        "all_encoder_layers": fixture_tools.float32_list(layers),
         "variables": var_names,
         "re_randomized_variables": changed,
         "versions": vers,
     }
-    with open(os.path.join(work, "golden.json"), "w") as f:
-      json.dump(golden_json, f, indent=1)
-      f.write("\n")
-    with open(os.path.join(work, "README.md"), "w") as f:
-      f.write(README.format(
-          commit=ELECTRA_COMMIT, seed=SEED, embedding_size=EMBEDDING_SIZE,
-          config=", ".join("%s=%r" % kv for kv in CONFIG.items()),
-          versions=", ".join("%s %s" % kv for kv in vers.items())))
-
-    old = None
-    if os.path.exists(OUT_DIR):
-      old = tempfile.mkdtemp(prefix=".%s.old-" % NAME, dir=FIXTURES)
-      os.rename(OUT_DIR, os.path.join(old, NAME))
-    os.rename(work, OUT_DIR)
-    if old:
-      shutil.rmtree(old)
-  finally:
-    for path in (work, code_dir):
-      if os.path.exists(path):
-        shutil.rmtree(path)
+    fixture_tools.write_json(os.path.join(work, "golden.json"), golden_json)
+    fixture_tools.write_text(os.path.join(work, "README.md"), README.format(
+        commit=ELECTRA_COMMIT, seed=SEED, embedding_size=EMBEDDING_SIZE,
+        config=fixture_tools.call_args(CONFIG), versions=fixture_tools.versions_line(vers)))
 
   print("\nversions: %s" % json.dumps(vers))
-  print("\nwrote %s:" % os.path.relpath(OUT_DIR, REPO_ROOT))
-  total = 0
-  for rel, size, digest in tree_listing(OUT_DIR):
-    total += size
-    print("  %-50s %8d  sha256:%s" % (rel, size, digest))
-  print("  total %d bytes" % total)
+  fixture_tools.print_listing(OUT_DIR, 50)
   for name in var_names:
     print("  %s%s" % (name, "  (re-randomized)" if name in changed else ""))
   print("\ninputs: %s" % json.dumps(inputs["input_ids"]))

@@ -57,13 +57,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # depend on the CPU's oneDNN code path.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-import hashlib
-import importlib.metadata
 import json
 import shutil
-import sys
-import tempfile
-import types
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -74,29 +69,23 @@ import tensorflow.compat.v1 as tf
 # hub modules have.
 tf.disable_v2_behavior()
 
-import tf_slim
-
-# bert-tensorflow 1.0.4's modeling.py does
-#     import tensorflow.compat.v1 as tf
-#     from tensorflow.contrib import layers as contrib_layers
-# and uses only contrib_layers.layer_norm. TF2 has no tensorflow.contrib, so
-# register a stand-in module whose `layers` attribute is tf_slim.layers (the
-# maintained fork of tf.contrib.layers; same layer_norm, same variable names
-# LayerNorm/beta and LayerNorm/gamma). No other patching is needed: modeling.py
-# already talks to tensorflow.compat.v1.
-_contrib = types.ModuleType("tensorflow.contrib")
-_contrib.layers = tf_slim.layers
-sys.modules.setdefault("tensorflow.contrib", _contrib)
-
-from bert import modeling  # noqa: E402  (needs the shim above)
 import tensorflow_hub as hub  # noqa: E402
+import tf_slim  # noqa: E402
+from tensorflow.core.protobuf import saved_model_pb2  # noqa: E402
+
+import fixture_tools  # noqa: E402
+
+# bert-tensorflow 1.0.4's modeling.py does `from tensorflow.contrib import layers as
+# contrib_layers` and already talks to tensorflow.compat.v1: the stand-in contrib is all it needs.
+fixture_tools.install_tf_contrib(tf_slim.layers)
+
+from bert import modeling  # noqa: E402
 
 SEED = 1234
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
-CONFIG_PATH = os.path.join(FIXTURES, "bert_config.json")
-VOCAB_PATH = os.path.join(FIXTURES, "vocab.txt")
-OUT_DIR = os.path.join(FIXTURES, "google_tf1")
+CONFIG_PATH = os.path.join(fixture_tools.FIXTURES, "bert_config.json")
+VOCAB_PATH = os.path.join(fixture_tools.FIXTURES, "vocab.txt")
+NAME = "google_tf1"
+OUT_DIR = os.path.join(fixture_tools.FIXTURES, NAME)
 
 INPUTS = {
     "input_ids": [[2, 40, 41, 42, 3, 0, 0], [2, 50, 51, 3, 60, 61, 3]],
@@ -107,143 +96,116 @@ INPUTS = {
 PACKAGES = ["tensorflow", "tensorflow-hub", "bert-tensorflow", "tf-slim"]
 
 
-def versions():
-    out = {name: importlib.metadata.version(name) for name in PACKAGES}
-    out["numpy"] = np.__version__
-    out["protobuf"] = importlib.metadata.version("protobuf")
-    out["python"] = sys.version.split()[0]
-    return out
-
-
 def make_module_fn(config, vocab_path):
-    """module_fn in the style of Google's BERT hub export."""
+  """module_fn in the style of Google's BERT hub export."""
 
-    def module_fn(is_training):
-        # module_fn runs in a fresh graph made by hub.create_module_spec, so the
-        # graph-level seed must be set here for the initializers' seeds to be
-        # fixed in the module graph.
-        tf.set_random_seed(SEED)
-        input_ids = tf.placeholder(tf.int32, shape=[None, None], name="input_ids")
-        input_mask = tf.placeholder(tf.int32, shape=[None, None], name="input_mask")
-        segment_ids = tf.placeholder(tf.int32, shape=[None, None], name="segment_ids")
-        model = modeling.BertModel(
-            config=config,
-            is_training=is_training,
-            input_ids=input_ids,
-            input_mask=input_mask,
-            token_type_ids=segment_ids,
-            use_one_hot_embeddings=False)
-        hub.add_signature(
-            "tokens",
-            inputs=dict(input_ids=input_ids, input_mask=input_mask,
-                        segment_ids=segment_ids),
-            outputs=dict(pooled_output=model.get_pooled_output(),
-                         sequence_output=model.get_sequence_output()))
-        # The vocab file is an asset: hub copies it to assets/ on export and
-        # replaces the constant's value in the stored graph by a placeholder
-        # string, remapped to the assets/ path on load.
-        vocab_file = tf.constant(vocab_path, name="vocab_file")
-        tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, vocab_file)
-        do_lower_case = tf.constant(True, name="do_lower_case")
-        hub.add_signature(
-            "tokenization_info",
-            inputs={},
-            outputs=dict(vocab_file=vocab_file, do_lower_case=do_lower_case))
+  def module_fn(is_training):
+    # module_fn runs in a fresh graph made by hub.create_module_spec, so the
+    # graph-level seed must be set here for the initializers' seeds to be
+    # fixed in the module graph.
+    tf.set_random_seed(SEED)
+    input_ids = tf.placeholder(tf.int32, shape=[None, None], name="input_ids")
+    input_mask = tf.placeholder(tf.int32, shape=[None, None], name="input_mask")
+    segment_ids = tf.placeholder(tf.int32, shape=[None, None], name="segment_ids")
+    model = modeling.BertModel(
+        config=config,
+        is_training=is_training,
+        input_ids=input_ids,
+        input_mask=input_mask,
+        token_type_ids=segment_ids,
+        use_one_hot_embeddings=False)
+    hub.add_signature(
+        "tokens",
+        inputs=dict(input_ids=input_ids, input_mask=input_mask,
+                    segment_ids=segment_ids),
+        outputs=dict(pooled_output=model.get_pooled_output(),
+                     sequence_output=model.get_sequence_output()))
+    # The vocab file is an asset: hub copies it to assets/ on export and
+    # replaces the constant's value in the stored graph by a placeholder
+    # string, remapped to the assets/ path on load.
+    vocab_file = tf.constant(vocab_path, name="vocab_file")
+    tf.add_to_collection(tf.GraphKeys.ASSET_FILEPATHS, vocab_file)
+    do_lower_case = tf.constant(True, name="do_lower_case")
+    hub.add_signature(
+        "tokenization_info",
+        inputs={},
+        outputs=dict(vocab_file=vocab_file, do_lower_case=do_lower_case))
 
-    return module_fn
+  return module_fn
 
 
 def randomize_biases_and_layer_norms(variable_map, session):
-    """Overwrite zeros/ones init of biases and LayerNorm params (see docstring)."""
-    rng = np.random.RandomState(SEED)
-    changed = []
-    for name in sorted(variable_map):
-        var = variable_map[name]
-        shape = var.shape.as_list()
-        if name.endswith("/bias") or name.endswith("LayerNorm/beta"):
-            value = rng.normal(0.0, 0.02, size=shape)
-        elif name.endswith("LayerNorm/gamma"):
-            value = 1.0 + 0.1 * rng.normal(0.0, 1.0, size=shape)
-        else:
-            continue
-        var.load(value.astype(np.float32), session)
-        changed.append(name)
-    return changed
-
-
-def canonicalize_saved_model_pb(path):
-    """Rewrites saved_model.pb with protobuf's deterministic serialization.
-
-    hub writes the protobuf maps (node attrs, collections, signatures) in an
-    arbitrary order, so the bytes changed from run to run although the message
-    is the same. Re-serializing with sorted map keys gives the very same
-    SavedModel message, byte-stable across runs.
-    """
-    from tensorflow.core.protobuf import saved_model_pb2
-    proto = saved_model_pb2.SavedModel()
-    with open(path, "rb") as f:
-        proto.ParseFromString(f.read())
-    data = proto.SerializeToString(deterministic=True)
-    check = saved_model_pb2.SavedModel()
-    check.ParseFromString(data)
-    assert check == proto
-    with open(path, "wb") as f:
-        f.write(data)
+  """Overwrite zeros/ones init of biases and LayerNorm params (see docstring)."""
+  rng = np.random.RandomState(SEED)
+  changed = []
+  for name in sorted(variable_map):
+    var = variable_map[name]
+    shape = var.shape.as_list()
+    if name.endswith("/bias") or name.endswith("LayerNorm/beta"):
+      value = rng.normal(0.0, 0.02, size=shape)
+    elif name.endswith("LayerNorm/gamma"):
+      value = 1.0 + 0.1 * rng.normal(0.0, 1.0, size=shape)
+    else:
+      continue
+    var.load(value.astype(np.float32), session)
+    changed.append(name)
+  return changed
 
 
 def build_module_and_checkpoint(config, work):
-    module_dir = os.path.join(work, "module")
-    ckpt_dir = os.path.join(work, "checkpoint")
-    os.makedirs(ckpt_dir)
-    spec = hub.create_module_spec(
-        make_module_fn(config, VOCAB_PATH),
-        tags_and_args=[(set(), {"is_training": False}),
-                       ({"train"}, {"is_training": True})])
-    with tf.Graph().as_default():
-        tf.set_random_seed(SEED)
-        m = hub.Module(spec, trainable=True)
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            changed = randomize_biases_and_layer_norms(m.variable_map, sess)
-            m.export(module_dir, sess)
-            # Same session, same values, names as in modeling.py ("bert/...").
-            saver = tf.train.Saver(var_list=dict(m.variable_map),
-                                   save_relative_paths=True)
-            saver.save(sess, os.path.join(ckpt_dir, "bert_model.ckpt"),
-                       write_meta_graph=False)
-    canonicalize_saved_model_pb(os.path.join(module_dir, "saved_model.pb"))
-    shutil.copyfile(CONFIG_PATH, os.path.join(ckpt_dir, "bert_config.json"))
-    shutil.copyfile(VOCAB_PATH, os.path.join(ckpt_dir, "vocab.txt"))
-    return module_dir, ckpt_dir, changed
+  module_dir = os.path.join(work, "module")
+  ckpt_dir = os.path.join(work, "checkpoint")
+  os.makedirs(ckpt_dir)
+  spec = hub.create_module_spec(
+      make_module_fn(config, VOCAB_PATH),
+      tags_and_args=[(set(), {"is_training": False}),
+                     ({"train"}, {"is_training": True})])
+  with tf.Graph().as_default():
+    tf.set_random_seed(SEED)
+    m = hub.Module(spec, trainable=True)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      changed = randomize_biases_and_layer_norms(m.variable_map, sess)
+      m.export(module_dir, sess)
+      # Same session, same values, names as in modeling.py ("bert/...").
+      saver = tf.train.Saver(var_list=dict(m.variable_map),
+                             save_relative_paths=True)
+      saver.save(sess, os.path.join(ckpt_dir, "bert_model.ckpt"),
+                 write_meta_graph=False)
+  fixture_tools.canonicalize_proto_file(os.path.join(module_dir, "saved_model.pb"),
+                                        saved_model_pb2.SavedModel)
+  shutil.copyfile(CONFIG_PATH, os.path.join(ckpt_dir, "bert_config.json"))
+  shutil.copyfile(VOCAB_PATH, os.path.join(ckpt_dir, "vocab.txt"))
+  return module_dir, ckpt_dir, changed
 
 
 def run_module(module_dir, tags=None):
-    """Runs the exported module (TF1 hub.Module) on INPUTS."""
-    with tf.Graph().as_default():
-        m = hub.Module(module_dir, tags=tags)
-        feeds = {k: tf.constant(v, tf.int32) for k, v in INPUTS.items()}
-        out = m(feeds, signature="tokens", as_dict=True)
-        info = m(signature="tokenization_info", as_dict=True)
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            return sess.run(out), sess.run(info), m.get_signature_names()
+  """Runs the exported module (TF1 hub.Module) on INPUTS."""
+  with tf.Graph().as_default():
+    m = hub.Module(module_dir, tags=tags)
+    feeds = {k: tf.constant(v, tf.int32) for k, v in INPUTS.items()}
+    out = m(feeds, signature="tokens", as_dict=True)
+    info = m(signature="tokenization_info", as_dict=True)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      return sess.run(out), sess.run(info), m.get_signature_names()
 
 
 def run_checkpoint(config, ckpt_dir):
-    """Plain modeling.BertModel restored from the checkpoint folder."""
-    with tf.Graph().as_default():
-        model = modeling.BertModel(
-            config=config, is_training=False,
-            input_ids=tf.constant(INPUTS["input_ids"], tf.int32),
-            input_mask=tf.constant(INPUTS["input_mask"], tf.int32),
-            token_type_ids=tf.constant(INPUTS["segment_ids"], tf.int32),
-            use_one_hot_embeddings=False)
-        with tf.Session() as sess:
-            ckpt = tf.train.latest_checkpoint(ckpt_dir)
-            assert ckpt is not None, "tf.train.latest_checkpoint found nothing"
-            tf.train.Saver().restore(sess, ckpt)
-            return sess.run({"pooled_output": model.get_pooled_output(),
-                             "sequence_output": model.get_sequence_output()})
+  """Plain modeling.BertModel restored from the checkpoint folder."""
+  with tf.Graph().as_default():
+    model = modeling.BertModel(
+        config=config, is_training=False,
+        input_ids=tf.constant(INPUTS["input_ids"], tf.int32),
+        input_mask=tf.constant(INPUTS["input_mask"], tf.int32),
+        token_type_ids=tf.constant(INPUTS["segment_ids"], tf.int32),
+        use_one_hot_embeddings=False)
+    with tf.Session() as sess:
+      ckpt = tf.train.latest_checkpoint(ckpt_dir)
+      assert ckpt is not None, "tf.train.latest_checkpoint found nothing"
+      tf.train.Saver().restore(sess, ckpt)
+      return sess.run({"pooled_output": model.get_pooled_output(),
+                       "sequence_output": model.get_sequence_output()})
 
 
 README = """\
@@ -291,93 +253,55 @@ Generated with: {versions}.
 """
 
 
-def tree_listing(root):
-    rows = []
-    for dirpath, _, filenames in sorted(os.walk(root)):
-        for fn in sorted(filenames):
-            path = os.path.join(dirpath, fn)
-            with open(path, "rb") as f:
-                digest = hashlib.sha256(f.read()).hexdigest()[:12]
-            rows.append((os.path.relpath(path, root), os.path.getsize(path), digest))
-    return rows
-
-
 def main():
-    with open(CONFIG_PATH) as f:
-        config_dict = json.load(f)
-    config = modeling.BertConfig.from_dict(config_dict)
-    vers = versions()
+  with open(CONFIG_PATH) as f:
+    config_dict = json.load(f)
+  config = modeling.BertConfig.from_dict(config_dict)
+  vers = fixture_tools.versions(PACKAGES + ["numpy", "protobuf"])
 
-    work = tempfile.mkdtemp(prefix=".google_tf1.tmp-", dir=FIXTURES)
-    os.chmod(work, 0o755)  # mkdtemp makes it 0700
-    try:
-        module_dir, ckpt_dir, changed = build_module_and_checkpoint(config, work)
+  with fixture_tools.staged_folder(OUT_DIR) as work:
+    module_dir, ckpt_dir, changed = build_module_and_checkpoint(config, work)
 
-        golden, info, sig_names = run_module(module_dir)
-        assert sorted(sig_names) == ["tokenization_info", "tokens"], sig_names
-        assert bool(info["do_lower_case"]) is True
-        vocab_file = info["vocab_file"].decode()
-        assert vocab_file.endswith("assets/vocab.txt"), vocab_file
-        with open(vocab_file, "rb") as a, open(VOCAB_PATH, "rb") as b:
-            assert a.read() == b.read(), "assets/vocab.txt differs"
+    golden, info, sig_names = run_module(module_dir)
+    assert sorted(sig_names) == ["tokenization_info", "tokens"], sig_names
+    assert bool(info["do_lower_case"]) is True
+    vocab_file = info["vocab_file"].decode()
+    assert vocab_file.endswith("assets/vocab.txt"), vocab_file
+    with open(vocab_file, "rb") as a, open(VOCAB_PATH, "rb") as b:
+      assert a.read() == b.read(), "assets/vocab.txt differs"
 
-        # The train variant must load too (dropout makes its outputs random).
-        train_out, _, _ = run_module(module_dir, tags={"train"})
-        assert train_out["pooled_output"].shape == golden["pooled_output"].shape
+    # The train variant must load too (dropout makes its outputs random).
+    train_out, _, _ = run_module(module_dir, tags={"train"})
+    assert train_out["pooled_output"].shape == golden["pooled_output"].shape
 
-        # Cross-check: plain modeling.BertModel from checkpoint/ == module.
-        from_ckpt = run_checkpoint(config, ckpt_dir)
-        for key in ("pooled_output", "sequence_output"):
-            diff = float(np.max(np.abs(from_ckpt[key] - golden[key])))
-            print("checkpoint vs module %s: max abs diff %g" % (key, diff))
-            assert diff < 1e-6, (key, diff)
+    # Cross-check: plain modeling.BertModel from checkpoint/ == module.
+    from_ckpt = run_checkpoint(config, ckpt_dir)
+    for key in ("pooled_output", "sequence_output"):
+      diff = float(np.max(np.abs(from_ckpt[key] - golden[key])))
+      print("checkpoint vs module %s: max abs diff %g" % (key, diff))
+      assert diff < 1e-6, (key, diff)
 
-        # No absolute path of this machine may leak into the fixture.
-        for rel, _, _ in tree_listing(work):
-            with open(os.path.join(work, rel), "rb") as f:
-                data = f.read()
-            for leak in (work, REPO_ROOT):
-                assert leak.encode() not in data, (rel, leak)
+    fixture_tools.check_no_paths(work, NAME)
 
-        golden_json = {
-            "inputs": INPUTS,
-            "pooled_output": golden["pooled_output"].astype(np.float32).tolist(),
-            "sequence_output": golden["sequence_output"].astype(np.float32).tolist(),
-            "versions": vers,
-        }
-        with open(os.path.join(work, "golden.json"), "w") as f:
-            json.dump(golden_json, f, indent=1)
-            f.write("\n")
-        pretty_versions = ", ".join("%s %s" % kv for kv in vers.items())
-        with open(os.path.join(work, "README.md"), "w") as f:
-            f.write(README.format(seed=SEED, versions=pretty_versions))
+    golden_json = {
+        "inputs": INPUTS,
+        "pooled_output": golden["pooled_output"].astype(np.float32).tolist(),
+        "sequence_output": golden["sequence_output"].astype(np.float32).tolist(),
+        "versions": vers,
+    }
+    fixture_tools.write_json(os.path.join(work, "golden.json"), golden_json)
+    fixture_tools.write_text(os.path.join(work, "README.md"), README.format(
+        seed=SEED, versions=fixture_tools.versions_line(vers)))
 
-        # Move into place.
-        old = None
-        if os.path.exists(OUT_DIR):
-            old = tempfile.mkdtemp(prefix=".google_tf1.old-", dir=FIXTURES)
-            os.rename(OUT_DIR, os.path.join(old, "google_tf1"))
-        os.rename(work, OUT_DIR)
-        if old:
-            shutil.rmtree(old)
-    finally:
-        if os.path.exists(work):
-            shutil.rmtree(work)
-
-    print("\nversions: %s" % json.dumps(vers))
-    print("\nwrote %s:" % os.path.relpath(OUT_DIR, REPO_ROOT))
-    total = 0
-    for rel, size, digest in tree_listing(OUT_DIR):
-        total += size
-        print("  %-50s %8d  sha256:%s" % (rel, size, digest))
-    print("  total %d bytes" % total)
-    print("\nvariables (checkpoint/bert_model.ckpt):")
-    for name, shape in tf.train.list_variables(
-            os.path.join(OUT_DIR, "checkpoint", "bert_model.ckpt")):
-        mark = "  (re-randomized)" if name in changed else ""
-        print("  %-55s %s%s" % (name, shape, mark))
-    print("\npooled_output[0][:4] = %s" % golden_json["pooled_output"][0][:4])
+  print("\nversions: %s" % json.dumps(vers))
+  fixture_tools.print_listing(OUT_DIR, 50)
+  print("\nvariables (checkpoint/bert_model.ckpt):")
+  checkpoint = os.path.join(OUT_DIR, "checkpoint", "bert_model.ckpt")
+  for name, shape in tf.train.list_variables(checkpoint):
+    mark = "  (re-randomized)" if name in changed else ""
+    print("  %-55s %s%s" % (name, shape, mark))
+  print("\npooled_output[0][:4] = %s" % golden_json["pooled_output"][0][:4])
 
 
 if __name__ == "__main__":
-    main()
+  main()

@@ -32,12 +32,9 @@ versions give the same bytes.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import json
 import os
 import shutil
-import sys
 import tempfile
 
 import numpy as np
@@ -46,17 +43,13 @@ import torch
 import transformers
 from transformers import AlbertConfig, AlbertModel, AlbertTokenizer, AutoTokenizer
 
-SEED = 1234
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
-SPM_PATH = os.path.join(FIXTURES, "albert_spm", "30k-clean.model")
-NAME = "hf_albert"
-OUT_DIR = os.path.join(FIXTURES, NAME)
+import fixture_tools
 
-# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro);
-# a tuple is a sentence pair.
-SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
-             ("this is a test", "the hidden state")]
+SEED = 1234
+SPM_PATH = os.path.join(fixture_tools.FIXTURES, "albert_spm", "30k-clean.model")
+NAME = "hf_albert"
+OUT_DIR = os.path.join(fixture_tools.FIXTURES, NAME)
+
 MAX_SEQ_LENGTH = 16
 
 CONFIG = dict(vocab_size=400, embedding_size=16, hidden_size=32, num_hidden_layers=2,
@@ -66,19 +59,6 @@ CONFIG = dict(vocab_size=400, embedding_size=16, hidden_size=32, num_hidden_laye
 WRONG = [dict(num_attention_heads=2), dict(hidden_act="gelu")]
 
 PACKAGES = ["torch", "transformers", "tokenizers", "safetensors", "sentencepiece", "numpy"]
-
-
-def versions() -> dict[str, str]:
-  out = {name: importlib.metadata.version(name) for name in PACKAGES}
-  out["python"] = sys.version.split()[0]
-  return out
-
-
-def float32_list(array) -> list:
-  """Nested lists of float32 values printed with 9 significant digits (exact for float32)."""
-  array = np.asarray(array, dtype=np.float32)
-  flat = np.array([float("%.9g" % v) for v in array.ravel()])
-  return flat.reshape(array.shape).tolist()
 
 
 def build_model(config: AlbertConfig) -> AlbertModel:
@@ -93,33 +73,6 @@ def build_model(config: AlbertConfig) -> AlbertModel:
       elif "LayerNorm" in name and name.endswith(".weight"):
         param.copy_(1.0 + 0.1 * torch.randn(param.shape, generator=generator))
   return model.eval()
-
-
-def encode(tokenizer) -> dict[str, list[list[int]]]:
-  """testutil.SENTENCES through the folder's own tokenizer, one call per example (singles and a
-  pair), padded to MAX_SEQ_LENGTH."""
-  rows = {"input_ids": [], "input_mask": [], "segment_ids": []}
-  for sentence in SENTENCES:
-    first, second = (sentence, None) if isinstance(sentence, str) else sentence
-    enc = tokenizer(first, second, padding="max_length", max_length=MAX_SEQ_LENGTH, truncation=True,
-                    return_token_type_ids=True, return_attention_mask=True)
-    rows["input_ids"].append(list(enc["input_ids"]))
-    rows["input_mask"].append(list(enc["attention_mask"]))
-    rows["segment_ids"].append(list(enc["token_type_ids"]))
-  return rows
-
-
-def check_against_sentencepiece(inputs: dict) -> None:
-  """The tokenizer's ids are [CLS] + sentencepiece's ids + [SEP] (+ pair + [SEP]) then <pad>."""
-  sp = spm.SentencePieceProcessor(model_file=SPM_PATH)
-  for row, sentence in zip(inputs["input_ids"], SENTENCES):
-    parts = [sentence] if isinstance(sentence, str) else list(sentence)
-    expected = [2]
-    for part in parts:
-      expected += sp.encode(part.lower()) + [3]
-    expected += [0] * (MAX_SEQ_LENGTH - len(expected))
-    if row != expected:
-      raise RuntimeError(f"AlbertTokenizer gave {row} for {sentence!r}, sentencepiece {expected}")
 
 
 def run(model: AlbertModel, inputs: dict) -> dict[str, np.ndarray]:
@@ -184,43 +137,21 @@ Generated with: {versions}.
 """
 
 
-def tree_listing(root: str) -> list[tuple[str, int, str]]:
-  rows = []
-  for dirpath, _, filenames in sorted(os.walk(root)):
-    for fn in sorted(filenames):
-      path = os.path.join(dirpath, fn)
-      with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-      rows.append((os.path.relpath(path, root), os.path.getsize(path), digest))
-  return rows
-
-
-def replace_folder(work: str, out_dir: str) -> None:
-  """Renames work to out_dir, replacing a previous out_dir only once the new one is complete."""
-  old = None
-  if os.path.exists(out_dir):
-    old = tempfile.mkdtemp(prefix=".%s.old-" % os.path.basename(out_dir), dir=FIXTURES)
-    os.rename(out_dir, os.path.join(old, "previous"))
-  os.rename(work, out_dir)
-  if old:
-    shutil.rmtree(old)
-
-
 def main() -> None:
   torch.set_num_threads(1)  # small and deterministic; the machine is shared
   transformers.logging.set_verbosity_error()
-  vers = versions()
+  vers = fixture_tools.versions(PACKAGES)
   print("versions: %s" % json.dumps(vers))
-  work = tempfile.mkdtemp(prefix=".%s.tmp-" % NAME, dir=FIXTURES)
-  os.chmod(work, 0o755)  # mkdtemp makes it 0700
-  spm_dir = tempfile.mkdtemp(prefix=".%s.spm-" % NAME, dir=FIXTURES)
-  try:
+  spm_prefix = ".%s.spm-" % NAME
+  with (fixture_tools.staged_folder(OUT_DIR) as work,
+        tempfile.TemporaryDirectory(prefix=spm_prefix, dir=fixture_tools.FIXTURES) as spm_dir):
     model = build_model(AlbertConfig(**CONFIG))
     model.save_pretrained(work)
     shutil.copyfile(SPM_PATH, os.path.join(spm_dir, "spiece.model"))
     tokenizer = AlbertTokenizer.from_pretrained(spm_dir)
     if len(tokenizer) != CONFIG["vocab_size"]:
-      raise RuntimeError(f"AlbertTokenizer has {len(tokenizer)} tokens, expected {CONFIG['vocab_size']}")
+      raise RuntimeError(
+          f"AlbertTokenizer has {len(tokenizer)} tokens, expected {CONFIG['vocab_size']}")
     tokenizer.save_pretrained(work)
     shutil.copyfile(SPM_PATH, os.path.join(work, "spiece.model"))
     files = sorted(os.listdir(work))
@@ -236,8 +167,10 @@ def main() -> None:
       raise RuntimeError(f"from_pretrained reported {problems}")
     loaded.eval()
     loaded_tokenizer = AutoTokenizer.from_pretrained(work)
-    inputs = encode(loaded_tokenizer)
-    check_against_sentencepiece(inputs)
+    inputs = fixture_tools.hf_encode(loaded_tokenizer, MAX_SEQ_LENGTH)
+    sp = spm.SentencePieceProcessor(model_file=SPM_PATH)
+    fixture_tools.check_albert_ids(inputs["input_ids"], lambda text: sp.encode(text.lower()),
+                                   MAX_SEQ_LENGTH, "AlbertTokenizer")
     golden = run(loaded, inputs)
     in_memory = run(model, inputs)
     for key, value in golden.items():
@@ -253,10 +186,10 @@ def main() -> None:
 
     golden_json = {
         "schema": {
-            "framework": "transformers AlbertModel.from_pretrained(folder), eval mode, PyTorch CPU, "
-                         "float32; tokenized by AutoTokenizer.from_pretrained(folder) "
+            "framework": "transformers AlbertModel.from_pretrained(folder), eval mode, PyTorch "
+                         "CPU, float32; tokenized by AutoTokenizer.from_pretrained(folder) "
                          "(AlbertTokenizer)",
-            "sentences": "tests/testutil.py SENTENCES; a 2-list is a sentence pair",
+            "sentences": fixture_tools.SENTENCES_SCHEMA,
             "inputs": "input_ids, input_mask (attention_mask), segment_ids (token_type_ids): "
                       "int [batch, max_seq_length]",
             "pooled_output": "pooler_output = tanh(pooler(sequence_output[:, 0])), "
@@ -266,52 +199,30 @@ def main() -> None:
                              "embedding_hidden_mapping_in, then each layer's output, "
                              "float [num_layers + 1, batch, max_seq_length, hidden]; "
                              "hidden_states[-1] == sequence_output",
-            "floats": "float32 values printed with 9 significant digits (exact round trip)",
+            "floats": fixture_tools.FLOATS_SCHEMA,
             "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
         },
         "framework": "transformers",
         "config": CONFIG,
-        "sentences": [s if isinstance(s, str) else list(s) for s in SENTENCES],
+        "sentences": fixture_tools.sentences_as_stored(),
         "max_seq_length": MAX_SEQ_LENGTH,
         "inputs": inputs,
-        "pooled_output": float32_list(golden["pooled_output"]),
-        "sequence_output": float32_list(golden["sequence_output"]),
-        "hidden_states": float32_list(golden["hidden_states"]),
+        "pooled_output": fixture_tools.float32_list(golden["pooled_output"]),
+        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
+        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
         "sensitivity": sens,
         "versions": vers,
     }
-    with open(os.path.join(work, "golden.json"), "w", encoding="utf-8") as f:
-      json.dump(golden_json, f, indent=1)
-      f.write("\n")
+    fixture_tools.write_json(os.path.join(work, "golden.json"), golden_json)
 
-    file_rows = "\n".join("    %-24s %8d bytes" % (rel, size) for rel, size, _ in tree_listing(work))
-    with open(os.path.join(work, "README.md"), "w", encoding="utf-8") as f:
-      f.write(README.format(
-          transformers=vers["transformers"], files=file_rows, seed=SEED,
-          config_args=", ".join("%s=%r" % kv for kv in CONFIG.items()),
-          sensitivity="; ".join("`%s`: pooled %s, sequence %s"
-                                % (k, v["pooled_output"], v["sequence_output"])
-                                for k, v in sens.items()),
-          versions=", ".join("%s %s" % kv for kv in vers.items())))
+    fixture_tools.write_text(os.path.join(work, "README.md"), README.format(
+        transformers=vers["transformers"], files=fixture_tools.file_rows(work, 24), seed=SEED,
+        config_args=fixture_tools.call_args(CONFIG),
+        sensitivity=fixture_tools.sensitivity_line(sens),
+        versions=fixture_tools.versions_line(vers)))
+    fixture_tools.check_no_paths(work, NAME, spm_dir)
 
-    for rel, _, _ in tree_listing(work):  # no path of this machine may leak into the fixture
-      with open(os.path.join(work, rel), "rb") as f:
-        data = f.read()
-      for leak in (work, spm_dir, REPO_ROOT):
-        if leak.encode() in data:
-          raise RuntimeError(f"{NAME}/{rel} contains the path {leak}")
-    replace_folder(work, OUT_DIR)
-  finally:
-    for path in (work, spm_dir):
-      if os.path.exists(path):
-        shutil.rmtree(path)
-
-  print("\nwrote %s:" % os.path.relpath(OUT_DIR, REPO_ROOT))
-  total = 0
-  for rel, size, digest in tree_listing(OUT_DIR):
-    total += size
-    print("  %-26s %8d  sha256:%s" % (rel, size, digest))
-  print("  total %d bytes" % total)
+  fixture_tools.print_listing(OUT_DIR, 26)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
   print("  sensitivity: %s" % json.dumps(sens))
 

@@ -30,30 +30,21 @@ versions give the same bytes.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import json
 import os
-import shutil
-import sys
-import tempfile
 
 import numpy as np
 import torch
 import transformers
 from transformers import AutoTokenizer, BertTokenizer, ElectraConfig, ElectraModel
 
-SEED = 1234
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
-VOCAB_PATH = os.path.join(FIXTURES, "vocab.txt")
-NAME = "hf_electra"
-OUT_DIR = os.path.join(FIXTURES, NAME)
+import fixture_tools
 
-# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro);
-# a tuple is a sentence pair.
-SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
-             ("this is a test", "the hidden state")]
+SEED = 1234
+VOCAB_PATH = os.path.join(fixture_tools.FIXTURES, "vocab.txt")
+NAME = "hf_electra"
+OUT_DIR = os.path.join(fixture_tools.FIXTURES, NAME)
+
 MAX_SEQ_LENGTH = 16
 
 CONFIG = dict(vocab_size=109, embedding_size=16, hidden_size=32, num_hidden_layers=2,
@@ -62,19 +53,6 @@ CONFIG = dict(vocab_size=109, embedding_size=16, hidden_size=32, num_hidden_laye
 WRONG = [dict(num_attention_heads=2), dict(hidden_act="gelu_new")]
 
 PACKAGES = ["torch", "transformers", "tokenizers", "safetensors", "numpy"]
-
-
-def versions() -> dict[str, str]:
-  out = {name: importlib.metadata.version(name) for name in PACKAGES}
-  out["python"] = sys.version.split()[0]
-  return out
-
-
-def float32_list(array) -> list:
-  """Nested lists of float32 values printed with 9 significant digits (exact for float32)."""
-  array = np.asarray(array, dtype=np.float32)
-  flat = np.array([float("%.9g" % v) for v in array.ravel()])
-  return flat.reshape(array.shape).tolist()
 
 
 def build_model(config: ElectraConfig) -> ElectraModel:
@@ -89,20 +67,6 @@ def build_model(config: ElectraConfig) -> ElectraModel:
       elif "LayerNorm" in name and name.endswith(".weight"):
         param.copy_(1.0 + 0.1 * torch.randn(param.shape, generator=generator))
   return model.eval()
-
-
-def encode(tokenizer) -> dict[str, list[list[int]]]:
-  """testutil.SENTENCES through the folder's own tokenizer, one call per example (singles and a
-  pair), padded to MAX_SEQ_LENGTH."""
-  rows = {"input_ids": [], "input_mask": [], "segment_ids": []}
-  for sentence in SENTENCES:
-    first, second = (sentence, None) if isinstance(sentence, str) else sentence
-    enc = tokenizer(first, second, padding="max_length", max_length=MAX_SEQ_LENGTH, truncation=True,
-                    return_token_type_ids=True, return_attention_mask=True)
-    rows["input_ids"].append(list(enc["input_ids"]))
-    rows["input_mask"].append(list(enc["attention_mask"]))
-    rows["segment_ids"].append(list(enc["token_type_ids"]))
-  return rows
 
 
 def run(model: ElectraModel, inputs: dict) -> dict[str, np.ndarray]:
@@ -165,44 +129,22 @@ Generated with: {versions}.
 """
 
 
-def tree_listing(root: str) -> list[tuple[str, int, str]]:
-  rows = []
-  for dirpath, _, filenames in sorted(os.walk(root)):
-    for fn in sorted(filenames):
-      path = os.path.join(dirpath, fn)
-      with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-      rows.append((os.path.relpath(path, root), os.path.getsize(path), digest))
-  return rows
-
-
-def replace_folder(work: str, out_dir: str) -> None:
-  """Renames work to out_dir, replacing a previous out_dir only once the new one is complete."""
-  old = None
-  if os.path.exists(out_dir):
-    old = tempfile.mkdtemp(prefix=".%s.old-" % os.path.basename(out_dir), dir=FIXTURES)
-    os.rename(out_dir, os.path.join(old, "previous"))
-  os.rename(work, out_dir)
-  if old:
-    shutil.rmtree(old)
-
-
 def main() -> None:
   torch.set_num_threads(1)  # small and deterministic; the machine is shared
   transformers.logging.set_verbosity_error()
-  vers = versions()
+  vers = fixture_tools.versions(PACKAGES)
   print("versions: %s" % json.dumps(vers))
-  work = tempfile.mkdtemp(prefix=".%s.tmp-" % NAME, dir=FIXTURES)
-  os.chmod(work, 0o755)  # mkdtemp makes it 0700
-  try:
+  with fixture_tools.staged_folder(OUT_DIR) as work:
     model = build_model(ElectraConfig(**CONFIG))
     if not hasattr(model, "embeddings_project"):
-      raise RuntimeError("ElectraModel has no embeddings_project with embedding_size < hidden_size")
+      raise RuntimeError(
+          "ElectraModel has no embeddings_project with embedding_size < hidden_size")
     model.save_pretrained(work)
     # transformers 5: BertTokenizer takes the vocab as `vocab=` (`vocab_file=` is swallowed).
     tokenizer = BertTokenizer(vocab=VOCAB_PATH, do_lower_case=True)
     if len(tokenizer) != CONFIG["vocab_size"]:
-      raise RuntimeError(f"BertTokenizer has {len(tokenizer)} tokens, expected {CONFIG['vocab_size']}")
+      raise RuntimeError(
+          f"BertTokenizer has {len(tokenizer)} tokens, expected {CONFIG['vocab_size']}")
     tokenizer.save_pretrained(work)
     files = sorted(os.listdir(work))
     expected = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]
@@ -216,7 +158,7 @@ def main() -> None:
       raise RuntimeError(f"from_pretrained reported {problems}")
     loaded.eval()
     loaded_tokenizer = AutoTokenizer.from_pretrained(work)
-    inputs = encode(loaded_tokenizer)
+    inputs = fixture_tools.hf_encode(loaded_tokenizer, MAX_SEQ_LENGTH)
     golden = run(loaded, inputs)
     in_memory = run(model, inputs)
     for key, value in golden.items():
@@ -232,62 +174,41 @@ def main() -> None:
 
     golden_json = {
         "schema": {
-            "framework": "transformers ElectraModel.from_pretrained(folder), eval mode, PyTorch CPU, "
-                         "float32; tokenized by AutoTokenizer.from_pretrained(folder) "
+            "framework": "transformers ElectraModel.from_pretrained(folder), eval mode, PyTorch "
+                         "CPU, float32; tokenized by AutoTokenizer.from_pretrained(folder) "
                          "(BertTokenizer)",
-            "sentences": "tests/testutil.py SENTENCES; a 2-list is a sentence pair",
+            "sentences": fixture_tools.SENTENCES_SCHEMA,
             "inputs": "input_ids, input_mask (attention_mask), segment_ids (token_type_ids): "
                       "int [batch, max_seq_length]",
             "pooled_output": "absent: ElectraModel has no pooler",
             "sequence_output": "last_hidden_state, float [batch, max_seq_length, hidden]",
-            "hidden_states": "output_hidden_states: the embedding output after embeddings_project, "
-                             "then each layer's output, "
+            "hidden_states": "output_hidden_states: the embedding output after "
+                             "embeddings_project, then each layer's output, "
                              "float [num_layers + 1, batch, max_seq_length, hidden]; "
                              "hidden_states[-1] == sequence_output",
-            "floats": "float32 values printed with 9 significant digits (exact round trip)",
+            "floats": fixture_tools.FLOATS_SCHEMA,
             "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
         },
         "framework": "transformers",
         "config": CONFIG,
-        "sentences": [s if isinstance(s, str) else list(s) for s in SENTENCES],
+        "sentences": fixture_tools.sentences_as_stored(),
         "max_seq_length": MAX_SEQ_LENGTH,
         "inputs": inputs,
-        "sequence_output": float32_list(golden["sequence_output"]),
-        "hidden_states": float32_list(golden["hidden_states"]),
+        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
+        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
         "sensitivity": sens,
         "versions": vers,
     }
-    with open(os.path.join(work, "golden.json"), "w", encoding="utf-8") as f:
-      json.dump(golden_json, f, indent=1)
-      f.write("\n")
+    fixture_tools.write_json(os.path.join(work, "golden.json"), golden_json)
 
-    file_rows = "\n".join("    %-24s %8d bytes" % (rel, size) for rel, size, _ in tree_listing(work))
-    with open(os.path.join(work, "README.md"), "w", encoding="utf-8") as f:
-      f.write(README.format(
-          transformers=vers["transformers"], files=file_rows, seed=SEED,
-          config_args=", ".join("%s=%r" % kv for kv in CONFIG.items()),
-          sensitivity="; ".join("`%s`: sequence %s, hidden states %s"
-                                % (k, v["sequence_output"], v["hidden_states"])
-                                for k, v in sens.items()),
-          versions=", ".join("%s %s" % kv for kv in vers.items())))
+    fixture_tools.write_text(os.path.join(work, "README.md"), README.format(
+        transformers=vers["transformers"], files=fixture_tools.file_rows(work, 24), seed=SEED,
+        config_args=fixture_tools.call_args(CONFIG),
+        sensitivity=fixture_tools.sensitivity_line(sens),
+        versions=fixture_tools.versions_line(vers)))
+    fixture_tools.check_no_paths(work, NAME)
 
-    for rel, _, _ in tree_listing(work):  # no path of this machine may leak into the fixture
-      with open(os.path.join(work, rel), "rb") as f:
-        data = f.read()
-      for leak in (work, REPO_ROOT):
-        if leak.encode() in data:
-          raise RuntimeError(f"{NAME}/{rel} contains the path {leak}")
-    replace_folder(work, OUT_DIR)
-  finally:
-    if os.path.exists(work):
-      shutil.rmtree(work)
-
-  print("\nwrote %s:" % os.path.relpath(OUT_DIR, REPO_ROOT))
-  total = 0
-  for rel, size, digest in tree_listing(OUT_DIR):
-    total += size
-    print("  %-26s %8d  sha256:%s" % (rel, size, digest))
-  print("  total %d bytes" % total)
+  fixture_tools.print_listing(OUT_DIR, 26)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
   print("  sensitivity: %s" % json.dumps(sens))
 

@@ -37,13 +37,8 @@ versions give the same bytes.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import json
 import os
-import shutil
-import sys
-import tempfile
 
 import numpy as np
 import torch
@@ -51,15 +46,10 @@ import transformers
 from transformers import AutoTokenizer, BertConfig, BertModel, BertTokenizer
 from transformers.models.bert.tokenization_bert_legacy import BertTokenizerLegacy
 
-SEED = 1234
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
-VOCAB_PATH = os.path.join(FIXTURES, "vocab.txt")
+import fixture_tools
 
-# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro);
-# a tuple is a sentence pair. tests/test_fixtures_toolchains.py checks they still agree.
-SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
-             ("this is a test", "the hidden state")]
+SEED = 1234
+VOCAB_PATH = os.path.join(fixture_tools.FIXTURES, "vocab.txt")
 MAX_SEQ_LENGTH = 16
 
 COMMON = dict(vocab_size=109, num_hidden_layers=2, max_position_embeddings=64, type_vocab_size=2,
@@ -78,19 +68,6 @@ FIXTURE_SPECS = {
 }
 
 PACKAGES = ["torch", "transformers", "tokenizers", "safetensors", "huggingface-hub", "numpy"]
-
-
-def versions() -> dict[str, str]:
-  out = {name: importlib.metadata.version(name) for name in PACKAGES}
-  out["python"] = sys.version.split()[0]
-  return out
-
-
-def float32_list(array) -> list:
-  """Nested lists of float32 values printed with 9 significant digits (exact for float32)."""
-  array = np.asarray(array, dtype=np.float32)
-  flat = np.array([float("%.9g" % v) for v in array.ravel()])
-  return flat.reshape(array.shape).tolist()
 
 
 def build_model(config: BertConfig) -> BertModel:
@@ -117,21 +94,6 @@ def save_tokenizer(kind: str, folder: str) -> None:
   if len(tokenizer) != 109:
     raise RuntimeError(f"{type(tokenizer).__name__} has {len(tokenizer)} tokens, expected 109")
   tokenizer.save_pretrained(folder)
-
-
-def encode(tokenizer) -> dict[str, list[list[int]]]:
-  """testutil.SENTENCES through the folder's own tokenizer, one call per example (singles and a
-  pair), padded to MAX_SEQ_LENGTH; token_type_ids asked for explicitly (BertTokenizerLegacy's
-  model_input_names leaves them out)."""
-  rows = {"input_ids": [], "input_mask": [], "segment_ids": []}
-  for sentence in SENTENCES:
-    first, second = (sentence, None) if isinstance(sentence, str) else sentence
-    enc = tokenizer(first, second, padding="max_length", max_length=MAX_SEQ_LENGTH, truncation=True,
-                    return_token_type_ids=True, return_attention_mask=True)
-    rows["input_ids"].append(list(enc["input_ids"]))
-    rows["input_mask"].append(list(enc["attention_mask"]))
-    rows["segment_ids"].append(list(enc["token_type_ids"]))
-  return rows
 
 
 def run(model: BertModel, inputs: dict) -> dict[str, np.ndarray]:
@@ -190,7 +152,8 @@ Generated with: {versions}.
 
 TOKENIZER_TEXT = {
     "tokenizer.json": (
-        "`BertTokenizer(vocab=\"tests/fixtures/vocab.txt\", do_lower_case=True).save_pretrained(dir)`\n"
+        "`BertTokenizer(vocab=\"tests/fixtures/vocab.txt\", do_lower_case=True)"
+        ".save_pretrained(dir)`\n"
         "  (transformers 5's `BertTokenizer` is the tokenizers-backed class; `BertTokenizerFast` is an\n"
         "  alias of it). transformers 5 writes only `tokenizer.json` + `tokenizer_config.json`: no\n"
         "  `vocab.txt` (not even with `legacy_format=True`) and no `special_tokens_map.json`.\n"
@@ -200,39 +163,16 @@ TOKENIZER_TEXT = {
         "`BertTokenizerLegacy(vocab_file=\"tests/fixtures/vocab.txt\", do_lower_case=True)"
         ".save_pretrained(dir)`\n"
         "  (transformers 5's pure-Python WordPiece class, the legacy format): `vocab.txt` +\n"
-        "  `tokenizer_config.json` with `\"tokenizer_class\": \"BertTokenizerLegacy\"`, no `tokenizer.json`.\n"
+        "  `tokenizer_config.json` with `\"tokenizer_class\": \"BertTokenizerLegacy\"`, "
+        "no `tokenizer.json`.\n"
         "  `AutoTokenizer.from_pretrained` loads it back as `BertTokenizerLegacy` (transformers 4 would\n"
         "  not know that class name; loaders reading `vocab.txt` directly are unaffected)."),
 }
 
 
-def tree_listing(root: str) -> list[tuple[str, int, str]]:
-  rows = []
-  for dirpath, _, filenames in sorted(os.walk(root)):
-    for fn in sorted(filenames):
-      path = os.path.join(dirpath, fn)
-      with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-      rows.append((os.path.relpath(path, root), os.path.getsize(path), digest))
-  return rows
-
-
-def replace_folder(work: str, out_dir: str) -> None:
-  """Renames work to out_dir, replacing a previous out_dir only once the new one is complete."""
-  old = None
-  if os.path.exists(out_dir):
-    old = tempfile.mkdtemp(prefix=".%s.old-" % os.path.basename(out_dir), dir=FIXTURES)
-    os.rename(out_dir, os.path.join(old, "previous"))
-  os.rename(work, out_dir)
-  if old:
-    shutil.rmtree(old)
-
-
 def make_fixture(name: str, spec: dict, vers: dict) -> None:
-  out_dir = os.path.join(FIXTURES, name)
-  work = tempfile.mkdtemp(prefix=".%s.tmp-" % name, dir=FIXTURES)
-  os.chmod(work, 0o755)  # mkdtemp makes it 0700
-  try:
+  out_dir = os.path.join(fixture_tools.FIXTURES, name)
+  with fixture_tools.staged_folder(out_dir) as work:
     config_args = spec["config"]
     model = build_model(BertConfig(**config_args))
     model.save_pretrained(work)
@@ -241,7 +181,8 @@ def make_fixture(name: str, spec: dict, vers: dict) -> None:
     files = sorted(os.listdir(work))
     has_vocab_txt, has_tokenizer_json = "vocab.txt" in files, "tokenizer.json" in files
     if spec["tokenizer"] == "tokenizer.json" and (has_vocab_txt or not has_tokenizer_json):
-      raise RuntimeError(f"{name}: expected tokenizer.json and no vocab.txt, transformers wrote {files}")
+      raise RuntimeError(
+          f"{name}: expected tokenizer.json and no vocab.txt, transformers wrote {files}")
     if spec["tokenizer"] == "vocab.txt" and not has_vocab_txt:
       raise RuntimeError(f"{name}: expected vocab.txt, transformers wrote {files}")
 
@@ -252,7 +193,7 @@ def make_fixture(name: str, spec: dict, vers: dict) -> None:
       raise RuntimeError(f"{name}: from_pretrained reported {problems}")
     loaded.eval()
     tokenizer = AutoTokenizer.from_pretrained(work)
-    inputs = encode(tokenizer)
+    inputs = fixture_tools.hf_encode(tokenizer, MAX_SEQ_LENGTH)
     golden = run(loaded, inputs)
     in_memory = run(model, inputs)
     for key, value in golden.items():
@@ -270,7 +211,7 @@ def make_fixture(name: str, spec: dict, vers: dict) -> None:
         "schema": {
             "framework": "transformers BertModel.from_pretrained(folder), eval mode, PyTorch CPU, "
                          "float32; tokenized by AutoTokenizer.from_pretrained(folder)",
-            "sentences": "tests/testutil.py SENTENCES; a 2-list is a sentence pair",
+            "sentences": fixture_tools.SENTENCES_SCHEMA,
             "inputs": "input_ids, input_mask (attention_mask), segment_ids (token_type_ids): "
                       "int [batch, max_seq_length]",
             "pooled_output": "pooler_output, float [batch, hidden]",
@@ -278,55 +219,33 @@ def make_fixture(name: str, spec: dict, vers: dict) -> None:
             "hidden_states": "output_hidden_states: embedding output, then each layer's output, "
                              "float [num_layers + 1, batch, max_seq_length, hidden]; "
                              "hidden_states[-1] == sequence_output",
-            "floats": "float32 values printed with 9 significant digits (exact round trip)",
+            "floats": fixture_tools.FLOATS_SCHEMA,
             "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
         },
         "framework": "transformers",
         "config": config_args,
-        "sentences": [s if isinstance(s, str) else list(s) for s in SENTENCES],
+        "sentences": fixture_tools.sentences_as_stored(),
         "max_seq_length": MAX_SEQ_LENGTH,
         "inputs": inputs,
-        "pooled_output": float32_list(golden["pooled_output"]),
-        "sequence_output": float32_list(golden["sequence_output"]),
-        "hidden_states": float32_list(golden["hidden_states"]),
+        "pooled_output": fixture_tools.float32_list(golden["pooled_output"]),
+        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
+        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
         "sensitivity": sens,
         "versions": vers,
     }
-    with open(os.path.join(work, "golden.json"), "w", encoding="utf-8") as f:
-      json.dump(golden_json, f, indent=1)
-      f.write("\n")
+    fixture_tools.write_json(os.path.join(work, "golden.json"), golden_json)
 
-    file_rows = "\n".join("    %-24s %8d bytes" % (rel, size) for rel, size, _ in tree_listing(work))
-    with open(os.path.join(work, "README.md"), "w", encoding="utf-8") as f:
-      f.write(README.format(
-          name=name, transformers=vers["transformers"], files=file_rows,
-          tokenizer_writer=("`BertTokenizer.save_pretrained`" if spec["tokenizer"] == "tokenizer.json"
-                            else "`BertTokenizerLegacy.save_pretrained`"),
-          config_args=", ".join("%s=%r" % kv for kv in config_args.items()),
-          hidden_act=config_args["hidden_act"], tokenizer_text=TOKENIZER_TEXT[spec["tokenizer"]],
-          seed=SEED, sensitivity="; ".join(
-              "`%s`: pooled %s, sequence %s" % (k, v["pooled_output"], v["sequence_output"])
-              for k, v in sens.items()),
-          versions=", ".join("%s %s" % kv for kv in vers.items())))
+    writer = ("BertTokenizer" if spec["tokenizer"] == "tokenizer.json" else "BertTokenizerLegacy")
+    fixture_tools.write_text(os.path.join(work, "README.md"), README.format(
+        name=name, transformers=vers["transformers"], files=fixture_tools.file_rows(work, 24),
+        tokenizer_writer="`%s.save_pretrained`" % writer,
+        config_args=fixture_tools.call_args(config_args), hidden_act=config_args["hidden_act"],
+        tokenizer_text=TOKENIZER_TEXT[spec["tokenizer"]], seed=SEED,
+        sensitivity=fixture_tools.sensitivity_line(sens),
+        versions=fixture_tools.versions_line(vers)))
+    fixture_tools.check_no_paths(work, name)
 
-    for rel, _, _ in tree_listing(work):  # no path of this machine may leak into the fixture
-      with open(os.path.join(work, rel), "rb") as f:
-        data = f.read()
-      for leak in (work, REPO_ROOT):
-        if leak.encode() in data:
-          raise RuntimeError(f"{name}/{rel} contains the path {leak}")
-
-    replace_folder(work, out_dir)
-  finally:
-    if os.path.exists(work):
-      shutil.rmtree(work)
-
-  print("\nwrote %s:" % os.path.relpath(out_dir, REPO_ROOT))
-  total = 0
-  for rel, size, digest in tree_listing(out_dir):
-    total += size
-    print("  %-26s %8d  sha256:%s" % (rel, size, digest))
-  print("  total %d bytes" % total)
+  fixture_tools.print_listing(out_dir, 26)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
   print("  sensitivity: %s" % json.dumps(sens))
 
@@ -334,7 +253,7 @@ def make_fixture(name: str, spec: dict, vers: dict) -> None:
 def main() -> None:
   torch.set_num_threads(1)  # small and deterministic; the machine is shared
   transformers.logging.set_verbosity_error()
-  vers = versions()
+  vers = fixture_tools.versions(PACKAGES)
   print("versions: %s" % json.dumps(vers))
   for name, spec in FIXTURE_SPECS.items():
     make_fixture(name, spec, vers)

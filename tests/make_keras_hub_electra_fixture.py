@@ -41,29 +41,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # should not depend on the CPU's oneDNN code path.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-import hashlib  # noqa: E402
-import importlib.metadata  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
+import json
 
-import keras  # noqa: E402
-import keras_hub  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import keras_hub
+import numpy as np
+import tensorflow as tf
+
+import fixture_tools
 
 SEED = 1234
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
-VOCAB_PATH = os.path.join(FIXTURES, "vocab.txt")
+VOCAB_PATH = os.path.join(fixture_tools.FIXTURES, "vocab.txt")
 NAME = "keras_hub_electra"
-OUT_DIR = os.path.join(FIXTURES, NAME)
+OUT_DIR = os.path.join(fixture_tools.FIXTURES, NAME)
 
-# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro);
-# a tuple is a sentence pair. tests/test_fixtures_toolchains.py checks they still agree.
-SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
-             ("this is a test", "the hidden state")]
 MAX_SEQ_LENGTH = 16
 
 BACKBONE_ARGS = dict(vocab_size=109, num_layers=2, num_heads=4, hidden_dim=32, embedding_dim=16,
@@ -71,41 +62,6 @@ BACKBONE_ARGS = dict(vocab_size=109, num_layers=2, num_heads=4, hidden_dim=32, e
 WRONG_HEADS = 2
 
 PACKAGES = ["keras-hub", "keras", "tensorflow", "tensorflow-text", "numpy", "h5py"]
-
-
-def versions() -> dict[str, str]:
-  out = {name: importlib.metadata.version(name) for name in PACKAGES}
-  out["python"] = sys.version.split()[0]
-  out["keras_backend"] = keras.backend.backend()
-  return out
-
-
-def float32_list(array) -> list:
-  """Nested lists of float32 values printed with 9 significant digits (exact for float32)."""
-  array = np.asarray(array, dtype=np.float32)
-  flat = np.array([float("%.9g" % v) for v in array.ravel()])
-  return flat.reshape(array.shape).tolist()
-
-
-def read_vocab() -> list[str]:
-  with open(VOCAB_PATH, encoding="utf-8") as f:
-    return [line.rstrip("\n") for line in f]
-
-
-def redraw_weights(backbone) -> None:
-  """Every weight re-drawn from a fixed-seed numpy normal (see the module docstring)."""
-  rng = np.random.default_rng(SEED)
-  for variable in sorted(backbone.weights, key=lambda v: v.path):
-    path, shape = variable.path, tuple(variable.shape)
-    if path.endswith("/gamma"):
-      value = 1.0 + 0.1 * rng.normal(0.0, 1.0, shape)
-    elif path.endswith("/bias") or path.endswith("/beta"):
-      value = rng.normal(0.0, 0.1, shape)
-    elif path.endswith("/kernel") or path.endswith("/embeddings"):
-      value = rng.normal(0.0, 0.2, shape)
-    else:
-      raise RuntimeError(f"no re-draw rule for the weight {path} {shape}")
-    variable.assign(value.astype(np.float32))
 
 
 def encode(tokenizer) -> dict[str, list[list[int]]]:
@@ -116,7 +72,7 @@ def encode(tokenizer) -> dict[str, list[list[int]]]:
       start_value=tokenizer.cls_token_id, end_value=tokenizer.sep_token_id,
       pad_value=tokenizer.pad_token_id, truncate="round_robin", sequence_length=MAX_SEQ_LENGTH)
   rows = {"input_ids": [], "input_mask": [], "segment_ids": []}
-  for sentence in SENTENCES:
+  for sentence in fixture_tools.SENTENCES:
     parts = [sentence] if isinstance(sentence, str) else list(sentence)
     token_ids, segment_ids = packer(tuple(tokenizer(part) for part in parts))
     token_ids = [int(v) for v in np.asarray(token_ids)]
@@ -202,46 +158,23 @@ Generated with: {versions}.
 """
 
 
-def tree_listing(root: str) -> list[tuple[str, int, str]]:
-  rows = []
-  for dirpath, _, filenames in sorted(os.walk(root)):
-    for fn in sorted(filenames):
-      path = os.path.join(dirpath, fn)
-      with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:12]
-      rows.append((os.path.relpath(path, root), os.path.getsize(path), digest))
-  return rows
-
-
-def replace_folder(work: str, out_dir: str) -> None:
-  """Renames work to out_dir, replacing a previous out_dir only once the new one is complete."""
-  old = None
-  if os.path.exists(out_dir):
-    old = tempfile.mkdtemp(prefix=".%s.old-" % os.path.basename(out_dir), dir=FIXTURES)
-    os.rename(out_dir, os.path.join(old, "previous"))
-  os.rename(work, out_dir)
-  if old:
-    shutil.rmtree(old)
-
-
 def main() -> None:
   tf.config.threading.set_intra_op_parallelism_threads(1)  # the machine is shared
   tf.config.threading.set_inter_op_parallelism_threads(1)
-  vers = versions()
+  vers = dict(fixture_tools.versions(PACKAGES), keras_backend=keras.backend.backend())
   print("versions: %s" % json.dumps(vers))
   if vers["keras_backend"] != "tensorflow":
     raise RuntimeError(f"Keras backend is {vers['keras_backend']}, expected tensorflow")
 
-  work = tempfile.mkdtemp(prefix=".%s.tmp-" % NAME, dir=FIXTURES)
-  os.chmod(work, 0o755)  # mkdtemp makes it 0700
-  try:
+  with fixture_tools.staged_folder(OUT_DIR) as work:
     keras.utils.set_random_seed(SEED)
     backbone = keras_hub.models.ElectraBackbone(**BACKBONE_ARGS)
-    redraw_weights(backbone)
-    tokenizer = keras_hub.models.ElectraTokenizer(vocabulary=read_vocab(), lowercase=True)
+    fixture_tools.redraw_keras_weights(backbone.weights, np.random.default_rng(SEED))
+    vocabulary = fixture_tools.read_lines(VOCAB_PATH)
+    tokenizer = keras_hub.models.ElectraTokenizer(vocabulary=vocabulary, lowercase=True)
     backbone.save_to_preset(work)
     tokenizer.save_to_preset(work)
-    written = sorted(rel for rel, _, _ in tree_listing(work))
+    written = sorted(rel for rel, _, _ in fixture_tools.tree_listing(work))
     expected = ["assets/tokenizer/vocabulary.txt", "config.json", "metadata.json",
                 "model.weights.h5", "tokenizer.json"]
     if written != expected:
@@ -266,64 +199,45 @@ def main() -> None:
 
     golden_json = {
         "schema": {
-            "framework": "keras-hub ElectraBackbone.from_preset(folder), Keras backend tensorflow, "
-                         "CPU, float32; tokenized by ElectraTokenizer.from_preset(folder), packed "
-                         "by keras_hub.layers.MultiSegmentPacker(sequence_length=max_seq_length)",
-            "sentences": "tests/testutil.py SENTENCES; a 2-list is a sentence pair",
+            "framework": "keras-hub ElectraBackbone.from_preset(folder), Keras backend "
+                         "tensorflow, CPU, float32; tokenized by "
+                         "ElectraTokenizer.from_preset(folder), packed by "
+                         "keras_hub.layers.MultiSegmentPacker(sequence_length=max_seq_length)",
+            "sentences": fixture_tools.SENTENCES_SCHEMA,
             "inputs": "input_ids (token_ids), input_mask (padding_mask as 0/1), segment_ids: "
                       "int [batch, max_seq_length]",
             "pooled_output": "ElectraBackbone's pooled_output: pooled_dense (Dense, tanh) on "
                              "sequence_output[:, 0], float [batch, hidden]",
-            "sequence_output": "ElectraBackbone's sequence_output, float [batch, max_seq_length, hidden]",
+            "sequence_output": "ElectraBackbone's sequence_output, "
+                               "float [batch, max_seq_length, hidden]",
             "hidden_states": "outputs of the backbone's layers embeddings_projection, "
                              "transformer_layer_0..: float [num_layers + 1, batch, max_seq_length, "
                              "hidden]; hidden_states[-1] == sequence_output",
-            "floats": "float32 values printed with 9 significant digits (exact round trip)",
+            "floats": fixture_tools.FLOATS_SCHEMA,
             "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
         },
         "framework": "keras-hub",
         "config": BACKBONE_ARGS,
-        "sentences": [s if isinstance(s, str) else list(s) for s in SENTENCES],
+        "sentences": fixture_tools.sentences_as_stored(),
         "max_seq_length": MAX_SEQ_LENGTH,
         "inputs": inputs,
-        "pooled_output": float32_list(golden["pooled_output"]),
-        "sequence_output": float32_list(golden["sequence_output"]),
-        "hidden_states": float32_list(golden["hidden_states"]),
+        "pooled_output": fixture_tools.float32_list(golden["pooled_output"]),
+        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
+        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
         "sensitivity": sens,
         "versions": vers,
     }
-    with open(os.path.join(work, "golden.json"), "w", encoding="utf-8") as f:
-      json.dump(golden_json, f, indent=1)
-      f.write("\n")
+    fixture_tools.write_json(os.path.join(work, "golden.json"), golden_json)
 
-    file_rows = "\n".join("    %-34s %8d bytes" % (rel, size) for rel, size, _ in tree_listing(work))
-    with open(os.path.join(work, "README.md"), "w", encoding="utf-8") as f:
-      f.write(README.format(
-          backend=vers["keras_backend"], keras_hub=vers["keras-hub"], files=file_rows,
-          backbone_args=", ".join("%s=%r" % kv for kv in BACKBONE_ARGS.items()), seed=SEED,
-          sensitivity="; ".join("`%s`: pooled %s, sequence %s"
-                                % (k, v["pooled_output"], v["sequence_output"])
-                                for k, v in sens.items()),
-          versions=", ".join("%s %s" % kv for kv in vers.items())))
+    fixture_tools.write_text(os.path.join(work, "README.md"), README.format(
+        backend=vers["keras_backend"], keras_hub=vers["keras-hub"],
+        files=fixture_tools.file_rows(work, 34),
+        backbone_args=fixture_tools.call_args(BACKBONE_ARGS), seed=SEED,
+        sensitivity=fixture_tools.sensitivity_line(sens),
+        versions=fixture_tools.versions_line(vers)))
+    fixture_tools.check_no_paths(work, NAME)
 
-    for rel, _, _ in tree_listing(work):  # no path of this machine may leak into the fixture
-      with open(os.path.join(work, rel), "rb") as f:
-        data = f.read()
-      for leak in (work, REPO_ROOT):
-        if leak.encode() in data:
-          raise RuntimeError(f"{NAME}/{rel} contains the path {leak}")
-
-    replace_folder(work, OUT_DIR)
-  finally:
-    if os.path.exists(work):
-      shutil.rmtree(work)
-
-  print("\nwrote %s:" % os.path.relpath(OUT_DIR, REPO_ROOT))
-  total = 0
-  for rel, size, digest in tree_listing(OUT_DIR):
-    total += size
-    print("  %-34s %8d  sha256:%s" % (rel, size, digest))
-  print("  total %d bytes" % total)
+  fixture_tools.print_listing(OUT_DIR, 34)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
   print("  sensitivity: %s" % json.dumps(sens))
 

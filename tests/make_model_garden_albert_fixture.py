@@ -53,7 +53,6 @@ Activation: ``hidden_activation="gelu"`` maps via ``tf_utils.get_activation`` to
 
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -62,19 +61,20 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-import numpy as np  # noqa: E402
-import sentencepiece as spm  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tensorflow_hub as hub  # noqa: E402
-import tensorflow_text  # noqa: E402,F401  (registers the ops preprocess needs)
-import tf_keras  # noqa: E402
-from official.modeling import activations as mg_activations  # noqa: E402
-from official.modeling import tf_utils  # noqa: E402
-from official.nlp.configs import encoders  # noqa: E402
-from official.nlp.tools import export_tfhub_lib  # noqa: E402
+import numpy as np
+import sentencepiece as spm
+import tensorflow as tf
+import tensorflow_hub as hub
+import tensorflow_text  # noqa: F401  (registers the ops preprocess needs)
+import tf_keras
+from official.modeling import activations as mg_activations
+from official.modeling import tf_utils
+from official.nlp.configs import encoders
+from official.nlp.tools import export_tfhub_lib
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures"
+import fixture_tools
+
+FIXTURES = Path(fixture_tools.FIXTURES)
 SPM_MODEL = FIXTURES / "albert_spm" / "30k-clean.model"
 OUT = FIXTURES / "model_garden_albert"
 
@@ -87,44 +87,21 @@ ENCODER_CONFIG = dict(vocab_size=400, embedding_width=16, hidden_size=32, num_la
                       dropout_rate=0.0, attention_dropout_rate=0.0, max_position_embeddings=128,
                       type_vocab_size=2, initializer_range=0.2)
 
-# The same as tests/testutil.py SENTENCES (copied, not imported: testutil imports hub_repro);
-# a tuple is a sentence pair.
-SENTENCES = ["the first token is cls", "what does the pooled output do?", "hello world",
-             ("this is a test", "the hidden state")]
 # Case and accents the preprocessing model must fold (do_lower_case=True).
 TEXTS_CASED = ["Hello World", "The First Token is CLS"]
 
-
-def _versions():
-  from importlib import metadata
-  out = {}
-  for dist in ["tensorflow", "tensorflow-text", "tf-models-official", "tf-keras", "keras",
-               "tensorflow-hub", "numpy", "sentencepiece"]:
-    out[dist] = metadata.version(dist)
-  out["python"] = sys.version.split()[0]
-  return out
+PACKAGES = ["tensorflow", "tensorflow-text", "tf-models-official", "tf-keras", "keras",
+            "tensorflow-hub", "numpy", "sentencepiece"]
 
 
 def _check_activation():
   act = tf_utils.get_activation(ENCODER_CONFIG["hidden_activation"])
   if act is not mg_activations.gelu:
     raise RuntimeError(f"get_activation('gelu') is {act}")
-  x = np.linspace(-4, 4, 81)
-  tanh_approx = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
-  if np.max(np.abs(act(tf.constant(x, tf.float32)).numpy() - tanh_approx)) > 1e-6:
-    raise RuntimeError("Model Garden's gelu is not the tanh approximation")
-  return "tanh_approx"
-
-
-def _f32_list(t):
-  """float32 array -> nested lists of Python floats (9 sig. digits, exact)."""
-  a = np.asarray(t, dtype=np.float32)
-  flat = np.array([float("%.9g" % v) for v in a.ravel()])
-  return flat.reshape(a.shape).tolist()
-
-
-def _ragged_to_list(rt):
-  return rt.to_list() if isinstance(rt, tf.RaggedTensor) else rt.numpy().tolist()
+  variant = fixture_tools.gelu_variant(lambda x: act(tf.constant(x, tf.float32)).numpy().tolist())
+  if variant != "tanh_approx":
+    raise RuntimeError(f"Model Garden's gelu is {variant}, not the tanh approximation")
+  return variant
 
 
 def build_checkpoint(encoder_config, ckpt_dir):
@@ -154,7 +131,7 @@ def pack_examples(pre):
   """SENTENCES through the preprocessing model's own tokenize + bert_pack_inputs: singles
   [CLS] a [SEP], the pair [CLS] a [SEP] b [SEP], at ENCODER_SEQ_LENGTH."""
   rows = {"input_word_ids": [], "input_mask": [], "input_type_ids": []}
-  for sentence in SENTENCES:
+  for sentence in fixture_tools.SENTENCES:
     parts = [sentence] if isinstance(sentence, str) else list(sentence)
     packed = pre.bert_pack_inputs([pre.tokenize(tf.constant([p])) for p in parts],
                                   seq_length=tf.constant(ENCODER_SEQ_LENGTH))
@@ -176,8 +153,8 @@ def check_against_sentencepiece(tokenized, texts):
 def compute_golden(enc_dir, pre_dir, activation, overwritten):
   pre = hub.load(pre_dir)
   enc = hub.load(enc_dir)
-  singles = [s for s in SENTENCES if isinstance(s, str)]
-  pair = [s for s in SENTENCES if not isinstance(s, str)][0]
+  singles = [s for s in fixture_tools.SENTENCES if isinstance(s, str)]
+  pair = [s for s in fixture_tools.SENTENCES if not isinstance(s, str)][0]
 
   # (a) one-shot preprocessing at the default seq_length (128), singles and cased texts.
   one_shot = {k: t.numpy() for k, t in pre(tf.constant(singles + TEXTS_CASED)).items()}
@@ -187,7 +164,7 @@ def compute_golden(enc_dir, pre_dir, activation, overwritten):
 
   # (b) tokenize (a RaggedTensor [batch, words, pieces]) and bert_pack_inputs.
   flat_texts = singles + list(pair) + TEXTS_CASED
-  tokenized = _ragged_to_list(pre.tokenize(tf.constant(flat_texts)))
+  tokenized = fixture_tools.ragged_to_list(pre.tokenize(tf.constant(flat_texts)))
   check_against_sentencepiece(tokenized, flat_texts)
   special = {k: int(t.numpy()) for k, t in pre.tokenize.get_special_tokens_dict().items()}
   inputs = pack_examples(pre)
@@ -223,7 +200,7 @@ def compute_golden(enc_dir, pre_dir, activation, overwritten):
           "encoder_one_shot_pooled_output": "encoder(preprocess_one_shot)['pooled_output'] "
                                             "(128 positions)",
       },
-      "versions": _versions(),
+      "versions": fixture_tools.versions(PACKAGES),
       "activation": {"hidden_activation": ENCODER_CONFIG["hidden_activation"],
                      "gelu_variant": activation,
                      "resolved_to": "official.modeling.activations.gelu -> "
@@ -248,7 +225,7 @@ def compute_golden(enc_dir, pre_dir, activation, overwritten):
                                    "experimental_disable_assert": False},
       },
       "encoder_variables": variables,
-      "sentences": [s if isinstance(s, str) else list(s) for s in SENTENCES],
+      "sentences": fixture_tools.sentences_as_stored(),
       "texts_cased": TEXTS_CASED,
       "special_tokens": special,
       "texts_one_shot": singles + TEXTS_CASED,
@@ -258,23 +235,12 @@ def compute_golden(enc_dir, pre_dir, activation, overwritten):
       "tokenize": tokenized,
       "inputs": {"seq_length": ENCODER_SEQ_LENGTH, **inputs},
       "encoder": {
-          "pooled_output": _f32_list(out["pooled_output"]),
-          "sequence_output": _f32_list(out["sequence_output"]),
-          "encoder_outputs": [_f32_list(t) for t in out["encoder_outputs"]],
+          "pooled_output": fixture_tools.float32_list(out["pooled_output"]),
+          "sequence_output": fixture_tools.float32_list(out["sequence_output"]),
+          "encoder_outputs": [fixture_tools.float32_list(t) for t in out["encoder_outputs"]],
       },
-      "encoder_one_shot_pooled_output": _f32_list(full["pooled_output"]),
+      "encoder_one_shot_pooled_output": fixture_tools.float32_list(full["pooled_output"]),
   }
-
-
-def _dump_json(obj):
-  """Stable JSON: sorted keys, innermost numeric lists on one line."""
-  text = json.dumps(obj, indent=1, sort_keys=True)
-  num = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false"
-  pattern = re.compile(r"\[\s*((?:%s)(?:,\s*(?:%s))*)\s*\]" % (num, num))
-  text = pattern.sub(lambda m: "[" + re.sub(r",\s*", ", ", m.group(1)) + "]", text)
-  if json.loads(text) != obj:
-    raise RuntimeError("JSON compaction changed the data")
-  return text + "\n"
 
 
 README = """\
@@ -349,24 +315,22 @@ def main():
 
     golden = compute_golden(str(stage / "encoder"), str(stage / "preprocess"), activation,
                             overwritten)
-    (stage / "golden.json").write_text(_dump_json(golden))
-    (stage / "README.md").write_text(README.format(
-        seed=SEED, config=", ".join("%s=%r" % kv for kv in ENCODER_CONFIG.items()),
-        versions=", ".join("%s %s" % kv for kv in golden["versions"].items())))
+    fixture_tools.write_text(str(stage / "golden.json"), fixture_tools.compact_json(golden))
+    fixture_tools.write_text(str(stage / "README.md"), README.format(
+        seed=SEED, config=fixture_tools.call_args(ENCODER_CONFIG),
+        versions=fixture_tools.versions_line(golden["versions"])))
 
-    for p in stage.rglob("*"):  # no path of this machine may leak into the fixture
-      if p.is_file() and (str(tmp).encode() in p.read_bytes() or str(REPO).encode() in p.read_bytes()):
-        print(f"note: {p.relative_to(stage)} contains a temporary path")
+    # export_preprocessing's own temporary vocab path is known to end up in preprocess/: noted,
+    # not fatal.
+    found = fixture_tools.files_containing(str(stage), [str(tmp), fixture_tools.REPO_ROOT])
+    for rel in sorted({rel for rel, _ in found}):
+      print(f"note: {rel} contains a temporary path")
     if OUT.exists():
       shutil.rmtree(OUT)
     shutil.move(str(stage), str(OUT))
 
-  total = 0
-  for p in sorted(OUT.rglob("*")):
-    if p.is_file():
-      total += p.stat().st_size
-      print(f"{p.stat().st_size:>9}  {p.relative_to(REPO)}")
-  print(f"{total:>9}  total; gelu variant: {activation}")
+  fixture_tools.print_listing(str(OUT), 50)
+  print(f"gelu variant: {activation}")
   print("inputs:", json.dumps(golden["inputs"]["input_word_ids"]))
   return 0
 

@@ -54,8 +54,8 @@ numerically against a NumPy re-implementation of the forward pass.
 """
 
 import json
+import math
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -63,18 +63,19 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tensorflow_hub as hub  # noqa: E402
-import tensorflow_text  # noqa: E402,F401  (registers the ops preprocess needs)
-import tf_keras  # noqa: E402
-from official.legacy.bert import configs  # noqa: E402
-from official.modeling import tf_utils  # noqa: E402
-from official.modeling import activations as mg_activations  # noqa: E402
-from official.nlp.tools import export_tfhub_lib  # noqa: E402
+import numpy as np
+import tensorflow as tf
+import tensorflow_hub as hub
+import tensorflow_text  # noqa: F401  (registers the ops preprocess needs)
+import tf_keras
+from official.legacy.bert import configs
+from official.modeling import activations as mg_activations
+from official.modeling import tf_utils
+from official.nlp.tools import export_tfhub_lib
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures"
+import fixture_tools
+
+FIXTURES = Path(fixture_tools.FIXTURES)
 CONFIG_JSON = FIXTURES / "bert_config.json"
 VOCAB_TXT = FIXTURES / "vocab.txt"
 OUT = FIXTURES / "model_garden_tf2"
@@ -89,35 +90,16 @@ TEXTS_A = ["hello world", "what does the pooled output do?",
 TEXTS_B = ["this is a test", "the hidden state",
            "bert hub layer dense tanh weights model"]
 
-
-def _versions():
-  from importlib import metadata
-  out = {}
-  for dist in ["tensorflow", "tensorflow-text", "tf-models-official",
-               "tf-keras", "keras", "tensorflow-hub", "numpy"]:
-    out[dist] = metadata.version(dist)
-  out["tensorflow.__version__"] = tf.__version__
-  return out
+PACKAGES = ["tensorflow", "tensorflow-text", "tf-models-official", "tf-keras", "keras",
+            "tensorflow-hub", "numpy"]
 
 
 def _activation_name(bert_config):
   """Identifies which gelu get_activation() returns for this config."""
   act = tf_utils.get_activation(bert_config.hidden_act)
-  x = tf.constant(np.linspace(-4, 4, 81), tf.float32)
-  y = act(x).numpy()
-  xn = x.numpy().astype(np.float64)
-  tanh_approx = 0.5 * xn * (1 + np.tanh(np.sqrt(2 / np.pi) *
-                                        (xn + 0.044715 * xn**3)))
-  from math import erf
-  exact = np.array([0.5 * v * (1 + erf(v / np.sqrt(2))) for v in xn])
-  d_tanh = float(np.max(np.abs(y - tanh_approx)))
-  d_erf = float(np.max(np.abs(y - exact)))
-  assert act is mg_activations.gelu, act
-  if d_tanh < 1e-6 and d_erf > 1e-4:
-    return "tanh_approx"
-  if d_erf < 1e-6 and d_tanh > 1e-4:
-    return "exact_erf"
-  raise AssertionError(f"unrecognized gelu: {d_tanh=} {d_erf=}")
+  if act is not mg_activations.gelu:
+    raise RuntimeError(f"get_activation({bert_config.hidden_act!r}) is {act}")
+  return fixture_tools.gelu_variant(lambda x: act(tf.constant(x, tf.float32)).numpy().tolist())
 
 
 def build_checkpoint(bert_config, ckpt_dir):
@@ -142,17 +124,6 @@ def build_checkpoint(bert_config, ckpt_dir):
   ckpt = tf.train.Checkpoint(encoder=encoder)
   path = ckpt.save(os.path.join(ckpt_dir, "ckpt"))  # includes save_counter
   return path, overwritten
-
-
-def _ragged_to_list(rt):
-  return rt.to_list() if isinstance(rt, tf.RaggedTensor) else rt.numpy().tolist()
-
-
-def _f32_list(t):
-  """float32 array -> nested lists of Python floats (9 sig. digits, exact)."""
-  a = np.asarray(t, dtype=np.float32)
-  return json.loads(json.dumps(
-      np.vectorize(lambda x: float(f"{x:.9g}"), otypes=[object])(a).tolist()))
 
 
 def _numpy_forward(reader_vars, word_ids, mask, type_ids, cfg, gelu):
@@ -229,11 +200,10 @@ def compute_golden(enc_dir, pre_dir, cfg, activation, overwritten):
   assert np.array_equal(out["default"].numpy(), out["pooled_output"].numpy())
 
   # Self-check: NumPy forward pass with the detected gelu variant matches.
-  from math import erf
   gelus = {
       "tanh_approx": lambda x: 0.5 * x * (1 + np.tanh(
           np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
-      "exact_erf": np.vectorize(lambda x: 0.5 * x * (1 + erf(x / np.sqrt(2)))),
+      "exact_erf": np.vectorize(lambda x: 0.5 * x * (1 + math.erf(x / np.sqrt(2)))),
   }
   np_in = {k: t.numpy() for k, t in enc_in.items()}
   diffs, np_outs = {}, {}
@@ -261,7 +231,8 @@ def compute_golden(enc_dir, pre_dir, cfg, activation, overwritten):
           "Golden values for tests/fixtures/model_garden_tf2 (made by "
           "tests/make_model_garden_fixture.py with Model Garden "
           "export_tfhub_lib.export_model / export_preprocessing)."),
-      "versions": _versions(),
+      "versions": dict(fixture_tools.versions(PACKAGES, python=False),
+                       **{"tensorflow.__version__": tf.__version__}),
       "activation": {
           "hidden_act": cfg["hidden_act"],
           "gelu_variant": activation,
@@ -304,8 +275,8 @@ def compute_golden(enc_dir, pre_dir, cfg, activation, overwritten):
           "seq_length": PREPROCESS_SEQ_LENGTH,
           **{k: t.tolist() for k, t in a.items()},
       },
-      "tokenize_a": _ragged_to_list(tok_a),
-      "tokenize_b": _ragged_to_list(tok_b),
+      "tokenize_a": fixture_tools.ragged_to_list(tok_a),
+      "tokenize_b": fixture_tools.ragged_to_list(tok_b),
       "pack_pairs": {
           "seq_length": PAIR_SEQ_LENGTH,
           **{k: t.tolist() for k, t in packed.items()},
@@ -313,22 +284,11 @@ def compute_golden(enc_dir, pre_dir, cfg, activation, overwritten):
       "encoder": {
           "seq_length": ENCODER_SEQ_LENGTH,
           "inputs": "preprocess_a[...][:, :16]",
-          "pooled_output": _f32_list(out["pooled_output"]),
-          "sequence_output": _f32_list(out["sequence_output"]),
-          "encoder_outputs": [_f32_list(t) for t in out["encoder_outputs"]],
+          "pooled_output": fixture_tools.float32_list(out["pooled_output"]),
+          "sequence_output": fixture_tools.float32_list(out["sequence_output"]),
+          "encoder_outputs": [fixture_tools.float32_list(t) for t in out["encoder_outputs"]],
       },
   }
-
-
-def _dump_json(obj):
-  """Stable JSON: sorted keys, innermost numeric lists on one line."""
-  text = json.dumps(obj, indent=1, sort_keys=True)
-  num = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false"
-  pattern = re.compile(r"\[\s*((?:%s)(?:,\s*(?:%s))*)\s*\]" % (num, num))
-  text = pattern.sub(lambda m: "[" + re.sub(r",\s*", ", ", m.group(1)) + "]",
-                     text)
-  assert json.loads(text) == obj
-  return text + "\n"
 
 
 def main():
@@ -361,7 +321,7 @@ def main():
 
     golden = compute_golden(str(stage / "encoder"), str(stage / "preprocess"),
                             cfg, activation, overwritten)
-    (stage / "golden.json").write_text(_dump_json(golden))
+    fixture_tools.write_text(str(stage / "golden.json"), fixture_tools.compact_json(golden))
 
     # Keep a hand-written README if present; replace everything else.
     readme = OUT / "README.md"
@@ -371,12 +331,8 @@ def main():
       shutil.rmtree(OUT)
     shutil.move(str(stage), str(OUT))
 
-  total = 0
-  for p in sorted(OUT.rglob("*")):
-    if p.is_file():
-      total += p.stat().st_size
-      print(f"{p.stat().st_size:>9}  {p.relative_to(REPO)}")
-  print(f"{total:>9}  total; gelu variant: {activation}")
+  fixture_tools.print_listing(str(OUT), 50)
+  print(f"gelu variant: {activation}")
   return 0
 
 
