@@ -1,31 +1,48 @@
-"""Does XLA pay for the compiled modeling.py rebuild (--full, diff, the google-checkpoint source)?
+"""xla_rebuild: whether XLA pays for the modeling.py rebuild (what --full, crosscheck and the
+google-checkpoint format compute with): the embedded model's rebuild on one fixed-shape batch as
+the plain tf.function it is, over the same under jit_compile=True. Below 1, XLA is slower here and
+the rebuild rightly stays a plain tf.function.
 
-    .venv/bin/python -m benchmarks.xla_rebuild
-
-Times the rebuild of the embedded model (6 layers, H 384) on one batch of 32 x 128 as a plain
-tf.function and with jit_compile=True, interleaved after warm-up, best of 5, in one process.
-Measured on this 2-core machine (shared, load ~6): XLA at 0.77x the plain graph's speed, and its
-fused kernels move sequence_output by 1.2e-5. The rebuild therefore stays a plain tf.function.
+    python -m benchmarks.xla_rebuild [--quick | --smoke]      (benchmarks --only xla_rebuild)
 """
-import time, numpy as np, tensorflow as tf
-from hub_repro import modeling, embedded
-from hub_repro.weights import read_huggingface
-w = read_huggingface(embedded.model_dir())
-tensors = {k: tf.constant(v) for k, v in w.params.items()}
-cfg = w.config
-def make(jit):
-  @tf.function(jit_compile=jit)
-  def f(i, m, s):
-    o = modeling.bert_model(tensors, cfg, i, m, s)
-    return o["pooled_output"], o["sequence_output"]
-  return f
-rng = np.random.default_rng(0)
-ids = tf.constant(rng.integers(0, 30000, (32, 128)), tf.int32); mask = tf.ones_like(ids); seg = tf.zeros_like(ids)
-fs = {"graph": make(False), "xla": make(True)}
-for f in fs.values(): f(ids, mask, seg)
-best = {k: 1e9 for k in fs}
-for _ in range(5):
-  for k, f in fs.items():
-    t = time.perf_counter(); f(ids, mask, seg)[1].numpy(); best[k] = min(best[k], time.perf_counter() - t)
-print({k: round(v, 3) for k, v in best.items()}, "xla speedup", round(best["graph"] / best["xla"], 3))
-a = fs["graph"](ids, mask, seg)[1].numpy(); b = fs["xla"](ids, mask, seg)[1].numpy(); print("maxdiff", np.abs(a-b).max())
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import models, timing
+from benchmarks.sentences import sentences
+
+METRICS = ("rebuild_xla_speedup",)
+
+
+def measure(settings) -> dict:
+  import numpy as np
+  import tensorflow as tf
+
+  from hub_repro.sources.google_checkpoint import ModelingSource
+
+  model = models.load("embedded")
+  plain = ModelingSource.from_params(model.params, model.config).forward()
+  compiled = tf.function(lambda *ids: plain(*ids), jit_compile=True, autograph=False)
+  seq, batch = settings.max_seq_length, settings.batch_size
+  ids = [tf.constant(t, tf.int32) for t in models.batches(
+      model.source, sentences(batch, seed=0), seq, batch, bucket=False)[0]]
+  outputs = {}
+
+  def run(name, function):
+    return lambda: outputs.__setitem__(name, function(*ids)["sequence_output"].numpy())
+
+  timing.log(f"xla_rebuild: the embedded model's rebuild, plain vs XLA, [{batch}, {seq}]")
+  times = timing.interleaved({"plain": run("plain", plain), "xla": run("xla", compiled)},
+                             settings.repeats)
+  return {"max_seq_length": seq, "batch_size": batch, "times": times,
+          "sequence_output_max_abs_diff": float(np.max(np.abs(outputs["plain"]
+                                                              - outputs["xla"]))),
+          "rebuild_xla_speedup": timing.ratio(times, "plain", "xla")}
+
+
+if __name__ == "__main__":
+  from benchmarks import run as run_lib
+
+  sys.exit(run_lib.main(["--only", "xla_rebuild", *sys.argv[1:]]))
