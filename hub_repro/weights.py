@@ -38,12 +38,12 @@ class BertWeights:
 
 
 def check_params(params: dict[str, np.ndarray], config: BertConfig, source: str) -> None:
-  """Compares the key set and every shape against the config's family's `variable_shapes` (and
-  its `optional_shapes`, which params may hold or lack)."""
+  """Compares the key set and every shape against the config's family's `variable_shapes`, of
+  which those in its `optional_shapes` (a pooler, say) params may hold or lack."""
   family = families.get(config)
   optional = family.optional_shapes(config)
-  expected = {**family.variable_shapes(config),
-              **{k: v for k, v in optional.items() if k in params}}
+  expected = {k: v for k, v in {**optional, **family.variable_shapes(config)}.items()
+              if k not in optional or k in params}
   missing = sorted(set(expected) - set(params))
   unexpected = sorted(set(params) - set(expected))
   if missing or unexpected:

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
-from hub_repro import compare, module, pooler, report, tolerances
+from hub_repro import compare, full, module, pooler, report, tolerances
 from hub_repro.sources import huggingface
 from hub_repro.sources.google_checkpoint import ModelingSource
 import fake_modules
@@ -175,6 +175,12 @@ class PooledIsTest(tf.test.TestCase):
     shutil.copy(testutil.VOCAB, os.path.join(folder, "vocab.txt"))
     result = compare.check(module.load(folder), testutil.SENTENCES, max_seq_length=16)
     self.assertEqual((result.pooled_is, result.verdict), ("none", "NO POOLER"))
+    # --full rebuilds the encoder without the pooler the family's names make optional.
+    full_result = full.reproduce_full(module.load(folder), testutil.SENTENCES, max_seq_length=16)
+    self.assertEqual(full_result.check.pooled_is, "none")
+    self.assertIsNone(full_result.pooled_max_abs_diff)
+    self.assertTrue(full_result.reproduced)
+    self.assertLessEqual(full_result.sequence_max_abs_diff, tolerances.FULL_TOLERANCE)
 
 
 if __name__ == "__main__":

@@ -199,8 +199,10 @@ class HuggingFaceSource(Source):
     variables = {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in variables.items()
                  if not any(re.fullmatch(p, k) for p in HF_IGNORED)}
     table = naming.expand(self._hf.table, naming.name_ranges(self._config))
-    table = {k: v for k, v in table.items() if k in variables or not k.startswith(
-        "encoder.embedding_hidden_mapping_in")}  # ALBERT with E == H may lack the mapping
+    optional = families.get(self._config).optional_shapes(self._config)
+    # A weight the family may lack (a pooler saved away with add_pooling_layer=False; ALBERT's
+    # mapping with E == H) is mapped only where the folder holds it.
+    table = {k: v for k, v in table.items() if k in variables or v not in optional}
     naming.check_key_sets(variables, set(table), f"{self.handle}: {self._hf.model_class} weights")
     return {table[k]: value.T if _transposed(self._hf, k) else value
             for k, value in variables.items()}

@@ -8,7 +8,8 @@ import os
 
 import numpy as np
 
-from hub_repro.sources import HandleError
+from hub_repro.errors import HandleError
+from hub_repro.sources import graph_ops
 
 
 def hub_load(handle: str, path: str, tags=None, *, trust_model_code: bool = False):
@@ -20,8 +21,6 @@ def hub_load(handle: str, path: str, tags=None, *, trust_model_code: bool = Fals
   import tensorflow_hub as hub
   import tensorflow_text  # noqa: F401 (registers the ops preprocessing models use)
 
-  from hub_repro.sources import graph_ops
-
   if not trust_model_code:
     graph_ops.check_model_code(path, handle, tags=tags)
   try:
@@ -30,6 +29,33 @@ def hub_load(handle: str, path: str, tags=None, *, trust_model_code: bool = Fals
     first_line = str(e).splitlines()[0] if str(e) else ""
     raise HandleError(f"{handle}: tensorflow_hub could not load the module: "
                       f"{type(e).__name__}: {first_line}") from None
+
+
+def declared_asset(path: str, signature: str, output: str) -> str | None:
+  """The asset file a TF1 SavedModel's `signature` returns as `output` (a TF1 Hub module's
+  tokenization_info/vocab_file), as its MetaGraph declares it: the output tensor, followed through
+  Identity ops to the asset path constant, named in the `saved_model_assets` collection
+  (AssetFileDef: tensor -> file name in assets/). None where the module declares none."""
+  from tensorflow.core.protobuf import meta_graph_pb2
+
+  saved_model = graph_ops.read_saved_model(path)
+  for meta_graph in saved_model.meta_graphs if saved_model is not None else []:
+    if signature not in meta_graph.signature_def:
+      continue
+    nodes = {node.name: node for node in meta_graph.graph_def.node}
+    tensor = meta_graph.signature_def[signature].outputs[output].name
+    while nodes.get(tensor.split(":")[0]) is not None and nodes[tensor.split(":")[0]].op in (
+        "Identity", "IdentityN"):
+      tensor = nodes[tensor.split(":")[0]].input[0]
+    files = {}
+    for value in meta_graph.collection_def["saved_model_assets"].any_list.value:
+      asset = meta_graph_pb2.AssetFileDef()
+      value.Unpack(asset)
+      files[asset.tensor_info.name] = asset.filename
+    name = files.get(tensor if ":" in tensor else f"{tensor}:0")
+    if name and os.path.isfile(os.path.join(path, "assets", name)):
+      return os.path.join(path, "assets", name)
+  return None
 
 
 def find_asset(path: str, reported: str, default: str = "vocab.txt") -> str | None:

@@ -53,9 +53,11 @@ class Tf1HubSource(Source):
       info = obj.signatures["tokenization_info"]()
       reported = info["vocab_file"].numpy().decode()
       self.do_lower_case = bool(info["do_lower_case"].numpy())
-    self.vocab_file = saved_model.find_asset(path, reported)
-    if self.vocab_file is None:  # ALBERT's modules ship a SentencePiece model instead
-      self.vocab_file = saved_model.find_asset(path, reported, "30k-clean.model")
+    # The asset its tokenization_info returns, as the module declares it (a TF2 load of a TF1
+    # module reports only b"SAVEDMODEL-ASSET"): vocab.txt, or ALBERT's SentencePiece model
+    # whatever its file name.
+    self.vocab_file = (saved_model.declared_asset(path, "tokenization_info", "vocab_file")
+                       or saved_model.find_asset(path, reported))
     self._config_asset = next((os.path.join(path, "assets", name) for name in CONFIG_ASSETS
                                if os.path.isfile(os.path.join(path, "assets", name))), None)
 

@@ -86,8 +86,13 @@ def variable_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
 
 
 def optional_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
-  """With E == H albert's modeling.py makes no mapping; Hugging Face and keras-hub always do."""
-  return _mapping_shapes(config) if config.embedding_width == config.hidden_size else {}
+  """Variables a copy may lack: the pooler (a model saved without it has no pooled_output); and
+  with E == H the mapping, which albert's modeling.py does not make (Hugging Face and keras-hub
+  always do)."""
+  shapes = modeling.optional_shapes(config)
+  if config.embedding_width == config.hidden_size:
+    shapes.update(_mapping_shapes(config))
+  return shapes
 
 
 def owns(names) -> bool:
@@ -164,10 +169,11 @@ def albert_model(params: Mapping, config: BertConfig, input_ids, input_mask=None
                                                                   embedding_output.dtype)
   all_layers = transformer_model(embedding_output, attention_mask, params, config, training,
                                  layer_fn)
-  return {"sequence_output": all_layers[-1],
-          "pooled_output": modeling.pooler(all_layers[-1], params[POOLER_KERNEL],
-                                           params[POOLER_BIAS]),
-          "encoder_outputs": all_layers}
+  outputs = {"sequence_output": all_layers[-1], "encoder_outputs": all_layers}
+  if POOLER_KERNEL in params:  # an encoder saved without its pooler has no pooled_output
+    outputs["pooled_output"] = modeling.pooler(all_layers[-1], params[POOLER_KERNEL],
+                                               params[POOLER_BIAS])
+  return outputs
 
 
 model = albert_model

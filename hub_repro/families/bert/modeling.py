@@ -281,9 +281,9 @@ model = bert_model
 
 
 def optional_shapes(config: BertConfig) -> dict[str, tuple[int, ...]]:
-  """Variables a copy of this family may lack: none in BERT."""
-  del config
-  return {}
+  """Variables a copy of this family may lack: the pooler (transformers' BertModel saved with
+  add_pooling_layer=False; the model then has no pooled_output)."""
+  return {POOLER_KERNEL: (config.hidden_size, config.hidden_size), POOLER_BIAS: (config.hidden_size,)}
 
 
 def owns(names) -> bool:
