@@ -85,6 +85,12 @@ class Result:
   # (all the pooler reads). Later batches are not kept, so memory does not grow with the input.
   sample_pooled_output: np.ndarray | None = dataclasses.field(default=None, repr=False)
   sample_sequence_output: np.ndarray | None = dataclasses.field(default=None, repr=False)
+  # The model's output compared as pooled_output ("default" where it answers only that), whether
+  # its `default` equals pooled_output where it has both (None: no `default`), and the range of
+  # pooled_output's row norms (a normalized embedding has all of them 1).
+  pooled_output_key: str = "pooled_output"
+  default_is_pooled_output: bool | None = None
+  pooled_norms: tuple[float, float] | None = None
 
   @property
   def reproduced(self) -> bool:
@@ -144,6 +150,9 @@ class Result:
         "reproduced": self.reproduced,
         "xla": bool(self.execution.get("xla")),
         "execution": self.execution,
+        "pooled_output_key": self.pooled_output_key,
+        "default_is_pooled_output": self.default_is_pooled_output,
+        "pooled_norms": self.pooled_norms and list(self.pooled_norms),
     }
 
 
@@ -233,6 +242,7 @@ class PoolerCheck:
     self.has_pooled = True
     self.cls = (np.zeros(num_examples), np.zeros(num_examples))  # (max |diff|, cosine)
     self.by_rebuilt = (np.zeros(num_examples), np.zeros(num_examples))
+    self.norms = (np.inf, 0.0)  # (min, max) of pooled_output's row norms
 
   def observe(self, batch: Batch) -> None:
     pooled, sequence = batch.outputs.get("pooled_output"), batch.outputs["sequence_output"]
@@ -246,6 +256,8 @@ class PoolerCheck:
       self.has_pooled = False
       return
     found = self.found
+    norms = np.linalg.norm(np.asarray(pooled, np.float64), axis=-1)
+    self.norms = (min(self.norms[0], float(norms.min())), max(self.norms[1], float(norms.max())))
     compared = [(self.cls, sequence[:, 0])]
     if found.pooled_is == "cls":
       compared.append((self.by_rebuilt, sequence[:, 0]))
@@ -267,7 +279,10 @@ class PoolerCheck:
         tolerance=self.tolerance, framework=source.framework, family=source.family,
         hypothesis=found.pooled_is if self.has_pooled else "none",
         named_pooler=found.named, candidates=found.candidates_json(),
-        sample_pooled_output=self.sample[0], sample_sequence_output=self.sample[1])
+        sample_pooled_output=self.sample[0], sample_sequence_output=self.sample[1],
+        pooled_output_key=source.pooled_output_key,
+        default_is_pooled_output=source.default_is_pooled_output,
+        pooled_norms=self.norms if self.has_pooled else None)
 
 
 def check(source: Source, examples: list, max_seq_length: int | None = None, batch_size: int = 32,

@@ -75,7 +75,8 @@ def answer(result: Result) -> str:
             f"state value by value and nothing else (max |diff| {rebuilt.max_abs_diff:.3g}). "
             f"pooled_output is not the [CLS] state itself (max |diff| {cls.max_abs_diff:.3g}) "
             "but a fixed function of it, element by element; take sequence_output[:, 0] for "
-            "the state.")
+            "the state. Exporters put such a pooler where the model has none that was trained "
+            "(TF-Hub's ELECTRA) or replace a trained one by it (TF-Hub's BERT Experts).")
   if is_ == "pooler":
     text = (f"pooled_output is not the [CLS] hidden state (max |diff| {cls.max_abs_diff:.3g}): "
             f"it is one more layer on top of it, pooled_output = {formula(pooler.activation)} "
@@ -108,6 +109,26 @@ def answer(result: Result) -> str:
           "computed some other way. The candidates tried are in the JSON (pooler.candidates).")
 
 
+def _output_line(result: Result) -> list[str]:
+  """Which of the model's outputs was compared as pooled_output, where it has a `default`."""
+  if result.pooled_norms is None or (result.pooled_output_key == "pooled_output"
+                                     and result.default_is_pooled_output is None):
+    return []
+  low, high = result.pooled_norms
+  normalized = (f"not a normalized embedding: its rows' norms run {low:.3g} to {high:.3g}"
+                if abs(low - 1) > 1e-3 or abs(high - 1) > 1e-3 else
+                f"its rows have norm 1 (within {max(abs(low - 1), abs(high - 1)):.1g})")
+  if result.pooled_output_key == "default":
+    what = ("the model's `default` output, compared as pooled_output (Model Garden's exporter "
+            "makes `default` an alias of pooled_output)")
+  elif result.default_is_pooled_output:
+    what = "pooled_output; the model's `default` is the same tensor (an alias)"
+  else:
+    what = "pooled_output; the model's `default` is another tensor, not compared"
+  return textwrap.wrap(f"{what}; {normalized}", PARAGRAPH_WIDTH - 11,
+                       initial_indent="  output   ", subsequent_indent=" " * 11)
+
+
 def render(result: Result) -> str:
   """A short report a newcomer can read: what was compared, the numbers, the verdict."""
   cls, rebuilt, pooler = result.pooled_vs_cls, result.pooled_vs_rebuilt, result.pooler
@@ -123,6 +144,7 @@ def render(result: Result) -> str:
       f"  inputs   {result.num_examples} examples, {result.num_truncated} truncated, "
       f"max_seq_length {result.max_seq_length}: {result.max_seq_length_from}",
   ]
+  lines += _output_line(result)
   if pooler is not None:
     lines += [f"  pooler   {pooler.kernel_name}, {pooler.bias_name}, "
               f"{ACTIVATION_TEXT[pooler.activation]}",

@@ -36,6 +36,32 @@ class VariantsTest(tf.test.TestCase, parameterized.TestCase):
     self.assertFalse(source._training)  # what hub.KerasLayer checks too
     self.assertReproduced(handle, "--full")
 
+  def test_an_encoder_that_answers_default_only(self):
+    encoder = os.path.join(testutil.MODEL_GARDEN, "encoder")
+    handle = variant_modules.save_with_vocab(variant_modules.DefaultOnlyEncoder(encoder),
+                                             self.path("default_only"), testutil.VOCAB)
+    result = compare.check(module.load(handle), testutil.SENTENCES, 16)
+    self.assertEqual((result.pooled_is, result.pooled_output_key), ("pooler", "default"))
+    out = self.assertReproduced(handle)
+    self.assertIn("the model's `default` output, compared as pooled_output", out)
+    self.assertIn("not a normalized embedding", " ".join(out.split()))
+
+  def test_default_beside_pooled_output_is_named_an_alias(self):
+    result = compare.check(module.load(os.path.join(testutil.MODEL_GARDEN, "encoder")),
+                           testutil.SENTENCES, 16)
+    self.assertEqual((result.pooled_output_key, result.default_is_pooled_output),
+                     ("pooled_output", True))
+    self.assertGreater(abs(result.pooled_norms[1] - 1), 0.01)  # the fixture's rows: ~0.6
+
+  def test_bert_experts_identity_pooler(self):
+    handle = variant_modules.with_identity_pooler(os.path.join(testutil.MODEL_GARDEN, "encoder"),
+                                                  self.path("identity_pooler"))
+    result = compare.check(module.load(handle), testutil.SENTENCES, 16)
+    self.assertEqual((result.pooled_is, result.family), ("identity_pooler", "bert"))
+    out = " ".join(self.assertReproduced(handle).split())
+    self.assertIn("has an identity kernel and a zero bias", out)
+    self.assertIn("BERT Experts", out)
+
   def test_keras3_model_export_artifact(self):
     handle = variant_modules.keras_export(self.weights, self.path("keras_export"),
                                           testutil.VOCAB)

@@ -35,6 +35,36 @@ class NoTrainingEncoder(tf.Module):
             "default": out["pooled_output"], "mlm_hidden": out["sequence_output"] * 2.0}
 
 
+class DefaultOnlyEncoder(tf.Module):
+  """A TF2 encoder that answers `default` and sequence_output only, no pooled_output key (as
+  encoders do whose page tells users to read `default`): a Model Garden export, wrapped."""
+
+  def __init__(self, encoder_dir: str):
+    super().__init__()
+    self.encoder = tf.saved_model.load(encoder_dir)
+
+  @tf.function(input_signature=[{name: tf.TensorSpec([None, None], tf.int32, name=name)
+                                 for name in TF2_INPUTS}])
+  def __call__(self, inputs):
+    out = self.encoder(inputs, training=False)
+    return {"default": out["default"], "sequence_output": out["sequence_output"]}
+
+
+def with_identity_pooler(encoder_dir: str, out_dir: str) -> str:
+  """A Model Garden export with its pooler set to the identity before it is saved again, as TF-Hub's
+  BERT Experts were exported ("the pooling layer is replaced with an identity matrix")."""
+  encoder = tf.saved_model.load(encoder_dir)
+  for variable in encoder.variables:
+    if variable.name.startswith("pooler_transform/kernel"):
+      variable.assign(tf.eye(variable.shape[0], dtype=variable.dtype))
+    elif variable.name.startswith("pooler_transform/bias"):
+      variable.assign(tf.zeros_like(variable))
+  tf.saved_model.save(encoder, out_dir)
+  shutil.copytree(os.path.join(encoder_dir, "assets"), os.path.join(out_dir, "assets"),
+                  dirs_exist_ok=True)
+  return out_dir
+
+
 def save_with_vocab(obj, out_dir: str, vocab_file: str) -> str:
   tf.saved_model.save(obj, out_dir)
   os.makedirs(os.path.join(out_dir, "assets"), exist_ok=True)

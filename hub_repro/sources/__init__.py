@@ -106,6 +106,13 @@ class Source(abc.ABC):
            "as loaded" if self.function is not None else f"as {self.framework} computes it")
     return {"xla": self.xla, "how": how}
 
+  # Which of the model's outputs is compared as pooled_output: "pooled_output", or "default"
+  # where an encoder answers only that (Model Garden's exporter makes `default` an alias of
+  # pooled_output). Where it gives both, whether `default` equals pooled_output (None: no
+  # `default`, or not run yet).
+  pooled_output_key = "pooled_output"
+  default_is_pooled_output: bool | None = None
+
   # -- (b) the weights ----------------------------------------------------------------------
 
   @abc.abstractmethod

@@ -103,6 +103,13 @@ class Tf2SavedModelSource(Source):
     if "sequence_output" not in outputs:  # pooled_output is optional: "none" is a finding
       raise HandleError(f"{self.handle} returns {sorted(outputs)}; expected sequence_output "
                         "(and pooled_output, if it has a pooler): a BERT encoder")
+    if "default" in outputs:  # Model Garden's exporter adds `default`, an alias of pooled_output
+      if "pooled_output" not in outputs:  # an encoder that answers `default` only (LaBSE's kin)
+        self.pooled_output_key = "default"
+        outputs = {**outputs, "pooled_output": outputs["default"]}
+      elif self.default_is_pooled_output is None:  # what it is, measured on the first batch
+        self.default_is_pooled_output = bool(np.array_equal(outputs["default"],
+                                                            outputs["pooled_output"]))
     return saved_model.to_numpy(outputs, layers)
 
   def read_variables(self):
