@@ -44,6 +44,14 @@ TOOLCHAINS = {
     "make_model_garden_fixture.py": _MODEL_GARDEN,
     "make_model_garden_albert_fixture.py": _MODEL_GARDEN | {"sentencepiece"},
     "make_model_garden_electra_fixture.py": _MODEL_GARDEN,
+    # It reads the SavedModel helpers of the talking-heads script (same toolchain).
+    "make_model_garden_mobilebert_fixture.py": _MODEL_GARDEN | {"make_model_garden_talking_heads_fixture"},
+    "make_model_garden_talking_heads_fixture.py": _MODEL_GARDEN | {"gin"},  # gin selects the layers
+    "make_roberta_fixture.py": _HF | _KERAS_HUB | {"tokenizers"},
+    "make_xlm_roberta_fixture.py": _HF | _KERAS_HUB | {"sentencepiece"},
+    "make_distilbert_fixture.py": _HF | _KERAS_HUB,
+    "make_mobilebert_fixture.py": _HF,
+    "make_deberta_v3_fixture.py": _HF | _KERAS_HUB | {"sentencepiece"},
 }
 
 # The width of the path column in each README's file list, as its generator writes it.
