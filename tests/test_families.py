@@ -232,6 +232,26 @@ class AcrossFamiliesTest(tf.test.TestCase):
     self.assertEqual(record["families"]["a"]["family"], "albert")
     self.assertStartsWith(record["explanation"], "SAME FUNCTION")
 
+  def test_a_module_whose_sentencepiece_model_has_another_name(self):
+    """albert-tensorflow's export of an ALBERT from spm_uncased_v2.model: the module declares the
+    asset its tokenization_info returns, and that is the tokenizer, whatever its name."""
+    from hub_repro import model_diff, module
+
+    other = os.path.join(testutil.FIXTURES, "albert_tf1_other_spm", "module")
+    self.assertNotIn("30k-clean.model", os.listdir(os.path.join(other, "assets")))
+    source = module.load(other)
+    self.assertEqual(os.path.basename(source.vocab_file), "spm_uncased_v2.model")
+    with open(os.path.join(os.path.dirname(other), "golden.json"), encoding="utf-8") as f:
+      golden = json.load(f)
+    examples = [tuple(e) if isinstance(e, list) else e for e in golden["sentences"]]
+    packed = source.tokenizer().encode(examples[:3], golden["max_seq_length"])
+    self.assertAllEqual(packed.input_ids, golden["inputs"]["input_ids"][:3])
+    result = compare.check(source, testutil.SENTENCES, 32)
+    self.assertEqual((result.pooled_is, result.verdict), ("pooler", "REPRODUCED"))
+    record = model_diff.diff(other, os.path.join(ALBERT_TF1, "checkpoint"), testutil.SENTENCES, 32,
+                             log=lambda _: None)
+    self.assertTrue(record["same"], record["explanation"])
+
   def test_diff_albert_against_bert_names_the_families_in_one_line(self):
     from hub_repro import model_diff
 
