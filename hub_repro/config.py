@@ -19,10 +19,18 @@ from hub_repro.errors import ConfigError
 # "gelu_exact" is the erf form (what Hugging Face calls "gelu").
 ACTIVATIONS = ("gelu", "gelu_exact", "relu", "tanh", "linear")
 
-FAMILIES = ("bert", "albert", "electra")
-# Fields each family adds to bert_config.json's.
-FAMILY_FIELDS = {"bert": (), "albert": ("embedding_size", "num_hidden_groups", "inner_group_num"),
-                 "electra": ("embedding_size",)}
+# The families (hub_repro.families: one package each), and the keys each adds to
+# bert_config.json's: the dataclass fields below, or a family's own `options` (any other key).
+# Adding a family is adding its package and its line here.
+FAMILY_FIELDS = {
+    "bert": (),
+    "albert": ("embedding_size", "num_hidden_groups", "inner_group_num"),
+    "electra": ("embedding_size",),
+}
+FAMILIES = tuple(FAMILY_FIELDS)
+# Keys of the dataclass that only some families write (to_dict).
+OPTIONAL_FIELDS = ("embedding_size", "num_hidden_groups", "inner_group_num", "layer_norm_eps",
+                   "pad_token_id")
 # albert_config.json keys of google-research/albert's AlbertConfig that no released model changes
 # from these values (they select experimental structures its modeling.py does not build).
 ALBERT_FIXED_KEYS = {"net_structure_type": 0, "layers_to_keep": [], "gap_size": 0,
@@ -63,10 +71,18 @@ class BertConfig:
   embedding_size: int | None = None  # E (ALBERT, ELECTRA): embedding width; None means H
   num_hidden_groups: int = 1  # ALBERT: groups of layers, each group's weights shared by its layers
   inner_group_num: int = 1  # ALBERT: layers (each with weights of its own) inside one group
+  layer_norm_eps: float = 1e-12  # LayerNorm's epsilon: modeling.py's 1e-12 (RoBERTa: 1e-5)
+  pad_token_id: int | None = None  # RoBERTa: its position ids start at pad_token_id + 1
+  # A family's own settings (its keys in FAMILY_FIELDS that are not fields above), by key.
+  options: dict = dataclasses.field(default_factory=dict, hash=False)
 
   def __post_init__(self):
     if self.family not in FAMILIES:
       raise ConfigError(f"family {self.family!r} is not one of {FAMILIES}")
+    stray = sorted(set(self.options) - set(FAMILY_FIELDS[self.family]))
+    if stray:
+      raise ConfigError(f"{self.family} config: unknown options {stray}; expected a subset of "
+                        f"{sorted(set(FAMILY_FIELDS[self.family]) - set(OPTIONAL_FIELDS))}")
     if self.family == "bert" and (self.embedding_size not in (None, self.hidden_size)
                                   or self.num_hidden_groups != 1 or self.inner_group_num != 1):
       raise ConfigError("embedding_size, num_hidden_groups and inner_group_num are ALBERT's or "
@@ -112,14 +128,17 @@ class BertConfig:
       if key in values and values.pop(key) != fixed:
         raise ConfigError(f"albert_config.json sets {key}; only {fixed!r} (the released models' "
                          "value) is built by google-research/albert's modeling.py")
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - fields)
-    if unknown:
-      raise ConfigError(f"unknown BertConfig keys {unknown}; expected a subset of {sorted(fields)}")
     if family is None:
       family = values.get("family") or (
           "albert" if {"num_hidden_groups", "inner_group_num"} & set(values) else "bert")
-    return cls(**{**values, "family": family})
+    fields = {f.name for f in dataclasses.fields(cls)} - {"options"}
+    own = set(FAMILY_FIELDS.get(family, ())) - fields
+    unknown = sorted(set(values) - fields - own)
+    if unknown:
+      raise ConfigError(f"unknown BertConfig keys {unknown}; expected a subset of "
+                        f"{sorted(fields | own)}")
+    options = {k: values.pop(k) for k in own if k in values}
+    return cls(**{**values, "family": family, "options": {**values.get("options", {}), **options}})
 
   @classmethod
   def from_json_file(cls, path: str | os.PathLike, family: str | None = None) -> "BertConfig":
@@ -147,7 +166,8 @@ class BertConfig:
     if values.get("position_embedding_type", "absolute") != "absolute":
       raise ConfigError("only absolute position embeddings exist in modeling.py, got "
                        f"{values['position_embedding_type']!r}")
-    fields = {f.name for f in dataclasses.fields(cls)} - set(FAMILY_FIELDS["albert"]) - {"family"}
+    fields = ({f.name for f in dataclasses.fields(cls)} - set(OPTIONAL_FIELDS)
+              - {"family", "options"})
     kwargs = {k: v for k, v in values.items() if k in fields or k in FAMILY_FIELDS[family]}
     kwargs.update(hidden_act=HF_ACTIVATIONS[act], family=family)
     return cls(**kwargs)
@@ -156,9 +176,10 @@ class BertConfig:
     """The fields of bert_config.json, and the family's own (with `family`) for ALBERT and
     ELECTRA."""
     values = dataclasses.asdict(self)
+    options = values.pop("options")
     own = set(FAMILY_FIELDS[self.family]) | ({"family"} if self.family != "bert" else set())
-    return {k: v for k, v in values.items()
-            if k in own or k not in ("family", *FAMILY_FIELDS["albert"])}
+    return {**{k: v for k, v in values.items() if k in own or k not in ("family", *OPTIONAL_FIELDS)},
+            **options}
 
   def to_json_string(self) -> str:
     return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"

@@ -29,7 +29,6 @@ from hub_repro.tolerances import FLOAT32_TOLERANCE, GELU_MISMATCH_TOLERANCE
 from hub_repro.weights import check_params
 
 GELU_NAMES = {"gelu": "tanh approximation", "gelu_exact": "erf (exact)"}
-KERAS_HUB_GELU = "gelu"  # keras_hub.src.utils.keras_utils.gelu_approximate (tanh approximation)
 
 
 def describe_activation(name: str) -> str:
@@ -110,14 +109,15 @@ def _peers(source, params: dict, config: BertConfig, rebuild=None) -> list[_Peer
   # rebuild computes with them and keras-hub's backbone copies them once (no 440 MB read first).
   variables = source.tf_params()
   act = describe_activation(config.hidden_act)
-  backbone = keras_hub.keras_names(config).backbone
-  hf_model = huggingface.hf_names(config).model_class
-  if source.format != keras_hub.KerasHubSource.format:
-    gelu_matches = config.hidden_act == KERAS_HUB_GELU
+  keras_spec, hf_spec = keras_hub.keras_names(config), huggingface.hf_names(config)
+  if keras_spec is not None and source.format != keras_hub.KerasHubSource.format:
+    backbone, keras_gelu = keras_spec.backbone, keras_spec.activation
+    gelu_matches = config.hidden_act == keras_gelu
     mismatch = "" if gelu_matches else (
-        f"gelu differs: keras-hub hard-codes the tanh approximation, the model uses {act}")
+        f"gelu differs: keras-hub hard-codes the {describe_activation(keras_gelu)}, the model "
+        f"uses {act}")
     tolerance = FLOAT32_TOLERANCE if gelu_matches else GELU_MISMATCH_TOLERANCE
-    peers.append(_Peer(f"keras-hub {backbone}", describe_activation(KERAS_HUB_GELU), tolerance,
+    peers.append(_Peer(f"keras-hub {backbone}", describe_activation(keras_gelu), tolerance,
                        lambda: keras_hub.KerasHubSource.from_params(variables or params, config),
                        mismatch and mismatch + "; the control row below removes it"))
     if not gelu_matches:
@@ -128,7 +128,7 @@ def _peers(source, params: dict, config: BertConfig, rebuild=None) -> list[_Peer
           "control: the same weights with the model's gelu; only float32 rounding is left"))
     hf_folder = (source.path if source.format == huggingface.HuggingFaceSource.format
                  else embedded.model_dir() if source.handle == embedded.HANDLE else None)
-    if hf_folder is not None and keras_hub.keras_names(config).converts_hf:
+    if hf_folder is not None and keras_spec.converts_hf:
 
       def converted():
         try:
@@ -142,11 +142,11 @@ def _peers(source, params: dict, config: BertConfig, rebuild=None) -> list[_Peer
         return keras_hub.KerasHubSource("keras-hub from_preset", hf_folder, model, config, None)
 
       peers.append(_Peer(f"keras-hub {backbone}.from_preset(HF folder)",
-                         describe_activation(KERAS_HUB_GELU), tolerance, converted,
+                         describe_activation(keras_gelu), tolerance, converted,
                          "; ".join(filter(None, ["weights read by keras-hub's own Hugging "
                                                  "Face converter", mismatch]))))
-  if source.format != huggingface.HuggingFaceSource.format:
-    name = (f"transformers {hf_model}, hidden_act="
+  if hf_spec is not None and source.format != huggingface.HuggingFaceSource.format:
+    name = (f"transformers {hf_spec.model_class}, hidden_act="
             f"{huggingface.TO_HF_ACTIVATION.get(config.hidden_act)!r}")
     why_not = huggingface.why_no_torch()
     if why_not is None:

@@ -418,6 +418,11 @@ def explain(record: dict) -> str:
                    f"{weights['only_in_b'][:3]}")
     for name, relation in list(weights["transposed_or_reshaped"].items())[:3]:
       parts.append(f"{name} of B is A's {relation}")
+    shaped = [n for n in weights["shape_differences"] if n not in weights["transposed_or_reshaped"]]
+    if shaped:
+      a_shape, b_shape = weights["shape_differences"][shaped[0]]
+      parts.append(f"{len(shaped)} tensor(s) of other shapes, first {shaped[0]} (A {a_shape}, "
+                   f"B {b_shape})")
     others = [n for n in weights["differing"] if n not in weights["transposed_or_reshaped"]]
     if others:
       parts.append(f"{len(others)} tensor(s) differ, largest {others[0]} "

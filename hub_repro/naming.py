@@ -81,6 +81,15 @@ def model_garden_shape(name: str, config: BertConfig) -> tuple[int, ...]:
   return bert_shape
 
 
+def present_table(table: dict[str, str], present, optional) -> dict[str, str]:
+  """`table` (source name -> the family's name) less the optional layers a copy lacks. A layer
+  is all its weights (one scope: a pooler's kernel and bias): absent, it is dropped; half there,
+  its missing half stays in the table, for the key check to name."""
+  held = {target.rsplit("/", 1)[0] for source, target in table.items() if source in present}
+  return {source: target for source, target in table.items()
+          if target not in optional or target.rsplit("/", 1)[0] in held}
+
+
 def check_key_sets(actual, expected, where: str) -> None:
   """Raises ValueError naming every missing and unexpected key of `actual` against `expected`."""
   missing = sorted(set(expected) - set(actual))
@@ -102,8 +111,8 @@ def is_model_garden(variables) -> bool:
 def model_garden_to_bert(variables: dict, config: BertConfig, reshape=np.reshape) -> dict:
   """Model Garden variables (by name) -> the family's checkpoint params. Keys are compared
   exactly (the projection and the pooler where the family makes them optional)."""
-  names = {k: v for k, v in model_garden_names(config).items()
-           if k in variables or v not in families.get(config).optional_shapes(config)}
+  names = present_table(model_garden_names(config), variables,
+                        families.get(config).optional_shapes(config))
   present = {k for k in variables if k in names or not _ignored_model_garden(k)}
   missing, unexpected = sorted(set(names) - present), sorted(present - set(names))
   if missing or unexpected:

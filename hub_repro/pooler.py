@@ -39,6 +39,9 @@ class PoolerWeights:
   bias: np.ndarray  # [H]
   found_by: str  # how it was found, for the report
   activation: str = "tanh"  # one of ACTIVATIONS
+  # False: the model's files hold no such weights; the framework made them at load time (a fresh
+  # random layer on every load: transformers' RobertaModel on roberta-base's checkpoint).
+  stored: bool = True
 
   def __call__(self, sequence_output):
     """act(sequence_output[:, 0] @ kernel + bias); with tanh, modeling.py's pooler itself."""
@@ -64,8 +67,12 @@ class PoolerWeights:
     A bias exactly 0 in every entry is what a dense layer's zeros initializer leaves (modeling.py,
     Keras and torch.nn.Linear in transformers all start there) and any gradient step moves off 0;
     an identity kernel is what an exporter writes for a layer it does not use. Evidence, not
-    proof: the numbers cannot tell how a layer was trained."""
+    proof: the numbers cannot tell how a layer was trained. A layer that is not in the model's
+    files at all was made at load time: that is said first, and it is more than evidence."""
     facts = []
+    if not self.stored:
+      facts.append("it is not in the model's files: the framework made it at load time, so "
+                   "pooled_output is a fresh random projection on every load")
     if _identity_kernel(self.kernel):
       facts.append(f"the kernel is exactly the {self.kernel.shape[0]}x{self.kernel.shape[1]} "
                    "identity")
@@ -75,7 +82,8 @@ class PoolerWeights:
 
   def to_json(self) -> dict:
     return {"kernel": self.kernel_name, "bias": self.bias_name, "found_by": self.found_by,
-            "activation": self.activation, "untrained_evidence": self.untrained_evidence()}
+            "activation": self.activation, "untrained_evidence": self.untrained_evidence(),
+            "stored": self.stored}
 
 
 def _identity_kernel(kernel: np.ndarray) -> bool:

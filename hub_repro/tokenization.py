@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from hub_repro.errors import HandleError, InputError, UsageError
 import numpy as np
 import tensorflow as tf
 import tensorflow_text as text
 
+from hub_repro.errors import HandleError, InputError, UsageError
+from hub_repro.families.albert import names as albert_names
+from hub_repro.families.formats import BERT_PACKING, Packing
+
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[PAD]", "[UNK]")
+# A SentencePiece model or a tokenizer.json without a family's word is ALBERT's (pads with <pad>).
+ALBERT_PACKING = albert_names.PACKING
 
 
 def read_vocab(vocab_file: str) -> list[str]:
@@ -59,9 +64,16 @@ def _flat(tokens: tf.RaggedTensor) -> tf.RaggedTensor:
   return tokens.merge_dims(-2, -1) if tokens.ragged_rank > 1 else tokens
 
 
+def special_count(num_segments: int, double_sep: bool = False) -> int:
+  """Special tokens around `num_segments` segments: start, one sep each (and RoBERTa's second sep
+  between two segments)."""
+  return num_segments + 1 + (num_segments - 1 if double_sep else 0)
+
+
 def pack_segments(segments: list[tf.RaggedTensor], seq_length, cls_id: int, sep_id: int,
-                  pad_id: int) -> dict:
-  """TF-only packing, as Model Garden's BertPackInputs does it (also inside a SavedModel).
+                  pad_id: int, double_sep: bool = False, segment_ids: bool = True) -> dict:
+  """TF-only packing, as Model Garden's BertPackInputs does it (also inside a SavedModel), and
+  RoBERTa's `<s> A </s></s> B </s>` with `double_sep` (segment ids all 0 without `segment_ids`).
 
   Args:
     segments: one int32 RaggedTensor [batch_size, (tokens)] per segment (or [batch, (words),
@@ -72,32 +84,46 @@ def pack_segments(segments: list[tf.RaggedTensor], seq_length, cls_id: int, sep_
     {"input_word_ids", "input_mask", "input_type_ids"}: int32 Tensors [batch_size, seq_length].
   """
   segments = [_flat(s) for s in segments]
-  trimmed = text.RoundRobinTrimmer(seq_length - (len(segments) + 1)).trim(segments)
-  combined, segment_ids = text.combine_segments(
+  trimmed = text.RoundRobinTrimmer(
+      seq_length - special_count(len(segments), double_sep)).trim(segments)
+  if double_sep:  # the second sep of a pair opens B
+    trimmed = [trimmed[0]] + [
+        tf.concat([tf.RaggedTensor.from_tensor(tf.fill([s.nrows(), 1], tf.cast(sep_id, s.dtype))),
+                   s], axis=1) for s in trimmed[1:]]
+  combined, segment_ids_ = text.combine_segments(
       trimmed, start_of_sequence_id=cls_id, end_of_segment_id=sep_id)
+  if not segment_ids:
+    segment_ids_ = tf.zeros_like(segment_ids_)
   input_word_ids, input_mask = text.pad_model_inputs(combined, seq_length, pad_value=pad_id)
-  input_type_ids, _ = text.pad_model_inputs(segment_ids, seq_length, pad_value=0)
+  input_type_ids, _ = text.pad_model_inputs(segment_ids_, seq_length, pad_value=0)
   return {"input_word_ids": tf.cast(input_word_ids, tf.int32),
           "input_mask": tf.cast(input_mask, tf.int32),
           "input_type_ids": tf.cast(input_type_ids, tf.int32)}
 
 
 class _Encoder:
-  """Examples -> PackedBatch, given `tokenize` and `_pack` of a subclass."""
+  """Examples -> PackedBatch, given `tokenize` of a subclass and the family's packing (its
+  special tokens' ids: `cls_id`, `sep_id`, `pad_id`)."""
+
+  packing = BERT_PACKING
+  cls_id = sep_id = pad_id = None
 
   def tokenize(self, sentences) -> tf.RaggedTensor:
     raise NotImplementedError
 
   def _pack(self, segments: list[tf.RaggedTensor], seq_length: int) -> dict:
-    raise NotImplementedError
+    return pack_segments(segments, seq_length, self.cls_id, self.sep_id, self.pad_id,
+                         self.packing.double_sep, self.packing.segment_ids)
 
   def pack(self, segments: list[tf.RaggedTensor], seq_length: int) -> PackedBatch:
-    """BertPackInputs: trims each example round-robin to seq_length, adds [CLS] and [SEP]s, pads."""
-    if seq_length < len(segments) + 2:
+    """BertPackInputs: trims each example round-robin to seq_length, adds the start and sep
+    tokens, pads."""
+    specials = special_count(len(segments), self.packing.double_sep)
+    if seq_length < specials + 1:
       raise UsageError(f"seq_length {seq_length} leaves no room for tokens with "
-                       f"{len(segments) + 1} special tokens")
+                       f"{specials} special tokens")
     packed = self._pack(segments, seq_length)
-    total = sum(_flat(s).row_lengths() for s in segments) + len(segments) + 1
+    total = sum(_flat(s).row_lengths() for s in segments) + specials
     return PackedBatch(*(np.asarray(packed[k], np.int32)
                          for k in ("input_word_ids", "input_mask", "input_type_ids")),
                        (total > seq_length).numpy())
@@ -116,12 +142,18 @@ class _Encoder:
 class Tokenizer(_Encoder):
   """tensorflow_text's BertTokenizer over a module's own vocab, plus TF-Hub style packing."""
 
-  def __init__(self, vocab_file: str, do_lower_case: bool = True):
+  def __init__(self, vocab_file: str, do_lower_case: bool = True,
+               packing: Packing | None = None):
     vocab = read_vocab(vocab_file)
-    ids = special_ids(vocab, vocab_file)
+    self.packing = packing or BERT_PACKING
+    ids = {token: i for i, token in enumerate(vocab)}
+    wanted = (self.packing.start, self.packing.sep, self.packing.pad, "[UNK]")
+    missing = [t for t in wanted if t not in ids]
+    if missing:
+      raise InputError(f"{vocab_file} lacks the special tokens {missing}; expected a BERT vocab")
     self.vocab_file = vocab_file
     self.vocab_size = len(vocab)
-    self.cls_id, self.sep_id, self.pad_id = ids["[CLS]"], ids["[SEP]"], ids["[PAD]"]
+    self.cls_id, self.sep_id, self.pad_id = (ids[t] for t in wanted[:3])
     self._tokenizer = text.BertTokenizer(vocab_file, token_out_type=tf.int32,
                                          lower_case=do_lower_case)
     self.vocab = vocab
@@ -131,29 +163,28 @@ class Tokenizer(_Encoder):
     preprocessors' `tokenize` returns it."""
     return self._tokenizer.tokenize(tf.convert_to_tensor(sentences, tf.string))
 
-  def _pack(self, segments, seq_length):
-    return pack_segments(segments, seq_length, self.cls_id, self.sep_id, self.pad_id)
 
 
 class SentencePieceTokenizer(_Encoder):
   """tensorflow_text's SentencepieceTokenizer over a model's own SentencePiece `.model` (ALBERT's
   30k-clean.model), with ALBERT's normalization and the same packing as BERT's."""
 
-  SPECIAL_PIECES = ("[CLS]", "[SEP]", "<pad>")
-
-  def __init__(self, model_file: str, do_lower_case: bool = True):
+  def __init__(self, model_file: str, do_lower_case: bool = True,
+               packing: Packing | None = None):
     with open(model_file, "rb") as f:
       self._tokenizer = text.SentencepieceTokenizer(model=f.read(), out_type=tf.int32)
     self.vocab_file = model_file
     self.do_lower_case = do_lower_case
     self.vocab_size = int(self._tokenizer.vocab_size())
-    ids = {p: int(self._tokenizer.string_to_id(p)) for p in self.SPECIAL_PIECES}
+    self.packing = packing or ALBERT_PACKING
+    pieces = (self.packing.start, self.packing.sep, self.packing.pad)
+    ids = {p: int(self._tokenizer.string_to_id(p)) for p in pieces}
     unknown = int(self._tokenizer.string_to_id("<unk>"))
     missing = [p for p, i in ids.items() if i == unknown]
     if missing:
-      raise InputError(f"{model_file} lacks the pieces {missing}; expected an ALBERT SentencePiece "
-                       "model (with [CLS], [SEP] and <pad>)")
-    self.cls_id, self.sep_id, self.pad_id = (ids[p] for p in self.SPECIAL_PIECES)
+      raise InputError(f"{model_file} lacks the pieces {missing}; expected a SentencePiece model "
+                       f"with {list(pieces)}")
+    self.cls_id, self.sep_id, self.pad_id = (ids[p] for p in pieces)
 
   @property
   def vocab(self) -> list[str]:
@@ -170,25 +201,25 @@ class SentencePieceTokenizer(_Encoder):
     """[batch] strings -> int32 RaggedTensor [batch, (pieces)]."""
     return self._tokenizer.tokenize(self.normalize(sentences))
 
-  def _pack(self, segments, seq_length):
-    return pack_segments(segments, seq_length, self.cls_id, self.sep_id, self.pad_id)
-
 
 class TokenizersJson(_Encoder):
   """A Hugging Face tokenizer.json whose model is not WordPiece (ALBERT's Unigram), run by the
   `tokenizers` library (its own normalizer and pre-tokenizer), packed as BERT's."""
 
-  def __init__(self, path: str):
+  def __init__(self, path: str, packing: Packing | None = None):
     import tokenizers  # installed with transformers
 
     self._tokenizer = tokenizers.Tokenizer.from_file(path)
     self.vocab_file = path
     self.vocab_size = self._tokenizer.get_vocab_size()
-    ids = {t: self._tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "<pad>")}
+    self.packing = packing or ALBERT_PACKING
+    tokens = (self.packing.start, self.packing.sep, self.packing.pad)
+    ids = {t: self._tokenizer.token_to_id(t) for t in tokens}
     missing = [t for t, i in ids.items() if i is None]
     if missing:
-      raise InputError(f"{path} lacks the tokens {missing}; expected ALBERT's special tokens")
-    self.cls_id, self.sep_id, self.pad_id = ids["[CLS]"], ids["[SEP]"], ids["<pad>"]
+      raise InputError(f"{path} lacks the tokens {missing}; expected the family's special tokens "
+                       f"{list(tokens)}")
+    self.cls_id, self.sep_id, self.pad_id = (ids[t] for t in tokens)
 
   @property
   def vocab(self) -> list[str]:
@@ -198,18 +229,17 @@ class TokenizersJson(_Encoder):
     encodings = self._tokenizer.encode_batch(list(sentences), add_special_tokens=False)
     return tf.ragged.constant([e.ids for e in encodings], dtype=tf.int32, ragged_rank=1)
 
-  def _pack(self, segments, seq_length):
-    return pack_segments(segments, seq_length, self.cls_id, self.sep_id, self.pad_id)
 
-
-def tokenizer_for(vocab_file: str, do_lower_case: bool = True) -> _Encoder:
+def tokenizer_for(vocab_file: str, do_lower_case: bool = True,
+                  packing: Packing | None = None) -> _Encoder:
   """The tokenizer a model's own file calls for: a SentencePiece `.model`, a tokenizer.json (not
-  WordPiece: those are written out as vocab.txt by the Hugging Face source) or a vocab.txt."""
+  WordPiece: those are written out as vocab.txt by the Hugging Face source) or a vocab.txt, with
+  the family's `packing` (None: BERT's for a vocab.txt, ALBERT's for SentencePiece)."""
   if vocab_file.endswith((".model", ".spm")):  # keras-hub saves the same proto as .spm
-    return SentencePieceTokenizer(vocab_file, do_lower_case)
+    return SentencePieceTokenizer(vocab_file, do_lower_case, packing)
   if vocab_file.endswith(".json"):
-    return TokenizersJson(vocab_file)
-  return Tokenizer(vocab_file, do_lower_case)
+    return TokenizersJson(vocab_file, packing)
+  return Tokenizer(vocab_file, do_lower_case, packing)
 
 
 class HubPreprocessor(_Encoder):

@@ -114,6 +114,8 @@ class DiffTest(tf.test.TestCase):
     self.assertIsNone(record["outputs"]["sequence_output"]["max_abs_diff"])
     self.assertIn("A's outputs are 48 wide, B's 32", record["outputs"]["not_run"])
     self.assertIn("hidden_size: A 48, B 32", record["explanation"])
+    self.assertIn("tensor(s) of other shapes", record["explanation"])
+    self.assertNotIn("weights differ: ;", record["explanation"])
     self.assertIn("Verdict: DIFFERENT", out)
 
   def test_the_report_prints_no_guessed_head_count(self):

@@ -49,7 +49,10 @@ exit codes:
 # imported to build its own --help). `inputs`: the command reads text, so it takes the shared input
 # arguments (options.input_arguments()). A command is one line here.
 # `models`: how many model handles the command takes as its first positional arguments.
-Command = collections.namedtuple("Command", ["module", "help", "inputs", "models"], defaults=[0])
+# `tensorflow`: the command computes in this process (audit runs each model in a process of its
+# own, so it never imports TensorFlow).
+Command = collections.namedtuple("Command", ["module", "help", "inputs", "models", "tensorflow"],
+                                 defaults=[0, True])
 COMMANDS = {
     "check": Command("hub_repro.cli.check", "(default) run a module, rebuild its pooler from its own "
                      "weights and compare with pooled_output", inputs=True),
@@ -60,6 +63,9 @@ COMMANDS = {
     "diff": Command("hub_repro.cli.diff", "are two models (any formats) the same function? If not, "
                     "where do they part: tokenization, config, weights or which layer", inputs=True,
                     models=2),
+    "audit": Command("hub_repro.cli.audit", "check or diff every model of a list, each in a process "
+                     "of its own; one JSON line per model, resumable, and a summary table",
+                     inputs=False, tensorflow=False),
 }
 DEFAULT_COMMAND = "check"
 PROG = "hub_repro"
@@ -204,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
   prog = PROG if args.command == DEFAULT_COMMAND else f"{PROG} {args.command}"
   with sigterm_raises() as sigterm:
     try:
-      quiet.quiet_tensorflow()  # the program's own output: TensorFlow's start-up lines would bury it
+      if COMMANDS[args.command].tensorflow:  # TensorFlow's start-up lines would bury the output
+        quiet.quiet_tensorflow()
       return args.run(args)
     except KeyboardInterrupt as e:
       return interrupted(prog, EXIT_SIGTERM if isinstance(e, Terminated) else EXIT_SIGINT)

@@ -16,6 +16,22 @@ from typing import Callable
 
 
 @dataclasses.dataclass(frozen=True)
+class Packing:
+  """How the family packs one sentence or a pair into ids (tokenization.pack_segments):
+  `start A sep` and `start A sep [sep] B sep`, padded with `pad`."""
+  start: str = "[CLS]"  # the first token, whose final state is the [CLS] state
+  sep: str = "[SEP]"  # ends each segment
+  pad: str = "[PAD]"  # fills the sequence after the last segment
+  # True: a pair is `start A sep sep B sep` (RoBERTa's `<s> A </s></s> B </s>`).
+  double_sep: bool = False
+  # False: every token has segment id 0 (RoBERTa: one token type); True: B's tokens have 1.
+  segment_ids: bool = True
+
+
+BERT_PACKING = Packing()
+
+
+@dataclasses.dataclass(frozen=True)
 class HuggingFace:
   """transformers' model of the family (a folder's config.json `model_type`)."""
   model_type: str  # config.json's model_type
@@ -26,6 +42,13 @@ class HuggingFace:
   config_kwargs: Callable  # BertConfig -> the family's own fields of the transformers config
   # Its tokenizer's files, in the order they are looked for (the first found is used).
   vocab_files: tuple = ("vocab.txt",)
+  token_types: bool = True  # the model takes token_type_ids (DistilBERT's does not)
+  # Where a folder's weights lack the pooler: True, the class makes a fresh one at load time (what
+  # RobertaModel gives on roberta-base's checkpoint), and the source keeps it, marked not stored;
+  # False, the model is loaded without one (add_pooling_layer=False): it has no pooled_output.
+  loads_missing_pooler: bool = False
+  # config.json's dict -> BertConfig; None: BertConfig.from_hf_dict (BERT's keys).
+  from_config: Callable | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +60,13 @@ class KerasHub:
   from_config: Callable  # the preset's config dict -> BertConfig arguments
   layer_calls: Callable  # BertConfig -> [(layer name, call index)] of each encoder layer's output
   converts_hf: bool = False  # keras-hub's own Hugging Face converter reads the family's folders
+  # The feed-forward activation the backbone hard-codes, by hub_repro's name: BertBackbone's
+  # keras_utils.gelu_approximate is modeling.py's tanh "gelu".
+  activation: str = "gelu"
+  segment_ids: bool = True  # the backbone takes segment_ids (RobertaBackbone's does not)
+  pooled: bool = True  # the backbone returns pooled_output (RobertaBackbone's does not)
+  # The tokenizer's files in the preset's assets/tokenizer/, in the order they are looked for.
+  vocab_files: tuple = ("vocabulary.txt", "vocabulary.spm")
 
 
 @dataclasses.dataclass(frozen=True)

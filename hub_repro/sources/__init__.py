@@ -30,6 +30,7 @@ import os
 
 import numpy as np
 
+from hub_repro import families
 from hub_repro.config import BertConfig
 from hub_repro.errors import HandleError, UsageError
 
@@ -185,7 +186,9 @@ class Source(abc.ABC):
     if self.vocab_file is None:
       raise HandleError(f"{self.handle} has no vocab file; expected one beside the weights, or "
                         "pass --preprocessor")
-    key = (self.vocab_file, self.do_lower_case)
+    family = self.family
+    packing = getattr(families.names(family), "PACKING", None) if family else None
+    key = (self.vocab_file, self.do_lower_case, packing)
     if self._tokenizer is None or self._tokenizer[0] != key:
       self._tokenizer = (key, tokenizer_for(*key))
     return self._tokenizer[1]
@@ -195,8 +198,6 @@ def config_from_params(params: dict, num_attention_heads: int | None = None,
                        hidden_act: str | None = None) -> BertConfig:
   """A config from canonically named weights' shapes, in the family the names tell (heads
   guessed if not given)."""
-  from hub_repro import families
-
   return families.config_from_params(params, num_attention_heads, hidden_act)
 
 

@@ -31,8 +31,9 @@ TO_HF_ACTIVATION = {"gelu": "gelu_new", "gelu_exact": "gelu", "relu": "relu", "t
 
 
 def hf_names(config: BertConfig):
-  """What the config's family is in transformers (families.formats.HuggingFace)."""
-  return families.names(config).HUGGING_FACE
+  """What the config's family is in transformers (families.formats.HuggingFace); None if
+  transformers has no model of it."""
+  return getattr(families.names(config), "HUGGING_FACE", None)
 
 
 def _transposed(family, hf_name: str) -> bool:
@@ -159,8 +160,10 @@ class HuggingFaceSource(Source):
   naming = "Hugging Face"
 
   def __init__(self, handle: str, path: str | None, model, config: BertConfig,
-               vocab_file: str | None = None, do_lower_case: bool = True):
+               vocab_file: str | None = None, do_lower_case: bool = True,
+               pooler_stored: bool = True):
     super().__init__(handle, path)
+    self.pooler_stored = pooler_stored  # False: transformers made the pooler at load time
     self.model = model
     self._config = config
     self._hf = hf_names(config)
@@ -181,9 +184,10 @@ class HuggingFaceSource(Source):
     import torch
 
     as_long = lambda t: torch.from_numpy(np.asarray(t, np.int64))  # noqa: E731
+    types = {"token_type_ids": as_long(segment_ids)} if self._hf.token_types else {}
     with torch.inference_mode():
       out = self.model(input_ids=as_long(input_ids), attention_mask=as_long(input_mask),
-                       token_type_ids=as_long(segment_ids), output_hidden_states=layers)
+                       output_hidden_states=layers, **types)
     result = {"sequence_output": out.last_hidden_state.numpy()}
     if getattr(out, "pooler_output", None) is not None:  # ElectraModel, add_pooling_layer=False
       result["pooled_output"] = out.pooler_output.numpy()
@@ -199,10 +203,10 @@ class HuggingFaceSource(Source):
     variables = {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in variables.items()
                  if not any(re.fullmatch(p, k) for p in HF_IGNORED)}
     table = naming.expand(self._hf.table, naming.name_ranges(self._config))
-    optional = families.get(self._config).optional_shapes(self._config)
-    # A weight the family may lack (a pooler saved away with add_pooling_layer=False; ALBERT's
+    # A layer the family may lack (a pooler saved away with add_pooling_layer=False; ALBERT's
     # mapping with E == H) is mapped only where the folder holds it.
-    table = {k: v for k, v in table.items() if k in variables or v not in optional}
+    table = naming.present_table(table, variables,
+                                 families.get(self._config).optional_shapes(self._config))
     naming.check_key_sets(variables, set(table), f"{self.handle}: {self._hf.model_class} weights")
     return {table[k]: value.T if _transposed(self._hf, k) else value
             for k, value in variables.items()}
@@ -216,8 +220,11 @@ class HuggingFaceSource(Source):
     params = self.params()  # the weight is [out, in]; params hold it as [in, out]
     kernel, bias = self._hf.pooler
     scope = kernel.rsplit(".", 1)[0]
+    found = f"by name (Hugging Face: {scope}, weight transposed to [in, out])"
+    if not self.pooler_stored:
+      found += "; not in model.safetensors: transformers made it when it loaded the model"
     return [PoolerWeights(kernel, bias, params[family.POOLER_KERNEL], params[family.POOLER_BIAS],
-                          f"by name (Hugging Face: {scope}, weight transposed to [in, out])")]
+                          found, stored=self.pooler_stored)]
 
   def config(self):
     return self._config
@@ -264,7 +271,7 @@ def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
                       f"expected model_type one of {sorted(shipped)}")
   family = shipped[hf_config["model_type"]]
   try:
-    config = BertConfig.from_hf_dict(hf_config)
+    config = (family.from_config or BertConfig.from_hf_dict)(hf_config)
   except ValueError as e:
     raise HandleError(f"{handle}/config.json: {e}") from None
   vocab_file, do_lower_case = _tokenizer_file(handle, path, family)
@@ -283,12 +290,14 @@ def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
                       f"{str(e).splitlines()[0] if str(e) else ''}") from None
   # transformers initialises missing weights at random (with a warning): refuse that instead.
   missing = sorted(k for k in info.get("missing_keys", []) if not k.endswith("position_ids"))
+  pooler_stored = True
   if missing and family.pooler and set(missing) <= set(family.pooler):
-    # Saved without its pooler (add_pooling_layer=False): the model has no pooled_output (the
-    # verdict "none"), rather than one from a randomly initialised pooler.
-    model = model_class.from_pretrained(path, add_pooling_layer=False, **safe)
+    if family.loads_missing_pooler:  # as the family's users get it: a pooler made at load time
+      pooler_stored = False
+    else:  # saved without its pooler (add_pooling_layer=False): the model has no pooled_output
+      model = model_class.from_pretrained(path, add_pooling_layer=False, **safe)
     missing = []
   if missing:
     raise HandleError(f"{handle}: model.safetensors lacks {missing}")
   model.eval()
-  return HuggingFaceSource(handle, path, model, config, vocab_file, do_lower_case)
+  return HuggingFaceSource(handle, path, model, config, vocab_file, do_lower_case, pooler_stored)

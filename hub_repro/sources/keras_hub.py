@@ -25,12 +25,12 @@ from hub_repro.config import BertConfig
 from hub_repro.errors import HandleError, WeightsError
 from hub_repro.sources import Source
 
-GELU = "gelu"  # keras_hub.src.utils.keras_utils.gelu_approximate: the tanh approximation
 
 
 def keras_names(config: BertConfig):
-  """What the config's family is in keras-hub (families.formats.KerasHub)."""
-  return families.names(config).KERAS_HUB
+  """What the config's family is in keras-hub (families.formats.KerasHub); None if keras-hub has
+  no backbone of it."""
+  return getattr(families.names(config), "KERAS_HUB", None)
 
 
 def backbones() -> dict:
@@ -166,7 +166,7 @@ class KerasHubSource(Source):
     backbone = backbone_from_params(params, config, activation)
     pooled = any(k.endswith("pooler/dense/kernel") for k in params)
     handle = handle or f"keras-hub {keras_names(config).backbone}"
-    config = dataclasses.replace(config, hidden_act=activation or GELU)
+    config = dataclasses.replace(config, hidden_act=activation or keras_names(config).activation)
     return cls(handle, None, backbone, config, vocab_file, do_lower_case, pooled)
 
   def _model(self, layers: bool):
@@ -179,7 +179,7 @@ class KerasHubSource(Source):
 
       self._layers_model = keras.Model(
           self.backbone.inputs,
-          [self.backbone.output["pooled_output"], self.backbone.output["sequence_output"]]
+          [self.backbone.output[key] for key in self._output_keys()]
           + [self.backbone.get_layer(name)._inbound_nodes[call].output_tensors[0]
              for name, call in self._family.layer_calls(self._config)])
     return self._layers_model
@@ -196,22 +196,29 @@ class KerasHubSource(Source):
       ids = tf.TensorSpec([None, None], tf.int32)
       self._functions[layers] = tf.function(
           lambda inputs: model(inputs, training=False), autograph=False,
-          input_signature=[{"token_ids": ids, "segment_ids": ids, "padding_mask": ids}])
+          input_signature=[{name: ids for name in ("token_ids", "segment_ids", "padding_mask")
+                            if name != "segment_ids" or self._family.segment_ids}])
     return self._functions[layers]
 
   def run(self, input_ids, input_mask, segment_ids, layers=False):
     inputs = {"token_ids": np.asarray(input_ids, np.int32),
-              "segment_ids": np.asarray(segment_ids, np.int32),
               "padding_mask": np.asarray(input_mask, np.int32)}
+    if self._family.segment_ids:
+      inputs["segment_ids"] = np.asarray(segment_ids, np.int32)
     outputs = self.function(layers)(inputs)
     if not layers:
-      result = {k: outputs[k].numpy() for k in ("pooled_output", "sequence_output")}
+      result = {k: outputs[k].numpy() for k in self._output_keys()}
     else:
-      pooled, sequence, *encoder = [t.numpy() for t in outputs]
-      result = {"pooled_output": pooled, "sequence_output": sequence, "encoder_outputs": encoder}
-    if not self._pooled:
+      values = [t.numpy() for t in outputs]
+      result = dict(zip(self._output_keys(), values))
+      result["encoder_outputs"] = values[len(self._output_keys()):]
+    if not self._pooled and "pooled_output" in result:
       del result["pooled_output"]
     return result
+
+  def _output_keys(self) -> tuple:
+    """The backbone's outputs: pooled_output (where it has one) and sequence_output."""
+    return ("pooled_output", "sequence_output") if self._family.pooled else ("sequence_output",)
 
   def read_variables(self):
     return {v.path: np.asarray(v.numpy()) for v in self.backbone.weights}
@@ -243,16 +250,15 @@ def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
     raise HandleError(f"{handle} is a keras-hub preset of {preset.get('class_name')!r}; expected "
                       f"one of {sorted(shipped)}")
   family = families.names(shipped[preset["class_name"]]).KERAS_HUB
-  config = BertConfig(**family.from_config(preset["config"]), hidden_act=GELU)
+  config = BertConfig(**{"hidden_act": family.activation, **family.from_config(preset["config"])})
   vocab_file, do_lower_case = None, True
   tokenizer_json = os.path.join(path, "tokenizer.json")
   if os.path.exists(tokenizer_json):
     tokenizer = _read_json(tokenizer_json).get("config", {})
     do_lower_case = bool(tokenizer.get("lowercase", True))
-  for name in ("vocabulary.txt", "vocabulary.spm"):  # WordPiece; ALBERT's SentencePiece proto
-    candidate = os.path.join(path, "assets", "tokenizer", name)
-    if os.path.exists(candidate):
-      vocab_file = candidate
+  found = [os.path.join(path, "assets", "tokenizer", name) for name in family.vocab_files
+           if os.path.exists(os.path.join(path, "assets", "tokenizer", name))]
+  vocab_file = found[0] if found else None
   import keras_hub
 
   try:

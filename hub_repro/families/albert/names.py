@@ -95,6 +95,9 @@ MODEL_GARDEN = formats.ModelGarden(
     MODEL_GARDEN_TO_ALBERT, owns=lambda names: "transformer/self_attention/query/kernel" in names,
     layers_in_weights=False)
 
+# [CLS] A [SEP] B [SEP], as BERT, with SentencePiece's <pad>.
+PACKING = formats.Packing(pad="<pad>")
+
 # albert_base_v2.tar.gz and its kin: albert_config.json, model.ckpt-best.*, 30k-clean.model.
 GOOGLE_RELEASE = formats.GoogleRelease("albert_config.json", "model.ckpt-best", "30k-clean.model")
 # TensorFlow names the reused group's scope group_0, group_0_1, ...: the layer_N is albert's own.

@@ -101,12 +101,13 @@ def dropout(x, prob: float, training: bool, seed: int | None = None):
   return tf.nn.dropout(x, rate=prob, seed=seed)
 
 
-def layer_norm(x, params: Mapping, scope: str):
-  """tf.contrib.layers.layer_norm over the last axis, as modeling.py calls it."""
+def layer_norm(x, params: Mapping, scope: str, epsilon: float = LAYER_NORM_EPSILON):
+  """tf.contrib.layers.layer_norm over the last axis, as modeling.py calls it (`epsilon`: the
+  config's layer_norm_eps, modeling.py's 1e-12 unless a family says otherwise)."""
   mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
   return tf.nn.batch_normalization(
       x, mean, variance, offset=params[f"{scope}/beta"], scale=params[f"{scope}/gamma"],
-      variance_epsilon=LAYER_NORM_EPSILON)
+      variance_epsilon=epsilon)
 
 
 def dense(x, params: Mapping, scope: str, activation=None):
@@ -140,7 +141,7 @@ def embedding_postprocessor(word_embeddings, token_type_ids, params: Mapping,
   position_embeddings = tf.slice(params[f"{scope}/position_embeddings"], [0, 0],
                                  [seq_length, -1])
   output += tf.expand_dims(position_embeddings, 0)
-  output = layer_norm(output, params, f"{scope}/LayerNorm")
+  output = layer_norm(output, params, f"{scope}/LayerNorm", config.layer_norm_eps)
   return dropout(output, config.hidden_dropout_prob, training)
 
 
@@ -190,12 +191,13 @@ def transformer_layer(layer_input, attention_mask, params: Mapping, scope: str, 
   attention_output = dense(attention_output, params, f"{scope}/attention/output/dense")
   attention_output = dropout(attention_output, config.hidden_dropout_prob, training)
   attention_output = layer_norm(attention_output + layer_input, params,
-                                f"{scope}/attention/output/LayerNorm")
+                                f"{scope}/attention/output/LayerNorm", config.layer_norm_eps)
   intermediate_output = dense(attention_output, params, f"{scope}/intermediate/dense",
                               get_activation(config.hidden_act))
   layer_output = dense(intermediate_output, params, f"{scope}/output/dense")
   layer_output = dropout(layer_output, config.hidden_dropout_prob, training)
-  return layer_norm(layer_output + attention_output, params, f"{scope}/output/LayerNorm")
+  return layer_norm(layer_output + attention_output, params, f"{scope}/output/LayerNorm",
+                    config.layer_norm_eps)
 
 
 def transformer_model(input_tensor, attention_mask, params: Mapping, config: BertConfig,

@@ -125,5 +125,6 @@ MODEL_GARDEN = formats.ModelGarden(
     owns=lambda names: ("transformer/layer_0/self_attention/query/kernel" in names
                         and "embedding_projection/kernel" not in names))
 
+PACKING = formats.BERT_PACKING  # [CLS] A [SEP] B [SEP], segment ids 0 then 1
 GOOGLE_RELEASE = formats.GoogleRelease("bert_config.json", "bert_model.ckpt", "vocab.txt")
 TF1_HUB = formats.Tf1Hub()

@@ -53,5 +53,6 @@ MODEL_GARDEN = formats.ModelGarden(
     owns=lambda names: ("transformer/layer_0/self_attention/query/kernel" in names
                         and "embedding_projection/kernel" in names))
 
+PACKING = formats.BERT_PACKING
 GOOGLE_RELEASE = None  # google-research/electra's checkpoints: not a format hub_repro reads yet
 TF1_HUB = formats.Tf1Hub()
