@@ -39,11 +39,12 @@ class BertWeights:
 
 def check_params(params: dict[str, np.ndarray], config: BertConfig, source: str) -> None:
   """Compares the key set and every shape against the config's family's `variable_shapes`, of
-  which those in its `optional_shapes` (a pooler, say) params may hold or lack."""
+  which the layers in its `optional_shapes` (a pooler, say) params may hold or lack, whole."""
   family = families.get(config)
   optional = family.optional_shapes(config)
+  held = {k.rsplit("/", 1)[0] for k in params}  # an optional layer half there is named missing
   expected = {k: v for k, v in {**optional, **family.variable_shapes(config)}.items()
-              if k not in optional or k in params}
+              if k not in optional or k.rsplit("/", 1)[0] in held}
   missing = sorted(set(expected) - set(params))
   unexpected = sorted(set(params) - set(expected))
   if missing or unexpected:
