@@ -14,9 +14,9 @@ A family's `modeling` module (get) gives the same names in every family: `FAMILY
 input_ids, input_mask, token_type_ids, training, layer_fn)` -> {"sequence_output",
 "pooled_output", "encoder_outputs"}. Its `names` module (names) gives what each format needs
 (hub_repro.families.formats): `HUGGING_FACE`, `KERAS_HUB`, `MODEL_GARDEN`, `GOOGLE_RELEASE`,
-`TF1_HUB`. The checks (compare, full, crosscheck, diff) and the formats call these and never
-branch on the family. Adding a family is adding its package and its line in FAMILIES
-(hub_repro.config).
+`TF1_HUB` (each where the family ships in that format) and `PACKING` (its special tokens). The
+checks (compare, full, crosscheck, diff) and the formats call these and never branch on the
+family. Adding a family is adding its package and its line in FAMILY_FIELDS (hub_repro.config).
 """
 
 from __future__ import annotations
