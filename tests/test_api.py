@@ -75,6 +75,20 @@ class ApiTest(tf.test.TestCase):
                          cwd=os.path.dirname(testutil.TESTS), env=env).stdout
     self.assertEqual(out.strip().splitlines()[-1], "None")
 
+  def test_a_long_run_computes_the_module_as_loaded(self):
+    """100 batches: the model runs as its authors shipped it, on every batch (no timing trial
+    that would switch to XLA part way); --xla is the one way to ask for XLA."""
+    source = hub_repro.load(testutil.GOOGLE_MODULE)
+    calls = []
+    function = source.function
+    source.function = lambda *args, **kwargs: calls.append(1) or function(*args, **kwargs)
+    result = hub_repro.check(source, [f"sentence number {i}" for i in range(100)],
+                             max_seq_length=16, batch_size=1)
+    self.assertLen(calls, 100)  # every batch through the loaded function itself
+    self.assertEqual(result.execution, {"xla": False, "how": "as loaded"})
+    self.assertFalse(result.to_json()["xla"])
+    self.assertIn("run as loaded", hub_repro.render(result))
+
   def test_no_api_name_is_shadowed_by_a_module(self):
     import pkgutil
     modules = {m.name for m in pkgutil.iter_modules(hub_repro.__path__)}
