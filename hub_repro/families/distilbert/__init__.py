@@ -1,0 +1,1 @@
+"""DistilBERT: transformers' modeling_distilbert.py rebuilt over BERT's layer, and its names."""
