@@ -1,0 +1,1 @@
+"""Talking-Heads BERT: Model Garden's EncoderScaffold, talking-heads attention, gated gelu."""
