@@ -128,27 +128,64 @@ def pack_tokens(tokenize, tokens_to_ids, max_seq_length: int) -> dict[str, list[
   return rows
 
 
-def hf_encode(tokenizer, max_seq_length: int) -> dict[str, list[list[int]]]:
+def hf_encode(tokenizer, max_seq_length: int, segments: bool = True) -> dict[str, list[list[int]]]:
   """SENTENCES through a transformers tokenizer, one call per example (singles and a pair).
-
-  token_type_ids are asked for explicitly: BertTokenizerLegacy's model_input_names leave them out.
 
   Args:
     tokenizer: the folder's own tokenizer (AutoTokenizer.from_pretrained).
     max_seq_length: every example is padded (and truncated) to this length.
+    segments: True asks for token_type_ids explicitly (BertTokenizerLegacy's model_input_names
+      leave them out) and returns them as segment_ids; False is for models without segments
+      (RoBERTa, DistilBERT): the tokenizer's own choice, checked to return none.
 
   Returns:
-    {"input_ids", "input_mask", "segment_ids"}: int [batch, max_seq_length] as nested lists.
+    {"input_ids", "input_mask"} (and "segment_ids" with segments): int [batch, max_seq_length] as
+    nested lists.
+
+  Raises:
+    RuntimeError: without segments, the tokenizer returned token_type_ids.
   """
-  rows = {"input_ids": [], "input_mask": [], "segment_ids": []}
+  rows = {"input_ids": [], "input_mask": [], **({"segment_ids": []} if segments else {})}
+  ask = {"return_token_type_ids": True} if segments else {}
   for sentence in SENTENCES:
     first, second = (sentence, None) if isinstance(sentence, str) else sentence
     enc = tokenizer(first, second, padding="max_length", max_length=max_seq_length, truncation=True,
-                    return_token_type_ids=True, return_attention_mask=True)
+                    return_attention_mask=True, **ask)
+    if not segments and "token_type_ids" in enc:
+      raise RuntimeError(f"{type(tokenizer).__name__} returned token_type_ids")
     rows["input_ids"].append(list(enc["input_ids"]))
     rows["input_mask"].append(list(enc["attention_mask"]))
-    rows["segment_ids"].append(list(enc["token_type_ids"]))
+    if segments:
+      rows["segment_ids"].append(list(enc["token_type_ids"]))
   return rows
+
+
+def check_packed_ids(input_ids: list[list[int]], encode, max_seq_length: int, special: tuple,
+                     tokenizer_name: str, reference: str = "sentencepiece",
+                     double_sep: bool = False) -> None:
+  """Checks each row is cls + encode(a) + sep (+ encode(b) + sep) then pad, for SENTENCES.
+
+  Args:
+    input_ids: one row per sentence of SENTENCES, as a toolchain's tokenizer packed them.
+    encode: text -> ids, the reference tokenizer (sentencepiece, tokenizers) without specials.
+    max_seq_length: the padded length of a row.
+    special: (cls, sep, pad) ids.
+    tokenizer_name: who made the rows, for the error message.
+    reference: who made `encode`, for the error message.
+    double_sep: RoBERTa's packing, a second sep before the pair's second part.
+
+  Raises:
+    RuntimeError: a row differs from what `encode` gives.
+  """
+  cls, sep, pad = special
+  for row, sentence in zip(input_ids, SENTENCES):
+    parts = [sentence] if isinstance(sentence, str) else list(sentence)
+    expected = [cls]
+    for i, part in enumerate(parts):
+      expected += ([sep] if i and double_sep else []) + encode(part) + [sep]
+    expected += [pad] * (max_seq_length - len(expected))
+    if row != expected:
+      raise RuntimeError(f"{tokenizer_name} gave {row} for {sentence!r}, {reference} {expected}")
 
 
 def check_albert_ids(input_ids: list[list[int]], sp_encode, max_seq_length: int,
@@ -164,14 +201,36 @@ def check_albert_ids(input_ids: list[list[int]], sp_encode, max_seq_length: int,
   Raises:
     RuntimeError: a row differs from what sentencepiece gives.
   """
-  for row, sentence in zip(input_ids, SENTENCES):
-    parts = [sentence] if isinstance(sentence, str) else list(sentence)
-    expected = [_ALBERT_CLS]
-    for part in parts:
-      expected += sp_encode(part) + [_ALBERT_SEP]
-    expected += [_ALBERT_PAD] * (max_seq_length - len(expected))
-    if row != expected:
-      raise RuntimeError(f"{tokenizer_name} gave {row} for {sentence!r}, sentencepiece {expected}")
+  check_packed_ids(input_ids, sp_encode, max_seq_length, (_ALBERT_CLS, _ALBERT_SEP, _ALBERT_PAD),
+                   tokenizer_name)
+
+
+def train_sentencepiece(trainer, text_path: str, out_dir: str, model_name: str, **args) -> str:
+  """Trains a SentencePiece model on a copy of text_path into out_dir/model_name.
+
+  Trained from inside out_dir with relative names, so that the trainer spec stored in the model
+  holds no path of this machine.
+
+  Args:
+    trainer: sentencepiece.SentencePieceTrainer.
+    text_path: the training text.
+    out_dir: where the model (and its .vocab) are written; the copy of the text is removed.
+    model_name: the model's file name, ending in ".model".
+    **args: the trainer's options (vocab_size, model_type, special pieces...).
+
+  Returns:
+    The model's path.
+  """
+  shutil.copyfile(text_path, os.path.join(out_dir, "train.txt"))
+  cwd = os.getcwd()
+  os.chdir(out_dir)
+  try:
+    trainer.train(input="train.txt", model_prefix=model_name[:-len(".model")], minloglevel=2,
+                  **args)
+  finally:
+    os.chdir(cwd)
+  os.remove(os.path.join(out_dir, "train.txt"))
+  return os.path.join(out_dir, model_name)
 
 
 def gelu_variant(activation) -> str:
@@ -248,6 +307,32 @@ def redraw_keras_weights(weights, rng) -> None:
     variable.assign(value.astype("float32"))
 
 
+def redraw_biases_and_norms(variables, rng) -> list[str]:
+  """Re-draws the biases and norms of TF variables, in sorted-name order; kernels stay as built.
+
+  Every `*/bias` and `*/beta` N(0, 0.1), every `*/gamma` 1 + 0.1 N(0, 1) (float32): with the
+  libraries' zero biases and unit gammas a loader that drops one would still pass.
+
+  Args:
+    variables: tf.Variables named "scope/.../bias:0" (Model Garden's encoders).
+    rng: a seeded numpy Generator, continued across calls.
+
+  Returns:
+    The names of the variables it set, in that order.
+  """
+  overwritten = []
+  for v in sorted(variables, key=lambda v: v.name):
+    if v.name.endswith("/bias:0") or v.name.endswith("/beta:0"):
+      value = rng.normal(0.0, 0.1, v.shape)
+    elif v.name.endswith("/gamma:0"):
+      value = 1.0 + 0.1 * rng.normal(0.0, 1.0, v.shape)
+    else:
+      continue
+    v.assign(value.astype("float32"))
+    overwritten.append(v.name)
+  return overwritten
+
+
 def canonicalize_proto_file(path: str, message_class) -> None:
   """Rewrites a serialized protobuf message with deterministic serialization.
 
@@ -289,6 +374,13 @@ def tree_listing(root: str) -> list[tuple[str, int, str]]:
   return rows
 
 
+def check_written(work: str, expected: list[str], who: str) -> None:
+  """Raises unless the files under work (relative paths, sorted) are exactly `expected`."""
+  written = sorted(rel for rel, _, _ in tree_listing(work))
+  if written != expected:
+    raise RuntimeError(f"{who} wrote {written}, expected {expected}")
+
+
 def file_rows(root: str, width: int) -> str:
   """The "Files" block of a fixture's README: one `    <path> <size> bytes` line per file.
 
@@ -297,6 +389,18 @@ def file_rows(root: str, width: int) -> str:
     width: the width of the path column (the fixture's longest path fits).
   """
   return "\n".join("    %-*s %8d bytes" % (width, rel, size) for rel, size, _ in tree_listing(root))
+
+
+def write_fixture_readme(work: str, template: str, width: int, sens: dict, vers: dict,
+                         **fields) -> None:
+  """Writes work/README.md from template, filling {files} (file_rows at width), {sensitivity}
+  (sensitivity_line), {versions} (versions_line) and the fields given.
+
+  Called last, once every other file of the fixture is written: the README lists them.
+  """
+  write_text(os.path.join(work, "README.md"), template.format(
+      files=file_rows(work, width), sensitivity=sensitivity_line(sens),
+      versions=versions_line(vers), **fields))
 
 
 def print_listing(root: str, width: int) -> None:
@@ -336,6 +440,21 @@ def check_no_paths(work: str, name: str, *paths: str) -> None:
   found = files_containing(work, [work, REPO_ROOT, *paths])
   if found:
     raise RuntimeError("%s/%s contains the path %s" % (name, *found[0]))
+
+
+def move_noting_paths(stage: str, out_dir: str, tmp: str) -> None:
+  """Moves a built fixture from stage (inside tmp) to out_dir, replacing it, after printing a note
+  for each file that names tmp or the repository.
+
+  For Model Garden's exports, whose preprocess/saved_model.pb is known to name the temporary vocab
+  copy export_preprocessing made: noted, not fatal (check_no_paths raises instead).
+  """
+  found = files_containing(stage, [tmp, REPO_ROOT])
+  for rel in sorted({rel for rel, _ in found}):
+    print(f"note: {rel} contains a temporary path")
+  if os.path.exists(out_dir):
+    shutil.rmtree(out_dir)
+  shutil.move(stage, out_dir)
 
 
 def replace_folder(work: str, out_dir: str) -> None:

@@ -64,12 +64,11 @@ import keras
 import keras_hub
 import numpy as np
 import sentencepiece as spm
-import tensorflow as tf
 import torch
-import transformers
 from transformers import AutoTokenizer, DebertaV2Config, DebertaV2Model, DebertaV2Tokenizer
 
 import fixture_tools
+import hf_fixture_tools as hf_tools
 
 SEED = 1234
 TRAIN_TEXT = os.path.join(fixture_tools.FIXTURES, "albert_spm", "train.txt")
@@ -96,6 +95,7 @@ HF_WRONG = [dict(num_attention_heads=2), dict(pos_att_type=["c2p"]),
 KERAS_ARGS = dict(vocabulary_size=401, num_layers=2, num_heads=4, hidden_dim=32,
                   intermediate_dim=37, max_sequence_length=64, bucket_size=8)
 WRONG_HEADS = 2
+BLOCK = "disentangled_attention_encoder_layer"  # DebertaV3Backbone's layer names, _0, _1, ...
 
 HF_PACKAGES = ["torch", "transformers", "tokenizers", "safetensors", "sentencepiece", "numpy"]
 KERAS_PACKAGES = ["keras-hub", "keras", "tensorflow", "tensorflow-text", "sentencepiece", "numpy",
@@ -106,18 +106,9 @@ KERAS_PACKAGES = ["keras-hub", "keras", "tensorflow", "tensorflow-text", "senten
 
 
 def train_spm(out_dir: str) -> spm.SentencePieceProcessor:
-  """sentencepiece trained on TRAIN_TEXT into out_dir/SPM_NAME. Trained from inside out_dir with
-  relative names, so the trainer spec stored in the model holds no path of this machine."""
-  shutil.copyfile(TRAIN_TEXT, os.path.join(out_dir, "train.txt"))
-  cwd = os.getcwd()
-  os.chdir(out_dir)
-  try:
-    spm.SentencePieceTrainer.train(input="train.txt", model_prefix=SPM_NAME[:-len(".model")],
-                                   minloglevel=2, **SPM_ARGS)
-  finally:
-    os.chdir(cwd)
-  os.remove(os.path.join(out_dir, "train.txt"))
-  sp = spm.SentencePieceProcessor(model_file=os.path.join(out_dir, SPM_NAME))
+  """sentencepiece trained on TRAIN_TEXT into out_dir/SPM_NAME, its special pieces checked."""
+  sp = spm.SentencePieceProcessor(model_file=fixture_tools.train_sentencepiece(
+      spm.SentencePieceTrainer, TRAIN_TEXT, out_dir, SPM_NAME, **SPM_ARGS))
   pieces = [sp.id_to_piece(i) for i in range(4)]
   if pieces != ["[PAD]", "[CLS]", "[SEP]", "[UNK]"] or sp.get_piece_size() != MASK:
     raise RuntimeError(f"special pieces {pieces}, {sp.get_piece_size()} pieces")
@@ -126,52 +117,10 @@ def train_spm(out_dir: str) -> spm.SentencePieceProcessor:
 
 def check_ids(input_ids: list[list[int]], sp: spm.SentencePieceProcessor, who: str) -> None:
   """Each row is `[CLS] A [SEP]` or `[CLS] A [SEP] B [SEP]` in sentencepiece's ids, then [PAD]."""
-  for row, sentence in zip(input_ids, fixture_tools.SENTENCES):
-    parts = [sentence] if isinstance(sentence, str) else list(sentence)
-    expected = [CLS]
-    for part in parts:
-      expected += sp.encode(part) + [SEP]
-    expected += [PAD] * (MAX_SEQ_LENGTH - len(expected))
-    if row != expected:
-      raise RuntimeError(f"{who} gave {row} for {sentence!r}, sentencepiece {expected}")
-
-
-def max_diffs(out: dict, golden: dict, names=("sequence_output", "hidden_states")) -> dict:
-  return {name: float("%.4g" % np.max(np.abs(out[name] - golden[name]))) for name in names}
+  fixture_tools.check_packed_ids(input_ids, sp.encode, MAX_SEQ_LENGTH, (CLS, SEP, PAD), who)
 
 
 # --- transformers ------------------------------------------------------------------------------
-
-
-def build_hf_model(config: DebertaV2Config) -> DebertaV2Model:
-  """transformers' own init, then biases and LayerNorms re-drawn (see the module docstring)."""
-  torch.manual_seed(SEED)
-  model = DebertaV2Model(config)
-  norms = {name for name, module in model.named_modules()
-           if isinstance(module, torch.nn.LayerNorm)}
-  generator = torch.Generator().manual_seed(SEED)
-  with torch.no_grad():
-    for name, param in sorted(model.named_parameters()):
-      module, _, kind = name.rpartition(".")
-      if kind == "bias":
-        param.copy_(0.1 * torch.randn(param.shape, generator=generator))
-      elif module in norms and kind == "weight":
-        param.copy_(1.0 + 0.1 * torch.randn(param.shape, generator=generator))
-  return model.eval()
-
-
-def hf_tokenize(tokenizer) -> tuple[dict[str, list[list[int]]], list[list[int]]]:
-  """SENTENCES through the folder's own tokenizer, one call per example, padded to
-  MAX_SEQ_LENGTH: ({"input_ids", "input_mask"}, the token_type_ids it also returns)."""
-  rows, token_types = {"input_ids": [], "input_mask": []}, []
-  for sentence in fixture_tools.SENTENCES:
-    first, second = (sentence, None) if isinstance(sentence, str) else sentence
-    enc = tokenizer(first, second, padding="max_length", max_length=MAX_SEQ_LENGTH,
-                    truncation=True, return_token_type_ids=True)
-    rows["input_ids"].append(list(enc["input_ids"]))
-    rows["input_mask"].append(list(enc["attention_mask"]))
-    token_types.append(list(enc["token_type_ids"]))
-  return rows, token_types
 
 
 def normalization_probe(tokenizer, sp: spm.SentencePieceProcessor) -> dict:
@@ -187,29 +136,6 @@ def normalization_probe(tokenizer, sp: spm.SentencePieceProcessor) -> dict:
       raise RuntimeError(f"DebertaV2Tokenizer now normalizes {text!r} as sentencepiece does: "
                          "update the README and golden.json's normalization_probe")
   return probe
-
-
-def hf_run(model: DebertaV2Model, inputs: dict, token_type_ids=None) -> dict[str, np.ndarray]:
-  with torch.no_grad():
-    out = model(input_ids=torch.tensor(inputs["input_ids"]),
-                attention_mask=torch.tensor(inputs["input_mask"]),
-                token_type_ids=None if token_type_ids is None else torch.tensor(token_type_ids),
-                output_hidden_states=True)
-  if getattr(out, "pooler_output", None) is not None:
-    raise RuntimeError("DebertaV2Model returned a pooler_output")
-  return {"sequence_output": out.last_hidden_state.numpy(),
-          "hidden_states": np.stack([h.numpy() for h in out.hidden_states])}
-
-
-def hf_sensitivity(model: DebertaV2Model, inputs: dict, golden: dict) -> dict:
-  """max |diff| of the outputs when the same weights run with a wrong config value."""
-  sens = {}
-  for wrong in HF_WRONG:
-    other = DebertaV2Model(DebertaV2Config(**dict(HF_CONFIG, **wrong)))
-    other.load_state_dict(model.state_dict(), strict=True)
-    key = ",".join("%s=%s" % kv for kv in wrong.items())
-    sens[key] = max_diffs(hf_run(other.eval(), inputs), golden)
-  return sens
 
 
 HF_README = """\
@@ -285,44 +211,6 @@ def redraw_backbone_weights(backbone) -> None:
   rel.assign(rng.normal(0.0, 0.2, tuple(rel.shape)).astype(np.float32))
 
 
-def keras_encode(preprocessor) -> dict[str, list[list[int]]]:
-  """SENTENCES through keras-hub's DebertaV3TextClassifierPreprocessor, one call per example.
-  x= because a positional 2-tuple would be unpacked as (x, y)."""
-  rows = {"input_ids": [], "input_mask": []}
-  for sentence in fixture_tools.SENTENCES:
-    out = preprocessor(x=sentence if isinstance(sentence, str) else tuple(sentence))
-    if set(out) != {"token_ids", "padding_mask"}:
-      raise RuntimeError(f"the preprocessor returned {sorted(out)}")
-    rows["input_ids"].append([int(v) for v in np.asarray(out["token_ids"])])
-    rows["input_mask"].append([int(v) for v in np.asarray(out["padding_mask"])])
-  return rows
-
-
-def keras_run(backbone, inputs: dict) -> dict[str, np.ndarray]:
-  """sequence_output as DebertaV3Backbone returns it, and the hidden states read from its own
-  functional graph: embeddings_dropout (after embeddings_layer_norm) and each
-  disentangled_attention_encoder_layer_{i}."""
-  feed = {"token_ids": np.array(inputs["input_ids"], np.int32),
-          "padding_mask": np.array(inputs["input_mask"], np.int32)}
-  layers = ["embeddings_dropout"] + [f"disentangled_attention_encoder_layer_{i}"
-                                     for i in range(backbone.num_layers)]
-  probe = keras.Model(backbone.inputs, {
-      "sequence_output": backbone.output,
-      "hidden_states": [backbone.get_layer(name).output for name in layers]})
-  out = probe(feed, training=False)
-  return {"sequence_output": np.asarray(out["sequence_output"]),
-          "hidden_states": np.stack([np.asarray(h) for h in out["hidden_states"]])}
-
-
-def keras_wrong_heads(backbone, inputs: dict, golden: dict) -> dict:
-  """max |diff| when the same weights run with num_heads=WRONG_HEADS (kernels reshaped)."""
-  other = keras_hub.models.DebertaV3Backbone(**dict(KERAS_ARGS, num_heads=WRONG_HEADS))
-  by_path = {v.path: v for v in backbone.weights}
-  for variable in other.weights:
-    variable.assign(np.reshape(np.asarray(by_path[variable.path]), tuple(variable.shape)))
-  return {f"num_heads={WRONG_HEADS}": max_diffs(keras_run(other, inputs), golden)}
-
-
 KERAS_README = """\
 # keras_hub_deberta_v3: a tiny DeBERTa-v3 preset written by keras-hub's own save_to_preset
 
@@ -374,7 +262,9 @@ def make_hf(spm_dir: str, sp: spm.SentencePieceProcessor) -> dict:
   name = "hf_deberta_v3"
   out_dir = os.path.join(fixture_tools.FIXTURES, name)
   with fixture_tools.staged_folder(out_dir) as work:
-    model = build_hf_model(DebertaV2Config(**HF_CONFIG))
+    torch.manual_seed(SEED)  # transformers' own init, then biases and LayerNorms re-drawn
+    model = hf_tools.redraw_torch_biases_and_norms(
+        DebertaV2Model(DebertaV2Config(**HF_CONFIG)), SEED)
     model.save_pretrained(work)
     tokenizer = DebertaV2Tokenizer.from_pretrained(spm_dir)
     if len(tokenizer) != HF_CONFIG["vocab_size"] or tokenizer.mask_token_id != MASK:
@@ -382,72 +272,44 @@ def make_hf(spm_dir: str, sp: spm.SentencePieceProcessor) -> dict:
                          f"[MASK] {tokenizer.mask_token_id}")
     tokenizer.save_pretrained(work)
     shutil.copyfile(os.path.join(spm_dir, SPM_NAME), os.path.join(work, SPM_NAME))
-    files = sorted(os.listdir(work))
-    expected = ["config.json", "model.safetensors", SPM_NAME, "tokenizer.json",
-                "tokenizer_config.json"]
-    if files != expected:
-      raise RuntimeError(f"{name}: transformers wrote {files}, expected {expected}")
+    fixture_tools.check_written(work, ["config.json", "model.safetensors", SPM_NAME,
+                                       "tokenizer.json", "tokenizer_config.json"],
+                                f"{name}: transformers")
 
-    loaded, info = DebertaV2Model.from_pretrained(work, output_loading_info=True)
-    problems = {k: v for k, v in info.items() if v}
-    if problems:
-      raise RuntimeError(f"from_pretrained reported {problems}")
-    loaded.eval()
-    inputs, token_types = hf_tokenize(AutoTokenizer.from_pretrained(work))
+    loaded = hf_tools.hf_load(DebertaV2Model, work)
+    # The tokenizer returns token_type_ids too (0 for A, 1 for B): kept apart, see below.
+    inputs = fixture_tools.hf_encode(AutoTokenizer.from_pretrained(work), MAX_SEQ_LENGTH)
+    token_types = inputs.pop("segment_ids")
     check_ids(inputs["input_ids"], sp, "DebertaV2Tokenizer")
-    golden = hf_run(loaded, inputs)
-    for key, value in hf_run(model, inputs).items():
-      if not np.array_equal(value, golden[key]):
-        raise RuntimeError(f"{name}: the saved folder does not reproduce the model ({key})")
+    golden = hf_tools.hf_outputs(loaded, model, inputs, name, pooled=False)
     if max(max(row) for row in token_types) != 1:
       raise RuntimeError(f"DebertaV2Tokenizer gave token_type_ids {token_types}")
-    for key, value in hf_run(loaded, inputs, token_types).items():
+    typed = hf_tools.hf_run(loaded, inputs, pooled=False, token_type_ids=torch.tensor(token_types))
+    for key, value in typed.items():
       if not np.array_equal(value, golden[key]):
         raise RuntimeError(f"{name}: token_type_ids change {key} (type_vocab_size 0)")
-    if not np.array_equal(golden["hidden_states"][-1], golden["sequence_output"]):
-      raise RuntimeError("the last hidden state is not sequence_output")
-    sens = hf_sensitivity(loaded, inputs, golden)
+    sens = hf_tools.hf_sensitivity(loaded, DebertaV2Model, DebertaV2Config, HF_CONFIG, HF_WRONG,
+                                   inputs, golden, ("sequence_output", "hidden_states"))
     probe = normalization_probe(AutoTokenizer.from_pretrained(work), sp)
-    fixture_tools.write_json(os.path.join(work, "golden.json"), {
-        "schema": {
-            "framework": "transformers DebertaV2Model.from_pretrained(folder), eval mode, "
-                         "PyTorch CPU, float32; tokenized by AutoTokenizer.from_pretrained(folder) "
-                         "(DebertaV2Tokenizer)",
-            "sentences": fixture_tools.SENTENCES_SCHEMA,
-            "inputs": "input_ids, input_mask (attention_mask): int [batch, max_seq_length]; "
-                      "`[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`, padded with [PAD] = 0. No "
-                      "segment_ids: type_vocab_size 0 (the tokenizer's token_type_ids are "
-                      "ignored by the model)",
-            "pooled_output": "absent: DebertaV2Model has no pooler",
-            "sequence_output": "last_hidden_state, float [batch, max_seq_length, hidden]",
-            "hidden_states": "output_hidden_states: the embedding output (after its LayerNorm, "
-                             "times the attention mask), then each layer's output, "
-                             "float [num_layers + 1, batch, max_seq_length, hidden]; "
-                             "hidden_states[-1] == sequence_output",
-            "floats": fixture_tools.FLOATS_SCHEMA,
-            "normalization_probe": "texts whose NFKC and NFC forms differ; tokenizer_ids: the "
-                                   "folder's tokenizer without special tokens; "
-                                   "sentencepiece_ids: SentencePieceProcessor(spm.model).encode "
-                                   "(what keras-hub's DebertaV3Tokenizer gives too)",
-            "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
-        },
-        "framework": "transformers",
-        "config": HF_CONFIG,
-        "sentences": fixture_tools.sentences_as_stored(),
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "inputs": inputs,
-        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-        "normalization_probe": probe,
-        "sensitivity": sens,
-        "versions": vers,
-    })
-    fixture_tools.write_text(os.path.join(work, "README.md"), HF_README.format(
+    fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.golden_json(
+        hf_tools.hf_schema(
+            "DebertaV2Model", "DebertaV2Tokenizer",
+            "input_ids, input_mask (attention_mask): int [batch, max_seq_length]; "
+            "`[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`, padded with [PAD] = 0. No "
+            "segment_ids: type_vocab_size 0 (the tokenizer's token_type_ids are "
+            "ignored by the model)",
+            "absent: DebertaV2Model has no pooler",
+            embedding_note=" (after its LayerNorm, times the attention mask)",
+            normalization_probe="texts whose NFKC and NFC forms differ; tokenizer_ids: the "
+                                "folder's tokenizer without special tokens; "
+                                "sentencepiece_ids: SentencePieceProcessor(spm.model).encode "
+                                "(what keras-hub's DebertaV3Tokenizer gives too)"),
+        "transformers", HF_CONFIG, MAX_SEQ_LENGTH, inputs, hf_tools.float_outputs(golden), sens,
+        vers, normalization_probe=probe))
+    fixture_tools.write_fixture_readme(work, HF_README, 24, sens, vers,
         transformers=vers["transformers"], sentencepiece=vers["sentencepiece"],
-        files=fixture_tools.file_rows(work, 24), config_args=fixture_tools.call_args(HF_CONFIG),
-        spm_args=fixture_tools.call_args(SPM_ARGS), seed=SEED,
-        sensitivity=fixture_tools.sensitivity_line(sens),
-        versions=fixture_tools.versions_line(vers)))
+        config_args=fixture_tools.call_args(HF_CONFIG), spm_args=fixture_tools.call_args(SPM_ARGS),
+        seed=SEED)
     fixture_tools.check_no_paths(work, name, spm_dir)
   fixture_tools.print_listing(out_dir, 24)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
@@ -456,9 +318,7 @@ def make_hf(spm_dir: str, sp: spm.SentencePieceProcessor) -> dict:
 
 
 def make_keras_hub(spm_dir: str, sp: spm.SentencePieceProcessor) -> dict:
-  vers = dict(fixture_tools.versions(KERAS_PACKAGES), keras_backend=keras.backend.backend())
-  if vers["keras_backend"] != "tensorflow":
-    raise RuntimeError(f"Keras backend is {vers['keras_backend']}, expected tensorflow")
+  vers = hf_tools.keras_versions(KERAS_PACKAGES)
   name = "keras_hub_deberta_v3"
   out_dir = os.path.join(fixture_tools.FIXTURES, name)
   with fixture_tools.staged_folder(out_dir) as work:
@@ -472,59 +332,27 @@ def make_keras_hub(spm_dir: str, sp: spm.SentencePieceProcessor) -> dict:
                          f"[MASK] {tokenizer.mask_token_id}")
     backbone.save_to_preset(work)
     tokenizer.save_to_preset(work)
-    written = sorted(rel for rel, _, _ in fixture_tools.tree_listing(work))
-    expected = ["assets/tokenizer/vocabulary.spm", "config.json", "metadata.json",
-                "model.weights.h5", "tokenizer.json"]
-    if written != expected:
-      raise RuntimeError(f"keras-hub wrote {written}, expected {expected}")
+    fixture_tools.check_written(work, ["assets/tokenizer/vocabulary.spm", "config.json",
+                                       "metadata.json", "model.weights.h5", "tokenizer.json"],
+                                "keras-hub")
 
-    loaded = keras_hub.models.DebertaV3Backbone.from_preset(work)
-    preprocessor = keras_hub.models.DebertaV3TextClassifierPreprocessor(
-        keras_hub.models.DebertaV3Tokenizer.from_preset(work), sequence_length=MAX_SEQ_LENGTH)
-    inputs = keras_encode(preprocessor)
-    check_ids(inputs["input_ids"], sp, "keras-hub")
-    golden = keras_run(loaded, inputs)
-    for key, value in keras_run(backbone, inputs).items():
-      if not np.array_equal(value, golden[key]):
-        raise RuntimeError(f"the saved preset does not reproduce the backbone ({key})")
-    if not np.array_equal(golden["hidden_states"][-1], golden["sequence_output"]):
-      raise RuntimeError("the last encoder layer's output is not sequence_output")
-    sens = keras_wrong_heads(loaded, inputs, golden)
-    fixture_tools.write_json(os.path.join(work, "golden.json"), {
-        "schema": {
-            "framework": "keras-hub DebertaV3Backbone.from_preset(folder), Keras backend "
-                         "tensorflow, CPU, float32; tokenized by "
-                         "DebertaV3Tokenizer.from_preset(folder) inside "
-                         "DebertaV3TextClassifierPreprocessor(sequence_length=max_seq_length)",
-            "sentences": fixture_tools.SENTENCES_SCHEMA,
-            "inputs": "input_ids (token_ids), input_mask (padding_mask as 0/1): "
-                      "int [batch, max_seq_length]; no segment_ids (no segment input)",
-            "pooled_output": "absent: DebertaV3Backbone returns sequence_output only",
-            "sequence_output": "the backbone's output, float [batch, max_seq_length, hidden]",
-            "hidden_states": "outputs of the backbone's layers embeddings_dropout (after "
-                             "embeddings_layer_norm; pad rows not zeroed), "
-                             "disentangled_attention_encoder_layer_0..: float "
-                             "[num_layers + 1, batch, max_seq_length, hidden]; "
-                             "hidden_states[-1] == sequence_output",
-            "floats": fixture_tools.FLOATS_SCHEMA,
-            "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
-        },
-        "framework": "keras-hub",
-        "config": KERAS_ARGS,
-        "sentences": fixture_tools.sentences_as_stored(),
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "inputs": inputs,
-        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-        "sensitivity": sens,
-        "versions": vers,
-    })
-    fixture_tools.write_text(os.path.join(work, "README.md"), KERAS_README.format(
+    inputs, golden = hf_tools.keras_golden(
+        work, backbone, keras_hub.models.DebertaV3Backbone.from_preset(work),
+        keras_hub.models.DebertaV3TextClassifierPreprocessor(
+            keras_hub.models.DebertaV3Tokenizer.from_preset(work), sequence_length=MAX_SEQ_LENGTH),
+        lambda input_ids: check_ids(input_ids, sp, "keras-hub"), BLOCK)
+    sens = hf_tools.keras_wrong_heads(keras_hub.models.DebertaV3Backbone, KERAS_ARGS, WRONG_HEADS,
+                                      backbone, inputs, golden, BLOCK)
+    fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.keras_golden_json(
+        "DebertaV3", KERAS_ARGS, MAX_SEQ_LENGTH, inputs, golden, sens, vers,
+        hidden_states="outputs of the backbone's layers embeddings_dropout (after "
+                      "embeddings_layer_norm; pad rows not zeroed), "
+                      "disentangled_attention_encoder_layer_0..: float "
+                      "[num_layers + 1, batch, max_seq_length, hidden]; "
+                      "hidden_states[-1] == sequence_output"))
+    fixture_tools.write_fixture_readme(work, KERAS_README, 34, sens, vers,
         backend=vers["keras_backend"], keras_hub=vers["keras-hub"],
-        files=fixture_tools.file_rows(work, 34),
-        backbone_args=fixture_tools.call_args(KERAS_ARGS), seed=SEED,
-        sensitivity=fixture_tools.sensitivity_line(sens),
-        versions=fixture_tools.versions_line(vers)))
+        backbone_args=fixture_tools.call_args(KERAS_ARGS), seed=SEED)
     fixture_tools.check_no_paths(work, name, spm_dir)
   fixture_tools.print_listing(out_dir, 34)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
@@ -533,11 +361,7 @@ def make_keras_hub(spm_dir: str, sp: spm.SentencePieceProcessor) -> dict:
 
 
 def main() -> None:
-  torch.set_num_threads(1)  # small and deterministic; the machine is shared
-  tf.config.threading.set_intra_op_parallelism_threads(1)
-  tf.config.threading.set_inter_op_parallelism_threads(1)
-  transformers.logging.set_verbosity_error()
-  transformers.utils.logging.disable_progress_bar()
+  hf_tools.quiet_single_thread()
   with tempfile.TemporaryDirectory(prefix=".deberta_v3_spm-",
                                    dir=fixture_tools.FIXTURES) as spm_dir:
     sp = train_spm(spm_dir)

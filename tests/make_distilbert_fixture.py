@@ -54,12 +54,11 @@ import shutil
 import keras
 import keras_hub
 import numpy as np
-import tensorflow as tf
 import torch
-import transformers
 from transformers import AutoTokenizer, DistilBertConfig, DistilBertModel, DistilBertTokenizer
 
 import fixture_tools
+import hf_fixture_tools as hf_tools
 
 SEED = 1234
 VOCAB_PATH = os.path.join(fixture_tools.FIXTURES, "vocab.txt")
@@ -77,64 +76,7 @@ HF_PACKAGES = ["torch", "transformers", "tokenizers", "safetensors", "numpy"]
 KERAS_PACKAGES = ["keras-hub", "keras", "tensorflow", "tensorflow-text", "numpy", "h5py"]
 
 
-def max_diffs(out: dict, golden: dict, names=("sequence_output", "hidden_states")) -> dict:
-  return {name: float("%.4g" % np.max(np.abs(out[name] - golden[name]))) for name in names}
-
-
 # --- transformers ------------------------------------------------------------------------------
-
-
-def build_hf_model(config: DistilBertConfig) -> DistilBertModel:
-  """transformers' own init, then biases and LayerNorms re-drawn (see the module docstring)."""
-  torch.manual_seed(SEED)
-  model = DistilBertModel(config)
-  norms = {name for name, module in model.named_modules()
-           if isinstance(module, torch.nn.LayerNorm)}
-  generator = torch.Generator().manual_seed(SEED)
-  with torch.no_grad():
-    for name, param in sorted(model.named_parameters()):
-      module, _, kind = name.rpartition(".")
-      if kind == "bias":
-        param.copy_(0.1 * torch.randn(param.shape, generator=generator))
-      elif module in norms and kind == "weight":
-        param.copy_(1.0 + 0.1 * torch.randn(param.shape, generator=generator))
-  return model.eval()
-
-
-def hf_tokenize(tokenizer) -> dict[str, list[list[int]]]:
-  """SENTENCES through the folder's own tokenizer, one call per example, padded to
-  MAX_SEQ_LENGTH. DistilBertTokenizer returns no token_type_ids (model_input_names)."""
-  rows = {"input_ids": [], "input_mask": []}
-  for sentence in fixture_tools.SENTENCES:
-    first, second = (sentence, None) if isinstance(sentence, str) else sentence
-    enc = tokenizer(first, second, padding="max_length", max_length=MAX_SEQ_LENGTH,
-                    truncation=True)
-    if "token_type_ids" in enc:
-      raise RuntimeError("DistilBertTokenizer returned token_type_ids")
-    rows["input_ids"].append(list(enc["input_ids"]))
-    rows["input_mask"].append(list(enc["attention_mask"]))
-  return rows
-
-
-def hf_run(model: DistilBertModel, inputs: dict) -> dict[str, np.ndarray]:
-  with torch.no_grad():
-    out = model(input_ids=torch.tensor(inputs["input_ids"]),
-                attention_mask=torch.tensor(inputs["input_mask"]), output_hidden_states=True)
-  if getattr(out, "pooler_output", None) is not None:
-    raise RuntimeError("DistilBertModel returned a pooler_output")
-  return {"sequence_output": out.last_hidden_state.numpy(),
-          "hidden_states": np.stack([h.numpy() for h in out.hidden_states])}
-
-
-def hf_sensitivity(model: DistilBertModel, inputs: dict, golden: dict) -> dict:
-  """max |diff| of the outputs when the same weights run with a wrong config value."""
-  sens = {}
-  for wrong in HF_WRONG:
-    other = DistilBertModel(DistilBertConfig(**dict(HF_CONFIG, **wrong)))
-    other.load_state_dict(model.state_dict(), strict=True)
-    key = ",".join("%s=%s" % kv for kv in wrong.items())
-    sens[key] = max_diffs(hf_run(other.eval(), inputs), golden)
-  return sens
 
 
 HF_README = """\
@@ -180,42 +122,6 @@ Generated with: {versions}.
 
 
 # --- keras-hub ---------------------------------------------------------------------------------
-
-
-def keras_encode(preprocessor) -> dict[str, list[list[int]]]:
-  """SENTENCES through keras-hub's DistilBertTextClassifierPreprocessor, one call per example.
-  x= because a positional 2-tuple would be unpacked as (x, y)."""
-  rows = {"input_ids": [], "input_mask": []}
-  for sentence in fixture_tools.SENTENCES:
-    out = preprocessor(x=sentence if isinstance(sentence, str) else tuple(sentence))
-    if set(out) != {"token_ids", "padding_mask"}:
-      raise RuntimeError(f"the preprocessor returned {sorted(out)}")
-    rows["input_ids"].append([int(v) for v in np.asarray(out["token_ids"])])
-    rows["input_mask"].append([int(v) for v in np.asarray(out["padding_mask"])])
-  return rows
-
-
-def keras_run(backbone, inputs: dict) -> dict[str, np.ndarray]:
-  """sequence_output as DistilBertBackbone returns it, and the hidden states read from its own
-  functional graph: embeddings_dropout (after embeddings_layer_norm), transformer_layer_{i}."""
-  feed = {"token_ids": np.array(inputs["input_ids"], np.int32),
-          "padding_mask": np.array(inputs["input_mask"], np.int32)}
-  layers = ["embeddings_dropout"] + [f"transformer_layer_{i}" for i in range(backbone.num_layers)]
-  probe = keras.Model(backbone.inputs, {
-      "sequence_output": backbone.output,
-      "hidden_states": [backbone.get_layer(name).output for name in layers]})
-  out = probe(feed, training=False)
-  return {"sequence_output": np.asarray(out["sequence_output"]),
-          "hidden_states": np.stack([np.asarray(h) for h in out["hidden_states"]])}
-
-
-def keras_wrong_heads(backbone, inputs: dict, golden: dict) -> dict:
-  """max |diff| when the same weights run with num_heads=WRONG_HEADS (kernels reshaped)."""
-  other = keras_hub.models.DistilBertBackbone(**dict(KERAS_ARGS, num_heads=WRONG_HEADS))
-  by_path = {v.path: v for v in backbone.weights}
-  for variable in other.weights:
-    variable.assign(np.reshape(np.asarray(by_path[variable.path]), tuple(variable.shape)))
-  return {f"num_heads={WRONG_HEADS}": max_diffs(keras_run(other, inputs), golden)}
 
 
 KERAS_README = """\
@@ -265,67 +171,39 @@ def make_hf() -> dict:
   name = "hf_distilbert"
   out_dir = os.path.join(fixture_tools.FIXTURES, name)
   with fixture_tools.staged_folder(out_dir) as work:
-    model = build_hf_model(DistilBertConfig(**HF_CONFIG))
+    torch.manual_seed(SEED)  # transformers' own init, then biases and LayerNorms re-drawn
+    model = hf_tools.redraw_torch_biases_and_norms(
+        DistilBertModel(DistilBertConfig(**HF_CONFIG)), SEED)
     model.save_pretrained(work)
     tokenizer = DistilBertTokenizer(vocab=VOCAB_PATH, do_lower_case=True)
     if len(tokenizer) != HF_CONFIG["vocab_size"]:
       raise RuntimeError(f"DistilBertTokenizer has {len(tokenizer)} tokens")
     tokenizer.save_pretrained(work)
     shutil.copyfile(VOCAB_PATH, os.path.join(work, "vocab.txt"))
-    files = sorted(os.listdir(work))
-    expected = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                "vocab.txt"]
-    if files != expected:
-      raise RuntimeError(f"{name}: transformers wrote {files}, expected {expected}")
+    fixture_tools.check_written(work, ["config.json", "model.safetensors", "tokenizer.json",
+                                       "tokenizer_config.json", "vocab.txt"],
+                                f"{name}: transformers")
 
-    loaded, info = DistilBertModel.from_pretrained(work, output_loading_info=True)
-    problems = {k: v for k, v in info.items() if v}
-    if problems:
-      raise RuntimeError(f"from_pretrained reported {problems}")
-    loaded.eval()
+    loaded = hf_tools.hf_load(DistilBertModel, work)
     loaded_tokenizer = AutoTokenizer.from_pretrained(work)
     if type(loaded_tokenizer).__name__ != "DistilBertTokenizer":
       raise RuntimeError(f"AutoTokenizer loaded a {type(loaded_tokenizer).__name__}")
-    inputs = hf_tokenize(loaded_tokenizer)
-    golden = hf_run(loaded, inputs)
-    for key, value in hf_run(model, inputs).items():
-      if not np.array_equal(value, golden[key]):
-        raise RuntimeError(f"{name}: the saved folder does not reproduce the model ({key})")
-    if not np.array_equal(golden["hidden_states"][-1], golden["sequence_output"]):
-      raise RuntimeError("the last hidden state is not sequence_output")
-    sens = hf_sensitivity(loaded, inputs, golden)
-    fixture_tools.write_json(os.path.join(work, "golden.json"), {
-        "schema": {
-            "framework": "transformers DistilBertModel.from_pretrained(folder), eval mode, "
-                         "PyTorch CPU, float32; tokenized by AutoTokenizer.from_pretrained(folder) "
-                         "(DistilBertTokenizer)",
-            "sentences": fixture_tools.SENTENCES_SCHEMA,
-            "inputs": "input_ids, input_mask (attention_mask): int [batch, max_seq_length]; "
-                      "`[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`, padded with [PAD] = 0. No "
-                      "segment_ids: DistilBERT has no token type embedding",
-            "pooled_output": "absent: DistilBertModel has no pooler",
-            "sequence_output": "last_hidden_state, float [batch, max_seq_length, hidden]",
-            "hidden_states": "output_hidden_states: the embedding output, then each layer's "
-                             "output, float [num_layers + 1, batch, max_seq_length, hidden]; "
-                             "hidden_states[-1] == sequence_output",
-            "floats": fixture_tools.FLOATS_SCHEMA,
-            "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
-        },
-        "framework": "transformers",
-        "config": HF_CONFIG,
-        "sentences": fixture_tools.sentences_as_stored(),
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "inputs": inputs,
-        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-        "sensitivity": sens,
-        "versions": vers,
-    })
-    fixture_tools.write_text(os.path.join(work, "README.md"), HF_README.format(
-        transformers=vers["transformers"], files=fixture_tools.file_rows(work, 24),
-        config_args=fixture_tools.call_args(HF_CONFIG), seed=SEED,
-        sensitivity=fixture_tools.sensitivity_line(sens),
-        versions=fixture_tools.versions_line(vers)))
+    inputs = fixture_tools.hf_encode(loaded_tokenizer, MAX_SEQ_LENGTH, segments=False)
+    golden = hf_tools.hf_outputs(loaded, model, inputs, name, pooled=False)
+    sens = hf_tools.hf_sensitivity(loaded, DistilBertModel, DistilBertConfig, HF_CONFIG, HF_WRONG,
+                                   inputs, golden, ("sequence_output", "hidden_states"))
+    fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.golden_json(
+        hf_tools.hf_schema(
+            "DistilBertModel", "DistilBertTokenizer",
+            "input_ids, input_mask (attention_mask): int [batch, max_seq_length]; "
+            "`[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`, padded with [PAD] = 0. No "
+            "segment_ids: DistilBERT has no token type embedding",
+            "absent: DistilBertModel has no pooler"),
+        "transformers", HF_CONFIG, MAX_SEQ_LENGTH, inputs, hf_tools.float_outputs(golden), sens,
+        vers))
+    fixture_tools.write_fixture_readme(work, HF_README, 24, sens, vers,
+        transformers=vers["transformers"], config_args=fixture_tools.call_args(HF_CONFIG),
+        seed=SEED)
     fixture_tools.check_no_paths(work, name)
   fixture_tools.print_listing(out_dir, 24)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
@@ -334,9 +212,7 @@ def make_hf() -> dict:
 
 
 def make_keras_hub() -> dict:
-  vers = dict(fixture_tools.versions(KERAS_PACKAGES), keras_backend=keras.backend.backend())
-  if vers["keras_backend"] != "tensorflow":
-    raise RuntimeError(f"Keras backend is {vers['keras_backend']}, expected tensorflow")
+  vers = hf_tools.keras_versions(KERAS_PACKAGES)
   name = "keras_hub_distilbert"
   out_dir = os.path.join(fixture_tools.FIXTURES, name)
   with fixture_tools.staged_folder(out_dir) as work:
@@ -347,57 +223,22 @@ def make_keras_hub() -> dict:
         vocabulary=fixture_tools.read_lines(VOCAB_PATH), lowercase=True)
     backbone.save_to_preset(work)
     tokenizer.save_to_preset(work)
-    written = sorted(rel for rel, _, _ in fixture_tools.tree_listing(work))
-    expected = ["assets/tokenizer/vocabulary.txt", "config.json", "metadata.json",
-                "model.weights.h5", "tokenizer.json"]
-    if written != expected:
-      raise RuntimeError(f"keras-hub wrote {written}, expected {expected}")
+    fixture_tools.check_written(work, ["assets/tokenizer/vocabulary.txt", "config.json",
+                                       "metadata.json", "model.weights.h5", "tokenizer.json"],
+                                "keras-hub")
 
-    loaded = keras_hub.models.DistilBertBackbone.from_preset(work)
-    preprocessor = keras_hub.models.DistilBertTextClassifierPreprocessor(
-        keras_hub.models.DistilBertTokenizer.from_preset(work), sequence_length=MAX_SEQ_LENGTH)
-    inputs = keras_encode(preprocessor)
-    golden = keras_run(loaded, inputs)
-    for key, value in keras_run(backbone, inputs).items():
-      if not np.array_equal(value, golden[key]):
-        raise RuntimeError(f"the saved preset does not reproduce the backbone ({key})")
-    if not np.array_equal(golden["hidden_states"][-1], golden["sequence_output"]):
-      raise RuntimeError("the last transformer layer's output is not sequence_output")
-    sens = keras_wrong_heads(loaded, inputs, golden)
-    fixture_tools.write_json(os.path.join(work, "golden.json"), {
-        "schema": {
-            "framework": "keras-hub DistilBertBackbone.from_preset(folder), Keras backend "
-                         "tensorflow, CPU, float32; tokenized by "
-                         "DistilBertTokenizer.from_preset(folder) inside "
-                         "DistilBertTextClassifierPreprocessor(sequence_length=max_seq_length)",
-            "sentences": fixture_tools.SENTENCES_SCHEMA,
-            "inputs": "input_ids (token_ids), input_mask (padding_mask as 0/1): "
-                      "int [batch, max_seq_length]; no segment_ids (no segment input)",
-            "pooled_output": "absent: DistilBertBackbone returns sequence_output only",
-            "sequence_output": "the backbone's output, float [batch, max_seq_length, hidden]",
-            "hidden_states": "outputs of the backbone's layers embeddings_dropout (after "
-                             "embeddings_layer_norm), transformer_layer_0..: float "
-                             "[num_layers + 1, batch, max_seq_length, hidden]; "
-                             "hidden_states[-1] == sequence_output",
-            "floats": fixture_tools.FLOATS_SCHEMA,
-            "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
-        },
-        "framework": "keras-hub",
-        "config": KERAS_ARGS,
-        "sentences": fixture_tools.sentences_as_stored(),
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "inputs": inputs,
-        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-        "sensitivity": sens,
-        "versions": vers,
-    })
-    fixture_tools.write_text(os.path.join(work, "README.md"), KERAS_README.format(
+    inputs, golden = hf_tools.keras_golden(
+        work, backbone, keras_hub.models.DistilBertBackbone.from_preset(work),
+        keras_hub.models.DistilBertTextClassifierPreprocessor(
+            keras_hub.models.DistilBertTokenizer.from_preset(work),
+            sequence_length=MAX_SEQ_LENGTH))
+    sens = hf_tools.keras_wrong_heads(keras_hub.models.DistilBertBackbone, KERAS_ARGS,
+                                      WRONG_HEADS, backbone, inputs, golden)
+    fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.keras_golden_json(
+        "DistilBert", KERAS_ARGS, MAX_SEQ_LENGTH, inputs, golden, sens, vers))
+    fixture_tools.write_fixture_readme(work, KERAS_README, 34, sens, vers,
         backend=vers["keras_backend"], keras_hub=vers["keras-hub"],
-        files=fixture_tools.file_rows(work, 34),
-        backbone_args=fixture_tools.call_args(KERAS_ARGS), seed=SEED,
-        sensitivity=fixture_tools.sensitivity_line(sens),
-        versions=fixture_tools.versions_line(vers)))
+        backbone_args=fixture_tools.call_args(KERAS_ARGS), seed=SEED)
     fixture_tools.check_no_paths(work, name)
   fixture_tools.print_listing(out_dir, 34)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
@@ -406,11 +247,7 @@ def make_keras_hub() -> dict:
 
 
 def main() -> None:
-  torch.set_num_threads(1)  # small and deterministic; the machine is shared
-  tf.config.threading.set_intra_op_parallelism_threads(1)
-  tf.config.threading.set_inter_op_parallelism_threads(1)
-  transformers.logging.set_verbosity_error()
-  transformers.utils.logging.disable_progress_bar()
+  hf_tools.quiet_single_thread()
   hf_inputs = make_hf()
   keras_inputs = make_keras_hub()
   if hf_inputs != keras_inputs:

@@ -51,11 +51,11 @@ import shutil
 
 import numpy as np
 import torch
-import transformers
 from transformers import AutoTokenizer, BertTokenizer, MobileBertConfig, MobileBertModel
 from transformers.models.mobilebert.modeling_mobilebert import NoNorm
 
 import fixture_tools
+import hf_fixture_tools as hf_tools
 
 SEED = 1234
 VOCAB_PATH = os.path.join(fixture_tools.FIXTURES, "vocab.txt")
@@ -82,18 +82,9 @@ def build_model() -> MobileBertModel:
   """The weights of all three folders: transformers' own init of the variant with a pooler, then
   biases and norms re-drawn (see the module docstring)."""
   torch.manual_seed(SEED)
-  model = MobileBertModel(MobileBertConfig(**CONFIG, **VARIANTS["hf_mobilebert_tanh"]))
-  norms = {name for name, module in model.named_modules()
-           if isinstance(module, (NoNorm, torch.nn.LayerNorm))}
-  generator = torch.Generator().manual_seed(SEED)
-  with torch.no_grad():
-    for name, param in sorted(model.named_parameters()):
-      module, _, kind = name.rpartition(".")
-      if kind == "bias":
-        param.copy_(0.1 * torch.randn(param.shape, generator=generator))
-      elif module in norms and kind == "weight":
-        param.copy_(1.0 + 0.1 * torch.randn(param.shape, generator=generator))
-  return model.eval()
+  return hf_tools.redraw_torch_biases_and_norms(
+      MobileBertModel(MobileBertConfig(**CONFIG, **VARIANTS["hf_mobilebert_tanh"])), SEED,
+      (NoNorm, torch.nn.LayerNorm))
 
 
 def variant(weights: MobileBertModel, **config) -> MobileBertModel:
@@ -105,27 +96,12 @@ def variant(weights: MobileBertModel, **config) -> MobileBertModel:
   return model.eval()
 
 
-def run(model: MobileBertModel, inputs: dict) -> dict[str, np.ndarray]:
-  with torch.no_grad():
-    out = model(input_ids=torch.tensor(inputs["input_ids"]),
-                attention_mask=torch.tensor(inputs["input_mask"]),
-                token_type_ids=torch.tensor(inputs["segment_ids"]),
-                output_hidden_states=True)
-  return {"pooled_output": out.pooler_output.numpy(),
-          "sequence_output": out.last_hidden_state.numpy(),
-          "hidden_states": np.stack([h.numpy() for h in out.hidden_states])}
-
-
 def sensitivity(model: MobileBertModel, config: dict, inputs: dict, golden: dict) -> dict:
   """max |diff| of the outputs when the same weights run with a wrong config value."""
-  sens = {}
-  for wrong in (dict(num_attention_heads=2),
-                dict(normalization_type=OTHER_NORM[config["normalization_type"]])):
-    out = run(variant(model, **dict(config, **wrong)), inputs)
-    key = ",".join("%s=%s" % kv for kv in wrong.items())
-    sens[key] = {name: float("%.4g" % np.max(np.abs(out[name] - golden[name])))
-                 for name in ("pooled_output", "sequence_output")}
-  return sens
+  wrongs = [dict(num_attention_heads=2),
+            dict(normalization_type=OTHER_NORM[config["normalization_type"]])]
+  return hf_tools.wrong_config_diffs(lambda values: variant(model, **values), config, wrongs,
+                                     lambda other: hf_tools.hf_run(other, inputs), golden)
 
 
 README = """\
@@ -197,9 +173,7 @@ POOLER_TEXT = {
 
 
 def main() -> None:
-  torch.set_num_threads(1)  # small and deterministic; the machine is shared
-  transformers.logging.set_verbosity_error()
-  transformers.utils.logging.disable_progress_bar()
+  hf_tools.quiet_single_thread(tensorflow=False)
   vers = fixture_tools.versions(PACKAGES)
   print("versions: %s" % json.dumps(vers))
   weights = build_model()
@@ -215,28 +189,16 @@ def main() -> None:
       model.save_pretrained(work)
       tokenizer.save_pretrained(work)
       shutil.copyfile(VOCAB_PATH, os.path.join(work, "vocab.txt"))
-      files = sorted(os.listdir(work))
-      expected = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                  "vocab.txt"]
-      if files != expected:
-        raise RuntimeError(f"{name}: transformers wrote {files}, expected {expected}")
+      fixture_tools.check_written(work, ["config.json", "model.safetensors", "tokenizer.json",
+                                         "tokenizer_config.json", "vocab.txt"],
+                                  f"{name}: transformers")
 
-      # The golden numbers come from the folder as a user would load it.
-      loaded, info = MobileBertModel.from_pretrained(work, output_loading_info=True)
-      problems = {k: v for k, v in info.items() if v}
-      if problems:
-        raise RuntimeError(f"{name}: from_pretrained reported {problems}")
-      loaded.eval()
+      loaded = hf_tools.hf_load(MobileBertModel, work)
       for key, value in settings.items():
         if getattr(loaded.config, key) != value:
           raise RuntimeError(f"{name}: the loaded config has {key}={getattr(loaded.config, key)}")
       inputs = fixture_tools.hf_encode(AutoTokenizer.from_pretrained(work), MAX_SEQ_LENGTH)
-      golden = run(loaded, inputs)
-      for key, value in run(model, inputs).items():
-        if not np.array_equal(value, golden[key]):
-          raise RuntimeError(f"{name}: the saved folder does not reproduce the model ({key})")
-      if not np.array_equal(golden["hidden_states"][-1], golden["sequence_output"]):
-        raise RuntimeError(f"{name}: the last hidden state is not sequence_output")
+      golden = hf_tools.hf_outputs(loaded, model, inputs, name)
       cls_diff = float(np.max(np.abs(golden["pooled_output"] - golden["sequence_output"][:, 0])))
       print("  %s: pooled_output - sequence_output[:, 0] max |diff| %g" % (name, cls_diff))
       if (cls_diff == 0.0) == settings["classifier_activation"]:
@@ -244,8 +206,11 @@ def main() -> None:
       sens = sensitivity(loaded, config, inputs, golden)
       goldens[name] = golden
 
-      fixture_tools.write_json(os.path.join(work, "golden.json"), {
-          "schema": {
+      outputs = hf_tools.float_outputs(golden)
+      outputs = {"pooled_output": outputs.pop("pooled_output"),
+                 "pooled_minus_cls_max_abs_diff": float("%.4g" % cls_diff), **outputs}
+      fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.golden_json(
+          {
               "framework": "transformers MobileBertModel.from_pretrained(folder), eval mode, "
                            "PyTorch CPU, float32; tokenized by "
                            "AutoTokenizer.from_pretrained(folder) (BertTokenizer)",
@@ -257,34 +222,20 @@ def main() -> None:
                                 "pooler_output = sequence_output[:, 0] (classifier_activation "
                                 "false: no pooler weights)") + ", float [batch, hidden]",
               "pooled_minus_cls_max_abs_diff": "max |pooled_output - sequence_output[:, 0]|",
-              "sequence_output": "last_hidden_state, float [batch, max_seq_length, hidden]",
+              "sequence_output": hf_tools.HF_SEQUENCE_SCHEMA,
               "hidden_states": "output_hidden_states: the embedding output (after "
                                "embedding_transformation and the embedding norm), then each "
                                "layer's output, float [num_layers + 1, batch, max_seq_length, "
                                "hidden]; hidden_states[-1] == sequence_output",
               "floats": fixture_tools.FLOATS_SCHEMA,
-              "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong "
-                             "value",
-          },
-          "framework": "transformers",
-          "config": config,
-          "sentences": fixture_tools.sentences_as_stored(),
-          "max_seq_length": MAX_SEQ_LENGTH,
-          "inputs": inputs,
-          "pooled_output": fixture_tools.float32_list(golden["pooled_output"]),
-          "pooled_minus_cls_max_abs_diff": float("%.4g" % cls_diff),
-          "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-          "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-          "sensitivity": sens,
-          "versions": vers,
-      })
-      fixture_tools.write_text(os.path.join(work, "README.md"), README.format(
-          name=name, transformers=vers["transformers"], files=fixture_tools.file_rows(work, 24),
-          config_args=fixture_tools.call_args(config), num_ffn=CONFIG["num_feedforward_networks"],
+              "sensitivity": hf_tools.SENSITIVITY_SCHEMA,
+          }, "transformers", config, MAX_SEQ_LENGTH, inputs, outputs, sens, vers))
+      fixture_tools.write_fixture_readme(work, README, 24, sens, vers, name=name,
+          transformers=vers["transformers"], config_args=fixture_tools.call_args(config),
+          num_ffn=CONFIG["num_feedforward_networks"],
           norm=NORM_TEXT[settings["normalization_type"]],
           pooler=POOLER_TEXT[settings["classifier_activation"]].format(diff="%.4g" % cls_diff),
-          seed=SEED, sensitivity=fixture_tools.sensitivity_line(sens),
-          versions=fixture_tools.versions_line(vers)))
+          seed=SEED)
       fixture_tools.check_no_paths(work, name)
     fixture_tools.print_listing(out_dir, 24)
     print("  sensitivity: %s" % json.dumps(sens))

@@ -73,7 +73,6 @@ variables reproduces both SavedModels, and which variables each output depends o
 
 import math
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -139,21 +138,6 @@ def check_activation(encoder):
               lambda x: gelu(tf.constant(x, tf.float32)).numpy().tolist())}
 
 
-def _set_biases_and_norms(variables, rng):
-  """bias/beta ~ N(0, 0.1), gamma ~ 1 + 0.1 N(0, 1), in sorted name order; the names set."""
-  overwritten = []
-  for v in sorted(variables, key=lambda v: v.name):
-    if v.name.endswith("/bias:0") or v.name.endswith("/beta:0"):
-      val = rng.normal(0.0, 0.1, v.shape)
-    elif v.name.endswith("/gamma:0"):
-      val = 1.0 + 0.1 * rng.normal(0.0, 1.0, v.shape)
-    else:
-      continue
-    v.assign(val.astype(np.float32))
-    overwritten.append(v.name)
-  return overwritten
-
-
 def build_checkpoints(ckpt_dir):
   """Builds both seeded encoders as export_tfhub_lib does and checkpoints each.
 
@@ -167,7 +151,7 @@ def build_checkpoints(ckpt_dir):
   encoder = encoders.build_encoder(encoder_config(False))
   activation = check_activation(encoder)
   rng = np.random.default_rng(SEED)
-  overwritten["encoder"] = _set_biases_and_norms(encoder.variables, rng)
+  overwritten["encoder"] = fixture_tools.redraw_biases_and_norms(encoder.variables, rng)
   values = {v.name: v.numpy() for v in encoder.variables}
   built["encoder"] = list(values)
   paths["encoder"] = tf.train.Checkpoint(encoder=encoder).save(
@@ -184,8 +168,8 @@ def build_checkpoints(ckpt_dir):
   for v in pooled.variables:
     if v.name in values:
       v.assign(values[v.name])
-  overwritten["encoder_classifier_activation"] = overwritten["encoder"] + _set_biases_and_norms(
-      [pooled.pooler_layer.bias], rng)
+  overwritten["encoder_classifier_activation"] = (
+      overwritten["encoder"] + fixture_tools.redraw_biases_and_norms([pooled.pooler_layer.bias], rng))
   built["encoder_classifier_activation"] = [v.name for v in pooled.variables]
   paths["encoder_classifier_activation"] = tf.train.Checkpoint(encoder=pooled).save(
       os.path.join(ckpt_dir, "encoder_classifier_activation", "ckpt"))
@@ -273,23 +257,11 @@ def _floats(result, keys):
           else fixture_tools.float32_list(result[k]) for k in keys}
 
 
-def compute_golden(stage, activation, overwritten):
+def compute_golden(stage, activation, overwritten, preprocess_export):
   pre = hub.load(str(stage / "preprocess"))
   enc = {name: hub.load(str(stage / name)) for name in ENCODERS}
-  singles = [s for s in fixture_tools.SENTENCES if isinstance(s, str)]
-  pair = [s for s in fixture_tools.SENTENCES if not isinstance(s, str)][0]
-
-  # (a) one-shot preprocessing at its default seq_length (64), singles and cased texts.
-  one_shot = {k: t.numpy() for k, t in pre(tf.constant(singles + TEXTS_CASED)).items()}
-  for k, t in one_shot.items():
-    if t.shape != (len(singles) + len(TEXTS_CASED), PREPROCESS_SEQ_LENGTH) or t.dtype != np.int32:
-      raise RuntimeError(f"preprocess {k}: {t.shape} {t.dtype}")
-
-  # (b) tokenize (a RaggedTensor [batch, words, pieces]) and bert_pack_inputs.
-  flat_texts = singles + list(pair) + TEXTS_CASED
-  tokenized = fixture_tools.ragged_to_list(pre.tokenize(tf.constant(flat_texts)))
-  special = {k: int(t.numpy()) for k, t in pre.tokenize.get_special_tokens_dict().items()}
-  inputs = inspect_tools.pack_examples(pre, ENCODER_SEQ_LENGTH)
+  preprocessed, one_shot, inputs = inspect_tools.preprocessing(
+      pre, TEXTS_CASED, PREPROCESS_SEQ_LENGTH, ENCODER_SEQ_LENGTH)
 
   # (c) each encoder on the packed inputs and on the one-shot batch.
   tensors = {k: tf.constant(v, tf.int32) for k, v in inputs.items()}
@@ -329,8 +301,7 @@ def compute_golden(stage, activation, overwritten):
     per_encoder[name] = {
         "classifier_activation": ENCODERS[name],
         "signatures": inspect_tools.signature_info(e, tensors),
-        "variables": [{"name": v.name, "shape": v.shape.as_list(), "dtype": v.dtype.name,
-                       "trainable": v.trainable} for v in e.variables],
+        "variables": inspect_tools.var_rows(e.variables),
         "checkpoint_keys": inspect_tools.checkpoint_listing(str(stage / name)),
         "overwritten_variables": overwritten[name],
         "numpy_forward_max_abs_diff": numpy_diffs[name],
@@ -344,11 +315,7 @@ def compute_golden(stage, activation, overwritten):
           "export_tfhub_lib.export_model(EncoderConfig(type='mobilebert'), with_mlm=False) / "
           "export_preprocessing); computed by these SavedModels in the generating env."),
       "schema": {
-          "preprocess_one_shot": "preprocess(texts_one_shot) at its default seq_length 64 "
-                                 "(the single SENTENCES + texts_cased)",
-          "tokenize": "preprocess.tokenize(texts_tokenized): [batch, words, pieces]",
-          "inputs": "SENTENCES through preprocess.tokenize + bert_pack_inputs(seq_length=16), "
-                    "one call per example (the pair as two segments)",
+          **inspect_tools.PREPROCESS_SCHEMA,
           "encoder": "encoder(inputs): pooled_output (= default = sequence_output[:, 0], no "
                      "pooler), sequence_output, encoder_outputs (the embedding output, then "
                      "each block's output; [-1] == sequence_output), attention_scores (each "
@@ -383,21 +350,11 @@ def compute_golden(stage, activation, overwritten):
                            "with_mlm": False, "copy_pooler_dense_to_encoder": False,
                            "vocab_file": "vocab.txt", "do_lower_case": True,
                            "checkpoint": "tf.train.Checkpoint(encoder=...)"},
-          "export_preprocessing": {"vocab_file": "vocab.txt", "do_lower_case": True,
-                                   "tokenize_with_offsets": False,
-                                   "default_seq_length": PREPROCESS_SEQ_LENGTH,
-                                   "experimental_disable_assert": False},
+          "export_preprocessing": preprocess_export,
       },
       "encoders": per_encoder,
       "sentences": fixture_tools.sentences_as_stored(),
-      "texts_cased": TEXTS_CASED,
-      "special_tokens": special,
-      "texts_one_shot": singles + TEXTS_CASED,
-      "preprocess_one_shot": {"seq_length": PREPROCESS_SEQ_LENGTH,
-                              **{k: t.tolist() for k, t in one_shot.items()}},
-      "texts_tokenized": flat_texts,
-      "tokenize": tokenized,
-      "inputs": {"seq_length": ENCODER_SEQ_LENGTH, **inputs},
+      **preprocessed,
       "encoder": _floats(a, ("pooled_output", "sequence_output", "encoder_outputs",
                              "attention_scores")),
       "encoder_classifier_activation": {
@@ -559,15 +516,10 @@ def main():
           copy_pooler_dense_to_encoder=False,
           vocab_file=str(VOCAB_TXT),
           do_lower_case=True)
-    export_tfhub_lib.export_preprocessing(
-        export_path=str(stage / "preprocess"),
-        vocab_file=str(VOCAB_TXT),
-        do_lower_case=True,
-        tokenize_with_offsets=False,
-        default_seq_length=PREPROCESS_SEQ_LENGTH,
-        experimental_disable_assert=False)
+    preprocess_export = inspect_tools.export_preprocessing(str(stage / "preprocess"),
+                                                           PREPROCESS_SEQ_LENGTH)
 
-    golden = compute_golden(stage, activation, overwritten)
+    golden = compute_golden(stage, activation, overwritten, preprocess_export)
     for name in ENCODERS:
       exported = [r["name"] for r in golden["encoders"][name]["variables"]
                   if r["dtype"] == "float32"]
@@ -576,14 +528,7 @@ def main():
     fixture_tools.write_text(str(stage / "golden.json"), fixture_tools.compact_json(golden))
     write_readme(stage, golden)
 
-    # export_preprocessing's own temporary vocab path is known to end up in preprocess/: noted,
-    # not fatal.
-    found = fixture_tools.files_containing(str(stage), [str(tmp), fixture_tools.REPO_ROOT])
-    for rel in sorted({rel for rel, _ in found}):
-      print(f"note: {rel} contains a temporary path")
-    if OUT.exists():
-      shutil.rmtree(OUT)
-    shutil.move(str(stage), str(OUT))
+    fixture_tools.move_noting_paths(str(stage), str(OUT), str(tmp))
 
   fixture_tools.print_listing(str(OUT), 56)
   return 0

@@ -67,7 +67,6 @@ perturbed in turn).
 import math
 import os
 import re
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -162,18 +161,8 @@ def build_checkpoint(encoder_config, ckpt_dir):
   if kinds != ("TransformerScaffold", "TalkingHeadsAttention", "GatedFeedforward"):
     raise RuntimeError(f"hidden layer, attention, feed-forward are {kinds}")
   activation = ffn_activation(encoder)
-  rng = np.random.default_rng(SEED)
-  overwritten = []
-  for v in sorted(pretrainer.variables, key=lambda v: v.name):
-    name = v.name
-    if name.endswith("/bias:0") or name.endswith("/beta:0"):
-      val = rng.normal(0.0, 0.1, v.shape)
-    elif name.endswith("/gamma:0"):
-      val = 1.0 + 0.1 * rng.normal(0.0, 1.0, v.shape)
-    else:
-      continue
-    v.assign(val.astype(np.float32))
-    overwritten.append(name)
+  overwritten = fixture_tools.redraw_biases_and_norms(pretrainer.variables,
+                                                      np.random.default_rng(SEED))
   ckpt = tf.train.Checkpoint(**pretrainer.checkpoint_items)
   built = [v.name for v in encoder.variables]
   return ckpt.save(os.path.join(ckpt_dir, "ckpt")), overwritten, activation, built
@@ -369,26 +358,76 @@ def checkpoint_listing(saved_model_dir):
   return [[k, s] for k, s in sorted(tf.train.list_variables(prefix))]
 
 
-def compute_golden(enc_dir, pre_dir, activation, overwritten):
-  pre = hub.load(pre_dir)
-  enc = hub.load(enc_dir)
+# golden.json's "schema" for what preprocessing() gives.
+PREPROCESS_SCHEMA = {
+    "preprocess_one_shot": "preprocess(texts_one_shot) at its default seq_length 64 "
+                           "(the single SENTENCES + texts_cased)",
+    "tokenize": "preprocess.tokenize(texts_tokenized): [batch, words, pieces]",
+    "inputs": "SENTENCES through preprocess.tokenize + bert_pack_inputs(seq_length=16), "
+              "one call per example (the pair as two segments)",
+}
+
+
+def preprocessing(pre, texts_cased=TEXTS_CASED, one_shot_length=PREPROCESS_SEQ_LENGTH,
+                  seq_length=ENCODER_SEQ_LENGTH):
+  """What a loaded preprocessing SavedModel gives on SENTENCES and texts_cased, checked.
+
+  (a) one-shot preprocessing at its default seq_length, singles and cased texts; (b) tokenize (a
+  RaggedTensor [batch, words, pieces]) and bert_pack_inputs at seq_length, one call per example.
+
+  Returns:
+    (golden.json's texts_cased, special_tokens, texts_one_shot, preprocess_one_shot,
+    texts_tokenized, tokenize and inputs; the one-shot batch as arrays; the packed inputs).
+  """
   singles = [s for s in fixture_tools.SENTENCES if isinstance(s, str)]
   pair = [s for s in fixture_tools.SENTENCES if not isinstance(s, str)][0]
-
-  # (a) one-shot preprocessing at its default seq_length (64), singles and cased texts.
-  one_shot = {k: t.numpy() for k, t in pre(tf.constant(singles + TEXTS_CASED)).items()}
+  one_shot = {k: t.numpy() for k, t in pre(tf.constant(singles + texts_cased)).items()}
   for k, t in one_shot.items():
-    if t.shape != (len(singles) + len(TEXTS_CASED), PREPROCESS_SEQ_LENGTH) or t.dtype != np.int32:
+    if t.shape != (len(singles) + len(texts_cased), one_shot_length) or t.dtype != np.int32:
       raise RuntimeError(f"preprocess {k}: {t.shape} {t.dtype}")
-
-  # (b) tokenize (a RaggedTensor [batch, words, pieces]) and bert_pack_inputs.
-  flat_texts = singles + list(pair) + TEXTS_CASED
+  flat_texts = singles + list(pair) + texts_cased
   tokenized = fixture_tools.ragged_to_list(pre.tokenize(tf.constant(flat_texts)))
   special = {k: int(t.numpy()) for k, t in pre.tokenize.get_special_tokens_dict().items()}
-  inputs = pack_examples(pre)
-  if [r[:ENCODER_SEQ_LENGTH] for r in one_shot["input_word_ids"][:len(singles)].tolist()] != \
+  inputs = pack_examples(pre, seq_length)
+  if [r[:seq_length] for r in one_shot["input_word_ids"][:len(singles)].tolist()] != \
       inputs["input_word_ids"][:len(singles)]:
     raise RuntimeError("one-shot preprocess and tokenize+pack disagree")
+  golden = {
+      "texts_cased": texts_cased,
+      "special_tokens": special,
+      "texts_one_shot": singles + texts_cased,
+      "preprocess_one_shot": {"seq_length": one_shot_length,
+                              **{k: t.tolist() for k, t in one_shot.items()}},
+      "texts_tokenized": flat_texts,
+      "tokenize": tokenized,
+      "inputs": {"seq_length": seq_length, **inputs},
+  }
+  return golden, one_shot, inputs
+
+
+def export_preprocessing(export_path, default_seq_length=PREPROCESS_SEQ_LENGTH):
+  """export_tfhub_lib.export_preprocessing over VOCAB_TXT, lowercasing, asserts kept.
+
+  Returns:
+    Its arguments for golden.json's "export" (the vocab by file name).
+  """
+  args = dict(do_lower_case=True, tokenize_with_offsets=False,
+              default_seq_length=default_seq_length, experimental_disable_assert=False)
+  export_tfhub_lib.export_preprocessing(export_path=export_path, vocab_file=str(VOCAB_TXT),
+                                        **args)
+  return {"vocab_file": VOCAB_TXT.name, **args}
+
+
+def var_rows(variables):
+  """golden.json's rows of a loaded SavedModel's variables: name, shape, dtype, trainable."""
+  return [{"name": v.name, "shape": v.shape.as_list(), "dtype": v.dtype.name,
+           "trainable": v.trainable} for v in variables]
+
+
+def compute_golden(enc_dir, pre_dir, activation, overwritten, preprocess_export):
+  pre = hub.load(pre_dir)
+  enc = hub.load(enc_dir)
+  preprocessed, one_shot, inputs = preprocessing(pre)
 
   # (c) the encoder on the packed inputs, on the one-shot batch, and its .mlm.
   tensors = {k: tf.constant(v, tf.int32) for k, v in inputs.items()}
@@ -421,10 +460,6 @@ def compute_golden(enc_dir, pre_dir, activation, overwritten):
   deps["mlm_logits (mlm-only variables)"] = {"unused": unused, "inert": inert}
   deps["max_abs_change"] = {**rows, **mlm_rows}
 
-  def var_rows(variables):
-    return [{"name": v.name, "shape": v.shape.as_list(), "dtype": v.dtype.name,
-             "trainable": v.trainable} for v in variables]
-
   return {
       "description": (
           "Golden values for tests/fixtures/model_garden_talking_heads (made by "
@@ -433,11 +468,7 @@ def compute_golden(enc_dir, pre_dir, activation, overwritten):
           "export_model(with_mlm=True) / export_preprocessing); computed by these SavedModels in "
           "the generating env."),
       "schema": {
-          "preprocess_one_shot": "preprocess(texts_one_shot) at its default seq_length 64 "
-                                 "(the single SENTENCES + texts_cased)",
-          "tokenize": "preprocess.tokenize(texts_tokenized): [batch, words, pieces]",
-          "inputs": "SENTENCES through preprocess.tokenize + bert_pack_inputs(seq_length=16), "
-                    "one call per example (the pair as two segments)",
+          **PREPROCESS_SCHEMA,
           "encoder": "encoder(inputs): pooled_output (= default; tanh(cls_transform("
                      "sequence_output[:, 0]))), sequence_output, encoder_outputs (each layer's "
                      "output; [-1] == sequence_output)",
@@ -478,10 +509,7 @@ def compute_golden(enc_dir, pre_dir, activation, overwritten):
                            "with_mlm": True, "copy_pooler_dense_to_encoder": False,
                            "vocab_file": "vocab.txt", "do_lower_case": True,
                            "checkpoint": "tf.train.Checkpoint(**pretrainer.checkpoint_items)"},
-          "export_preprocessing": {"vocab_file": "vocab.txt", "do_lower_case": True,
-                                   "tokenize_with_offsets": False,
-                                   "default_seq_length": PREPROCESS_SEQ_LENGTH,
-                                   "experimental_disable_assert": False},
+          "export_preprocessing": preprocess_export,
       },
       "signatures": {"encoder": signature_info(enc, tensors),
                      "encoder.mlm": signature_info(enc.mlm, mlm_inputs)},
@@ -490,14 +518,7 @@ def compute_golden(enc_dir, pre_dir, activation, overwritten):
       "checkpoint_keys": checkpoint_listing(enc_dir),
       "dependencies": deps,
       "sentences": fixture_tools.sentences_as_stored(),
-      "texts_cased": TEXTS_CASED,
-      "special_tokens": special,
-      "texts_one_shot": singles + TEXTS_CASED,
-      "preprocess_one_shot": {"seq_length": PREPROCESS_SEQ_LENGTH,
-                              **{k: t.tolist() for k, t in one_shot.items()}},
-      "texts_tokenized": flat_texts,
-      "tokenize": tokenized,
-      "inputs": {"seq_length": ENCODER_SEQ_LENGTH, **inputs},
+      **preprocessed,
       "encoder": {
           "pooled_output": fixture_tools.float32_list(out["pooled_output"]),
           "sequence_output": fixture_tools.float32_list(out["sequence_output"]),
@@ -670,30 +691,17 @@ def main():
         copy_pooler_dense_to_encoder=False,
         vocab_file=str(VOCAB_TXT),
         do_lower_case=True)
-    export_tfhub_lib.export_preprocessing(
-        export_path=str(stage / "preprocess"),
-        vocab_file=str(VOCAB_TXT),
-        do_lower_case=True,
-        tokenize_with_offsets=False,
-        default_seq_length=PREPROCESS_SEQ_LENGTH,
-        experimental_disable_assert=False)
+    preprocess_export = export_preprocessing(str(stage / "preprocess"))
 
     golden = compute_golden(str(stage / "encoder"), str(stage / "preprocess"), activation,
-                            overwritten)
+                            overwritten, preprocess_export)
     exported = [r["name"] for r in golden["encoder_variables"] if r["dtype"] == "float32"]
     if sorted(exported) != sorted(built):
       raise RuntimeError(f"exported variables {exported} != built {built}")
     fixture_tools.write_text(str(stage / "golden.json"), fixture_tools.compact_json(golden))
     write_readme(stage, golden)
 
-    # export_preprocessing's own temporary vocab path is known to end up in preprocess/: noted,
-    # not fatal.
-    found = fixture_tools.files_containing(str(stage), [str(tmp), fixture_tools.REPO_ROOT])
-    for rel in sorted({rel for rel, _ in found}):
-      print(f"note: {rel} contains a temporary path")
-    if OUT.exists():
-      shutil.rmtree(OUT)
-    shutil.move(str(stage), str(OUT))
+    fixture_tools.move_noting_paths(str(stage), str(OUT), str(tmp))
 
   fixture_tools.print_listing(str(OUT), 50)
   print(f"feed-forward gelu: {activation}")

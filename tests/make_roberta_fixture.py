@@ -68,13 +68,12 @@ import tempfile
 import keras
 import keras_hub
 import numpy as np
-import tensorflow as tf
 import torch
-import transformers
 from tokenizers import ByteLevelBPETokenizer
 from transformers import AutoTokenizer, RobertaConfig, RobertaModel, RobertaTokenizer
 
 import fixture_tools
+import hf_fixture_tools as hf_tools
 
 SEED = 1234
 TRAIN_TEXT = os.path.join(fixture_tools.FIXTURES, "albert_spm", "train.txt")
@@ -115,88 +114,18 @@ def train_bpe(out_dir: str) -> ByteLevelBPETokenizer:
 
 def check_ids(input_ids: list[list[int]], bpe: ByteLevelBPETokenizer, who: str) -> None:
   """Each row is `<s> A </s>` or `<s> A </s></s> B </s>` with tokenizers' own ids, then <pad>."""
-  for row, sentence in zip(input_ids, fixture_tools.SENTENCES):
-    parts = [sentence] if isinstance(sentence, str) else list(sentence)
-    expected = [CLS]
-    for i, part in enumerate(parts):
-      expected += ([SEP] if i else []) + bpe.encode(part).ids + [SEP]
-    expected += [PAD] * (MAX_SEQ_LENGTH - len(expected))
-    if row != expected:
-      raise RuntimeError(f"{who} gave {row} for {sentence!r}, tokenizers {expected}")
-
-
-def hf_tokenize(tokenizer) -> dict[str, list[list[int]]]:
-  """SENTENCES through the folder's own tokenizer, one call per example, padded to
-  MAX_SEQ_LENGTH. RoBERTa's tokenizer returns no token_type_ids (model_input_names)."""
-  rows = {"input_ids": [], "input_mask": []}
-  for sentence in fixture_tools.SENTENCES:
-    first, second = (sentence, None) if isinstance(sentence, str) else sentence
-    enc = tokenizer(first, second, padding="max_length", max_length=MAX_SEQ_LENGTH,
-                    truncation=True)
-    if "token_type_ids" in enc:
-      raise RuntimeError("RobertaTokenizer returned token_type_ids")
-    rows["input_ids"].append(list(enc["input_ids"]))
-    rows["input_mask"].append(list(enc["attention_mask"]))
-  return rows
-
-
-def keras_encode(preprocessor) -> dict[str, list[list[int]]]:
-  """SENTENCES through keras-hub's RobertaTextClassifierPreprocessor (the preset's tokenizer and
-  its MultiSegmentPacker with sep_value [</s>, </s>]), one call per example. x= because a
-  positional 2-tuple would be unpacked as (x, y)."""
-  rows = {"input_ids": [], "input_mask": []}
-  for sentence in fixture_tools.SENTENCES:
-    out = preprocessor(x=sentence if isinstance(sentence, str) else tuple(sentence))
-    if set(out) != {"token_ids", "padding_mask"}:
-      raise RuntimeError(f"the preprocessor returned {sorted(out)}")
-    rows["input_ids"].append([int(v) for v in np.asarray(out["token_ids"])])
-    rows["input_mask"].append([int(v) for v in np.asarray(out["padding_mask"])])
-  return rows
+  fixture_tools.check_packed_ids(input_ids, lambda text: bpe.encode(text).ids, MAX_SEQ_LENGTH,
+                                 (CLS, SEP, PAD), who, "tokenizers", double_sep=True)
 
 
 # --- transformers ------------------------------------------------------------------------------
 
 
-def build_hf_model(config: RobertaConfig) -> RobertaModel:
-  """transformers' own init, then biases and LayerNorms re-drawn (see the module docstring)."""
-  torch.manual_seed(SEED)
-  model = RobertaModel(config, add_pooling_layer=True)
-  generator = torch.Generator().manual_seed(SEED)
-  with torch.no_grad():
-    for name, param in sorted(model.named_parameters()):
-      if name.endswith(".bias"):
-        param.copy_(0.1 * torch.randn(param.shape, generator=generator))
-      elif "LayerNorm" in name and name.endswith(".weight"):
-        param.copy_(1.0 + 0.1 * torch.randn(param.shape, generator=generator))
-  return model.eval()
-
-
-def hf_run(model: RobertaModel, inputs: dict, position_ids=None) -> dict[str, np.ndarray]:
-  with torch.no_grad():
-    out = model(input_ids=torch.tensor(inputs["input_ids"]),
-                attention_mask=torch.tensor(inputs["input_mask"]),
-                position_ids=position_ids, output_hidden_states=True)
-  return {"pooled_output": out.pooler_output.numpy(),
-          "sequence_output": out.last_hidden_state.numpy(),
-          "hidden_states": np.stack([h.numpy() for h in out.hidden_states])}
-
-
-def max_diffs(out: dict, golden: dict, names=("pooled_output", "sequence_output")) -> dict:
-  return {name: float("%.4g" % np.max(np.abs(out[name] - golden[name]))) for name in names}
-
-
-def hf_sensitivity(model: RobertaModel, inputs: dict, golden: dict) -> dict:
+def sensitivity(model: RobertaModel, inputs: dict, golden: dict) -> dict:
   """max |diff| of the outputs when the same weights run with a wrong config value, and with
   position ids counted from 0 instead of from padding_idx + 1 (RoBERTa's offset of 2)."""
-  sens = {}
-  for wrong in HF_WRONG:
-    other = RobertaModel(RobertaConfig(**dict(HF_CONFIG, **wrong)), add_pooling_layer=True)
-    other.load_state_dict(model.state_dict(), strict=True)
-    key = ",".join("%s=%s" % kv for kv in wrong.items())
-    sens[key] = max_diffs(hf_run(other.eval(), inputs), golden)
-  positions = torch.arange(MAX_SEQ_LENGTH).expand(len(inputs["input_ids"]), -1)
-  sens["position_ids=arange(seq_length)"] = max_diffs(hf_run(model, inputs, positions), golden)
-  return sens
+  return hf_tools.hf_sensitivity(model, RobertaModel, RobertaConfig, HF_CONFIG, HF_WRONG, inputs,
+                                 golden, positions_from_zero=True, add_pooling_layer=True)
 
 
 def safetensors_keys(path: str) -> list[str]:
@@ -208,34 +137,13 @@ def safetensors_keys(path: str) -> list[str]:
   return sorted(k for k in header if k != "__metadata__")
 
 
-def hf_load(folder: str, missing: list[str]) -> tuple[RobertaModel, object]:
-  """RobertaModel.from_pretrained(folder) and AutoTokenizer; raises unless exactly `missing`
-  is missing and nothing else is reported."""
-  model, info = RobertaModel.from_pretrained(folder, output_loading_info=True)
-  problems = {k: sorted(v) for k, v in info.items() if v}
-  if problems != ({"missing_keys": missing} if missing else {}):
-    raise RuntimeError(f"from_pretrained({os.path.basename(folder)}) reported {problems}")
-  return model.eval(), AutoTokenizer.from_pretrained(folder)
-
-
-def hf_schema(pooled: str, framework_note: str = "") -> dict:
-  return {
-      "framework": "transformers RobertaModel.from_pretrained(folder), eval mode, PyTorch CPU, "
-                   "float32; tokenized by AutoTokenizer.from_pretrained(folder) "
-                   "(RobertaTokenizer)" + framework_note,
-      "sentences": fixture_tools.SENTENCES_SCHEMA,
-      "inputs": "input_ids, input_mask (attention_mask): int [batch, max_seq_length]; "
-                "`<s> A </s>` / `<s> A </s></s> B </s>`, padded with <pad> = 1. No segment_ids: "
-                "RobertaTokenizer returns no token_type_ids and the model's one-row "
-                "token_type_embeddings is added to every token",
-      "pooled_output": pooled,
-      "sequence_output": "last_hidden_state, float [batch, max_seq_length, hidden]",
-      "hidden_states": "output_hidden_states: the embedding output, then each layer's output, "
-                       "float [num_layers + 1, batch, max_seq_length, hidden]; "
-                       "hidden_states[-1] == sequence_output",
-      "floats": fixture_tools.FLOATS_SCHEMA,
-      "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
-  }
+def roberta_schema(pooled: str, framework_note: str = "") -> dict:
+  return hf_tools.hf_schema(
+      "RobertaModel", "RobertaTokenizer",
+      "input_ids, input_mask (attention_mask): int [batch, max_seq_length]; "
+      "`<s> A </s>` / `<s> A </s></s> B </s>`, padded with <pad> = 1. No segment_ids: "
+      "RobertaTokenizer returns no token_type_ids and the model's one-row "
+      "token_type_embeddings is added to every token", pooled, framework_note=framework_note)
 
 
 HF_README = """\
@@ -300,32 +208,6 @@ NO_POOLER_TEXT = """\
 # --- keras-hub ---------------------------------------------------------------------------------
 
 
-def keras_run(backbone, inputs: dict) -> dict[str, np.ndarray]:
-  """sequence_output as RobertaBackbone returns it, and the hidden states read from the
-  backbone's own functional graph: the output of embeddings_dropout (the embeddings after
-  embeddings_layer_norm) and of each transformer_layer_{i}."""
-  feed = {"token_ids": np.array(inputs["input_ids"], np.int32),
-          "padding_mask": np.array(inputs["input_mask"], np.int32)}
-  layers = ["embeddings_dropout"] + [f"transformer_layer_{i}" for i in range(backbone.num_layers)]
-  probe = keras.Model(backbone.inputs, {
-      "sequence_output": backbone.output,
-      "hidden_states": [backbone.get_layer(name).output for name in layers]})
-  out = probe(feed, training=False)
-  return {"sequence_output": np.asarray(out["sequence_output"]),
-          "hidden_states": np.stack([np.asarray(h) for h in out["hidden_states"]])}
-
-
-def keras_wrong_heads(backbone, inputs: dict, golden: dict) -> dict:
-  """max |diff| when the same weights run with num_heads=WRONG_HEADS (the attention kernels keep
-  the heads as an axis; reshaping them keeps every number in place)."""
-  other = keras_hub.models.RobertaBackbone(**dict(KERAS_ARGS, num_heads=WRONG_HEADS))
-  by_path = {v.path: v for v in backbone.weights}
-  for variable in other.weights:
-    variable.assign(np.reshape(np.asarray(by_path[variable.path]), tuple(variable.shape)))
-  return {f"num_heads={WRONG_HEADS}": max_diffs(keras_run(other, inputs), golden,
-                                                ("sequence_output", "hidden_states"))}
-
-
 KERAS_README = """\
 # keras_hub_roberta: a tiny RoBERTa preset written by keras-hub's own save_to_preset
 
@@ -376,10 +258,14 @@ Generated with: {versions}.
 
 def make_hf(bpe_dir: str, bpe: ByteLevelBPETokenizer) -> None:
   vers = fixture_tools.versions(HF_PACKAGES)
-  model = build_hf_model(RobertaConfig(**HF_CONFIG))
+  torch.manual_seed(SEED)  # transformers' own init, then biases and LayerNorms re-drawn
+  model = hf_tools.redraw_torch_biases_and_norms(
+      RobertaModel(RobertaConfig(**HF_CONFIG), add_pooling_layer=True), SEED)
   tokenizer = RobertaTokenizer.from_pretrained(bpe_dir)
   if len(tokenizer) != HF_CONFIG["vocab_size"]:
     raise RuntimeError(f"RobertaTokenizer has {len(tokenizer)} tokens")
+  expected = ["config.json", "merges.txt", "model.safetensors", "tokenizer.json",
+              "tokenizer_config.json", "vocab.json"]
 
   # hf_roberta: the model with its pooler.
   name = "hf_roberta"
@@ -389,44 +275,24 @@ def make_hf(bpe_dir: str, bpe: ByteLevelBPETokenizer) -> None:
     tokenizer.save_pretrained(work)
     for fn in ("vocab.json", "merges.txt"):
       shutil.copyfile(os.path.join(bpe_dir, fn), os.path.join(work, fn))
-    files = sorted(os.listdir(work))
-    expected = ["config.json", "merges.txt", "model.safetensors", "tokenizer.json",
-                "tokenizer_config.json", "vocab.json"]
-    if files != expected:
-      raise RuntimeError(f"{name}: transformers wrote {files}, expected {expected}")
+    fixture_tools.check_written(work, expected, f"{name}: transformers")
     if not set(POOLER_KEYS) <= set(safetensors_keys(os.path.join(work, "model.safetensors"))):
       raise RuntimeError(f"{name}: no pooler in model.safetensors")
-    loaded, loaded_tokenizer = hf_load(work, [])
-    inputs = hf_tokenize(loaded_tokenizer)
+    loaded = hf_tools.hf_load(RobertaModel, work)
+    inputs = fixture_tools.hf_encode(AutoTokenizer.from_pretrained(work), MAX_SEQ_LENGTH,
+                                     segments=False)
     check_ids(inputs["input_ids"], bpe, "RobertaTokenizer")
-    golden = hf_run(loaded, inputs)
-    for key, value in hf_run(model, inputs).items():
-      if not np.array_equal(value, golden[key]):
-        raise RuntimeError(f"{name}: the saved folder does not reproduce the model ({key})")
-    if not np.array_equal(golden["hidden_states"][-1], golden["sequence_output"]):
-      raise RuntimeError("the last hidden state is not sequence_output")
-    sens = hf_sensitivity(loaded, inputs, golden)
-    fixture_tools.write_json(os.path.join(work, "golden.json"), {
-        "schema": hf_schema("pooler_output = tanh(pooler.dense(sequence_output[:, 0])), "
-                            "float [batch, hidden]"),
-        "framework": "transformers",
-        "config": HF_CONFIG,
-        "add_pooling_layer": True,
-        "sentences": fixture_tools.sentences_as_stored(),
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "inputs": inputs,
-        "pooled_output": fixture_tools.float32_list(golden["pooled_output"]),
-        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-        "sensitivity": sens,
-        "versions": vers,
-    })
-    fixture_tools.write_text(os.path.join(work, "README.md"), HF_README.format(
-        name=name, transformers=vers["transformers"], tokenizers=vers["tokenizers"],
-        files=fixture_tools.file_rows(work, 24), config_args=fixture_tools.call_args(HF_CONFIG),
-        pooling=True, pooler=POOLER_TEXT, bpe_args=fixture_tools.call_args(BPE_ARGS), seed=SEED,
-        shared="", sensitivity=fixture_tools.sensitivity_line(sens),
-        versions=fixture_tools.versions_line(vers)))
+    golden = hf_tools.hf_outputs(loaded, model, inputs, name)
+    sens = sensitivity(loaded, inputs, golden)
+    fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.golden_json(
+        roberta_schema("pooler_output = tanh(pooler.dense(sequence_output[:, 0])), "
+                       "float [batch, hidden]"),
+        "transformers", HF_CONFIG, MAX_SEQ_LENGTH, inputs, hf_tools.float_outputs(golden), sens,
+        vers, model_args={"add_pooling_layer": True}))
+    fixture_tools.write_fixture_readme(work, HF_README, 24, sens, vers, name=name,
+        transformers=vers["transformers"], tokenizers=vers["tokenizers"],
+        config_args=fixture_tools.call_args(HF_CONFIG), pooling=True, pooler=POOLER_TEXT,
+        bpe_args=fixture_tools.call_args(BPE_ARGS), seed=SEED, shared="")
     fixture_tools.check_no_paths(work, name, bpe_dir)
   fixture_tools.print_listing(out_dir, 24)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
@@ -447,30 +313,32 @@ def make_hf(bpe_dir: str, bpe: ByteLevelBPETokenizer) -> None:
     keys = safetensors_keys(os.path.join(work, "model.safetensors"))
     if [k for k in keys if k.startswith("pooler.")]:
       raise RuntimeError(f"{name}: model.safetensors has pooler tensors")
+    inputs = fixture_tools.hf_encode(AutoTokenizer.from_pretrained(work), MAX_SEQ_LENGTH,
+                                     segments=False)
     loads = []
     for _ in range(2):  # no re-seeding between the loads: each draws a new pooler
-      loaded, loaded_tokenizer = hf_load(work, POOLER_KEYS)
-      loads.append(hf_run(loaded, hf_tokenize(loaded_tokenizer)))
-    inputs = hf_tokenize(loaded_tokenizer)
+      loaded = hf_tools.hf_load(RobertaModel, work, POOLER_KEYS)
+      loads.append(hf_tools.hf_run(loaded, inputs))
     golden = loads[0]
     for key in ("sequence_output", "hidden_states"):
       if not (np.array_equal(loads[1][key], golden[key])
               and np.array_equal(with_pooler[key], golden[key])):
         raise RuntimeError(f"{name}: {key} differs between loads or from hf_roberta")
-    load_diff = float("%.4g" % np.max(np.abs(loads[0]["pooled_output"]
-                                             - loads[1]["pooled_output"])))
+    load_diff = hf_tools.max_diffs(loads[0], loads[1], ["pooled_output"])["pooled_output"]
     print("  two loads: pooled_output max |diff| %g" % load_diff)
     if load_diff < 0.01:
       raise RuntimeError(f"{name}: two loads gave nearly the same random pooler ({load_diff})")
-    sens = hf_sensitivity(loaded, inputs, golden)
+    sens = sensitivity(loaded, inputs, golden)
     for diffs in sens.values():
       del diffs["pooled_output"]  # the pooler is random: only the encoder's outputs say anything
-    fixture_tools.write_json(os.path.join(work, "golden.json"), {
-        "schema": dict(
-            hf_schema("absent: model.safetensors has no pooler; RobertaModel.from_pretrained adds "
-                      "one initialised at random at load time (see random_pooler_evidence)",
-                      " (the same encoder weights as hf_roberta: sequence_output and "
-                      "hidden_states are hf_roberta's)"),
+    encoder_outputs = {k: golden[k] for k in ("sequence_output", "hidden_states")}
+    fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.golden_json(
+        dict(
+            roberta_schema("absent: model.safetensors has no pooler; RobertaModel.from_pretrained "
+                           "adds one initialised at random at load time (see "
+                           "random_pooler_evidence)",
+                           " (the same encoder weights as hf_roberta: sequence_output and "
+                           "hidden_states are hf_roberta's)"),
             random_pooler_evidence="checkpoint_pooler_keys: the pooler.* keys of "
                                    "model.safetensors (none); missing_keys_at_load: what "
                                    "from_pretrained(output_loading_info=True) reports missing; "
@@ -478,41 +346,28 @@ def make_hf(bpe_dir: str, bpe: ByteLevelBPETokenizer) -> None:
                                    "RobertaModel.from_pretrained calls in one process, float "
                                    "[batch, hidden]; NOT golden values, evidence that the "
                                    "pooler is random; max_abs_diff between them"),
-        "framework": "transformers",
-        "config": HF_CONFIG,
-        "add_pooling_layer": False,
-        "sentences": fixture_tools.sentences_as_stored(),
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "inputs": inputs,
-        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-        "random_pooler_evidence": {
+        "transformers", HF_CONFIG, MAX_SEQ_LENGTH, inputs, hf_tools.float_outputs(encoder_outputs),
+        sens, vers, model_args={"add_pooling_layer": False},
+        random_pooler_evidence={
             "checkpoint_pooler_keys": [k for k in keys if k.startswith("pooler.")],
             "checkpoint_keys": len(keys),
             "missing_keys_at_load": POOLER_KEYS,
             "pooled_output_load_1": fixture_tools.float32_list(loads[0]["pooled_output"]),
             "pooled_output_load_2": fixture_tools.float32_list(loads[1]["pooled_output"]),
             "max_abs_diff": load_diff,
-        },
-        "sensitivity": sens,
-        "versions": vers,
-    })
-    fixture_tools.write_text(os.path.join(work, "README.md"), HF_README.format(
-        name=name, transformers=vers["transformers"], tokenizers=vers["tokenizers"],
-        files=fixture_tools.file_rows(work, 24), config_args=fixture_tools.call_args(HF_CONFIG),
-        pooling=False, pooler=NO_POOLER_TEXT.format(load_diff=load_diff),
+        }))
+    fixture_tools.write_fixture_readme(work, HF_README, 24, sens, vers, name=name,
+        transformers=vers["transformers"], tokenizers=vers["tokenizers"],
+        config_args=fixture_tools.call_args(HF_CONFIG), pooling=False,
+        pooler=NO_POOLER_TEXT.format(load_diff=load_diff),
         bpe_args=fixture_tools.call_args(BPE_ARGS), seed=SEED,
-        shared="\n  The encoder weights are hf_roberta's; its pooler was dropped before saving.",
-        sensitivity=fixture_tools.sensitivity_line(sens),
-        versions=fixture_tools.versions_line(vers)))
+        shared="\n  The encoder weights are hf_roberta's; its pooler was dropped before saving.")
     fixture_tools.check_no_paths(work, name, bpe_dir)
   fixture_tools.print_listing(out_dir, 24)
 
 
 def make_keras_hub(bpe_dir: str, bpe: ByteLevelBPETokenizer) -> None:
-  vers = dict(fixture_tools.versions(KERAS_PACKAGES), keras_backend=keras.backend.backend())
-  if vers["keras_backend"] != "tensorflow":
-    raise RuntimeError(f"Keras backend is {vers['keras_backend']}, expected tensorflow")
+  vers = hf_tools.keras_versions(KERAS_PACKAGES)
   name = "keras_hub_roberta"
   out_dir = os.path.join(fixture_tools.FIXTURES, name)
   with fixture_tools.staged_folder(out_dir) as work:
@@ -526,61 +381,27 @@ def make_keras_hub(bpe_dir: str, bpe: ByteLevelBPETokenizer) -> None:
       raise RuntimeError(f"the tokenizer has {tokenizer.vocabulary_size()} tokens")
     backbone.save_to_preset(work)
     tokenizer.save_to_preset(work)
-    written = sorted(rel for rel, _, _ in fixture_tools.tree_listing(work))
-    expected = ["assets/tokenizer/merges.txt", "assets/tokenizer/vocabulary.json", "config.json",
-                "metadata.json", "model.weights.h5", "tokenizer.json"]
-    if written != expected:
-      raise RuntimeError(f"keras-hub wrote {written}, expected {expected}")
+    fixture_tools.check_written(
+        work, ["assets/tokenizer/merges.txt", "assets/tokenizer/vocabulary.json", "config.json",
+               "metadata.json", "model.weights.h5", "tokenizer.json"], "keras-hub")
 
-    # The golden numbers come from the preset as a user would load it.
-    loaded = keras_hub.models.RobertaBackbone.from_preset(work)
-    preprocessor = keras_hub.models.RobertaTextClassifierPreprocessor(
-        keras_hub.models.RobertaTokenizer.from_preset(work), sequence_length=MAX_SEQ_LENGTH)
-    inputs = keras_encode(preprocessor)
-    check_ids(inputs["input_ids"], bpe, "keras-hub")
-    golden = keras_run(loaded, inputs)
-    for key, value in keras_run(backbone, inputs).items():
-      if not np.array_equal(value, golden[key]):
-        raise RuntimeError(f"the saved preset does not reproduce the backbone ({key})")
-    if not np.array_equal(golden["hidden_states"][-1], golden["sequence_output"]):
-      raise RuntimeError("the last transformer layer's output is not sequence_output")
-    sens = keras_wrong_heads(loaded, inputs, golden)
-    fixture_tools.write_json(os.path.join(work, "golden.json"), {
-        "schema": {
-            "framework": "keras-hub RobertaBackbone.from_preset(folder), Keras backend "
-                         "tensorflow, CPU, float32; tokenized by "
-                         "RobertaTokenizer.from_preset(folder) inside "
-                         "RobertaTextClassifierPreprocessor(sequence_length=max_seq_length)",
-            "sentences": fixture_tools.SENTENCES_SCHEMA,
-            "inputs": "input_ids (token_ids), input_mask (padding_mask as 0/1): "
-                      "int [batch, max_seq_length]; no segment_ids (RobertaBackbone has no "
-                      "segment input)",
-            "pooled_output": "absent: RobertaBackbone returns sequence_output only",
-            "sequence_output": "RobertaBackbone's output, float [batch, max_seq_length, hidden]",
-            "hidden_states": "outputs of the backbone's layers embeddings_dropout (after "
-                             "embeddings_layer_norm), transformer_layer_0..: float "
-                             "[num_layers + 1, batch, max_seq_length, hidden]; "
-                             "hidden_states[-1] == sequence_output",
-            "floats": fixture_tools.FLOATS_SCHEMA,
-            "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
-        },
-        "framework": "keras-hub",
-        "config": KERAS_ARGS,
-        "sentences": fixture_tools.sentences_as_stored(),
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "inputs": inputs,
-        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-        "sensitivity": sens,
-        "versions": vers,
-    })
-    fixture_tools.write_text(os.path.join(work, "README.md"), KERAS_README.format(
+    inputs, golden = hf_tools.keras_golden(
+        work, backbone, keras_hub.models.RobertaBackbone.from_preset(work),
+        keras_hub.models.RobertaTextClassifierPreprocessor(
+            keras_hub.models.RobertaTokenizer.from_preset(work), sequence_length=MAX_SEQ_LENGTH),
+        lambda input_ids: check_ids(input_ids, bpe, "keras-hub"))
+    sens = hf_tools.keras_wrong_heads(keras_hub.models.RobertaBackbone, KERAS_ARGS, WRONG_HEADS,
+                                      backbone, inputs, golden)
+    fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.keras_golden_json(
+        "Roberta", KERAS_ARGS, MAX_SEQ_LENGTH, inputs, golden, sens, vers,
+        inputs="input_ids (token_ids), input_mask (padding_mask as 0/1): "
+               "int [batch, max_seq_length]; no segment_ids (RobertaBackbone has no "
+               "segment input)",
+        sequence_output="RobertaBackbone's output, float [batch, max_seq_length, hidden]"))
+    fixture_tools.write_fixture_readme(work, KERAS_README, 34, sens, vers,
         backend=vers["keras_backend"], keras_hub=vers["keras-hub"],
-        files=fixture_tools.file_rows(work, 34),
         backbone_args=fixture_tools.call_args(KERAS_ARGS),
-        bpe_args=fixture_tools.call_args(BPE_ARGS), seed=SEED,
-        sensitivity=fixture_tools.sensitivity_line(sens),
-        versions=fixture_tools.versions_line(vers)))
+        bpe_args=fixture_tools.call_args(BPE_ARGS), seed=SEED)
     fixture_tools.check_no_paths(work, name, bpe_dir)
   fixture_tools.print_listing(out_dir, 34)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
@@ -588,11 +409,7 @@ def make_keras_hub(bpe_dir: str, bpe: ByteLevelBPETokenizer) -> None:
 
 
 def main() -> None:
-  torch.set_num_threads(1)  # small and deterministic; the machine is shared
-  tf.config.threading.set_intra_op_parallelism_threads(1)
-  tf.config.threading.set_inter_op_parallelism_threads(1)
-  transformers.logging.set_verbosity_error()
-  transformers.utils.logging.disable_progress_bar()
+  hf_tools.quiet_single_thread()
   with tempfile.TemporaryDirectory(prefix=".roberta_bpe-", dir=fixture_tools.FIXTURES) as bpe_dir:
     bpe = train_bpe(bpe_dir)
     make_hf(bpe_dir, bpe)

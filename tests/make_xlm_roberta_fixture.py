@@ -56,12 +56,11 @@ import keras
 import keras_hub
 import numpy as np
 import sentencepiece as spm
-import tensorflow as tf
 import torch
-import transformers
 from transformers import AutoTokenizer, XLMRobertaConfig, XLMRobertaModel, XLMRobertaTokenizer
 
 import fixture_tools
+import hf_fixture_tools as hf_tools
 
 SEED = 1234
 TRAIN_TEXT = os.path.join(fixture_tools.FIXTURES, "albert_spm", "train.txt")
@@ -91,18 +90,9 @@ KERAS_PACKAGES = ["keras-hub", "keras", "tensorflow", "tensorflow-text", "senten
 
 
 def train_spm(out_dir: str) -> spm.SentencePieceProcessor:
-  """sentencepiece trained on TRAIN_TEXT into out_dir/SPM_NAME. Trained from inside out_dir with
-  relative names, so the trainer spec stored in the model holds no path of this machine."""
-  shutil.copyfile(TRAIN_TEXT, os.path.join(out_dir, "train.txt"))
-  cwd = os.getcwd()
-  os.chdir(out_dir)
-  try:
-    spm.SentencePieceTrainer.train(input="train.txt", model_prefix=SPM_NAME[:-len(".model")],
-                                   minloglevel=2, **SPM_ARGS)
-  finally:
-    os.chdir(cwd)
-  os.remove(os.path.join(out_dir, "train.txt"))
-  sp = spm.SentencePieceProcessor(model_file=os.path.join(out_dir, SPM_NAME))
+  """sentencepiece trained on TRAIN_TEXT into out_dir/SPM_NAME, its special pieces checked."""
+  sp = spm.SentencePieceProcessor(model_file=fixture_tools.train_sentencepiece(
+      spm.SentencePieceTrainer, TRAIN_TEXT, out_dir, SPM_NAME, **SPM_ARGS))
   pieces = [sp.id_to_piece(i) for i in range(3)]
   if pieces != ["<unk>", "<s>", "</s>"] or sp.pad_id() != -1:
     raise RuntimeError(f"special pieces {pieces}, pad id {sp.pad_id()}")
@@ -116,87 +106,11 @@ def fairseq_ids(sp: spm.SentencePieceProcessor, text: str) -> list[int]:
 
 def check_ids(input_ids: list[list[int]], sp: spm.SentencePieceProcessor, who: str) -> None:
   """Each row is `<s> A </s>` or `<s> A </s></s> B </s>` in fairseq ids, then <pad>."""
-  for row, sentence in zip(input_ids, fixture_tools.SENTENCES):
-    parts = [sentence] if isinstance(sentence, str) else list(sentence)
-    expected = [CLS]
-    for i, part in enumerate(parts):
-      expected += ([SEP] if i else []) + fairseq_ids(sp, part) + [SEP]
-    expected += [PAD] * (MAX_SEQ_LENGTH - len(expected))
-    if row != expected:
-      raise RuntimeError(f"{who} gave {row} for {sentence!r}, sentencepiece {expected}")
-
-
-def hf_tokenize(tokenizer) -> dict[str, list[list[int]]]:
-  """SENTENCES through the folder's own tokenizer, one call per example, padded to
-  MAX_SEQ_LENGTH. XLMRobertaTokenizer returns no token_type_ids (model_input_names)."""
-  rows = {"input_ids": [], "input_mask": []}
-  for sentence in fixture_tools.SENTENCES:
-    first, second = (sentence, None) if isinstance(sentence, str) else sentence
-    enc = tokenizer(first, second, padding="max_length", max_length=MAX_SEQ_LENGTH,
-                    truncation=True)
-    if "token_type_ids" in enc:
-      raise RuntimeError("XLMRobertaTokenizer returned token_type_ids")
-    rows["input_ids"].append(list(enc["input_ids"]))
-    rows["input_mask"].append(list(enc["attention_mask"]))
-  return rows
-
-
-def keras_encode(preprocessor) -> dict[str, list[list[int]]]:
-  """SENTENCES through keras-hub's XLMRobertaTextClassifierPreprocessor, one call per example.
-  x= because a positional 2-tuple would be unpacked as (x, y)."""
-  rows = {"input_ids": [], "input_mask": []}
-  for sentence in fixture_tools.SENTENCES:
-    out = preprocessor(x=sentence if isinstance(sentence, str) else tuple(sentence))
-    if set(out) != {"token_ids", "padding_mask"}:
-      raise RuntimeError(f"the preprocessor returned {sorted(out)}")
-    rows["input_ids"].append([int(v) for v in np.asarray(out["token_ids"])])
-    rows["input_mask"].append([int(v) for v in np.asarray(out["padding_mask"])])
-  return rows
-
-
-def max_diffs(out: dict, golden: dict, names=("pooled_output", "sequence_output")) -> dict:
-  return {name: float("%.4g" % np.max(np.abs(out[name] - golden[name]))) for name in names}
+  fixture_tools.check_packed_ids(input_ids, lambda text: fairseq_ids(sp, text), MAX_SEQ_LENGTH,
+                                 (CLS, SEP, PAD), who, double_sep=True)
 
 
 # --- transformers ------------------------------------------------------------------------------
-
-
-def build_hf_model(config: XLMRobertaConfig) -> XLMRobertaModel:
-  """transformers' own init, then biases and LayerNorms re-drawn (see make_roberta_fixture.py)."""
-  torch.manual_seed(SEED)
-  model = XLMRobertaModel(config, add_pooling_layer=True)
-  generator = torch.Generator().manual_seed(SEED)
-  with torch.no_grad():
-    for name, param in sorted(model.named_parameters()):
-      if name.endswith(".bias"):
-        param.copy_(0.1 * torch.randn(param.shape, generator=generator))
-      elif "LayerNorm" in name and name.endswith(".weight"):
-        param.copy_(1.0 + 0.1 * torch.randn(param.shape, generator=generator))
-  return model.eval()
-
-
-def hf_run(model: XLMRobertaModel, inputs: dict, position_ids=None) -> dict[str, np.ndarray]:
-  with torch.no_grad():
-    out = model(input_ids=torch.tensor(inputs["input_ids"]),
-                attention_mask=torch.tensor(inputs["input_mask"]),
-                position_ids=position_ids, output_hidden_states=True)
-  return {"pooled_output": out.pooler_output.numpy(),
-          "sequence_output": out.last_hidden_state.numpy(),
-          "hidden_states": np.stack([h.numpy() for h in out.hidden_states])}
-
-
-def hf_sensitivity(model: XLMRobertaModel, inputs: dict, golden: dict) -> dict:
-  """max |diff| of the outputs when the same weights run with a wrong config value, and with
-  position ids counted from 0 instead of from padding_idx + 1."""
-  sens = {}
-  for wrong in HF_WRONG:
-    other = XLMRobertaModel(XLMRobertaConfig(**dict(HF_CONFIG, **wrong)), add_pooling_layer=True)
-    other.load_state_dict(model.state_dict(), strict=True)
-    key = ",".join("%s=%s" % kv for kv in wrong.items())
-    sens[key] = max_diffs(hf_run(other.eval(), inputs), golden)
-  positions = torch.arange(MAX_SEQ_LENGTH).expand(len(inputs["input_ids"]), -1)
-  sens["position_ids=arange(seq_length)"] = max_diffs(hf_run(model, inputs, positions), golden)
-  return sens
 
 
 HF_README = """\
@@ -249,30 +163,6 @@ Generated with: {versions}.
 # --- keras-hub ---------------------------------------------------------------------------------
 
 
-def keras_run(backbone, inputs: dict) -> dict[str, np.ndarray]:
-  """sequence_output as XLMRobertaBackbone returns it, and the hidden states read from its own
-  functional graph: embeddings_dropout (after embeddings_layer_norm), transformer_layer_{i}."""
-  feed = {"token_ids": np.array(inputs["input_ids"], np.int32),
-          "padding_mask": np.array(inputs["input_mask"], np.int32)}
-  layers = ["embeddings_dropout"] + [f"transformer_layer_{i}" for i in range(backbone.num_layers)]
-  probe = keras.Model(backbone.inputs, {
-      "sequence_output": backbone.output,
-      "hidden_states": [backbone.get_layer(name).output for name in layers]})
-  out = probe(feed, training=False)
-  return {"sequence_output": np.asarray(out["sequence_output"]),
-          "hidden_states": np.stack([np.asarray(h) for h in out["hidden_states"]])}
-
-
-def keras_wrong_heads(backbone, inputs: dict, golden: dict) -> dict:
-  """max |diff| when the same weights run with num_heads=WRONG_HEADS (kernels reshaped)."""
-  other = keras_hub.models.XLMRobertaBackbone(**dict(KERAS_ARGS, num_heads=WRONG_HEADS))
-  by_path = {v.path: v for v in backbone.weights}
-  for variable in other.weights:
-    variable.assign(np.reshape(np.asarray(by_path[variable.path]), tuple(variable.shape)))
-  return {f"num_heads={WRONG_HEADS}": max_diffs(keras_run(other, inputs), golden,
-                                                ("sequence_output", "hidden_states"))}
-
-
 KERAS_README = """\
 # keras_hub_xlm_roberta: a tiny XLM-R preset written by keras-hub's own save_to_preset
 
@@ -322,7 +212,9 @@ def make_hf(spm_dir: str, sp: spm.SentencePieceProcessor) -> None:
   name = "hf_xlm_roberta"
   out_dir = os.path.join(fixture_tools.FIXTURES, name)
   with fixture_tools.staged_folder(out_dir) as work:
-    model = build_hf_model(XLMRobertaConfig(**HF_CONFIG))
+    torch.manual_seed(SEED)  # transformers' own init, then biases and LayerNorms re-drawn
+    model = hf_tools.redraw_torch_biases_and_norms(
+        XLMRobertaModel(XLMRobertaConfig(**HF_CONFIG), add_pooling_layer=True), SEED)
     model.save_pretrained(work)
     tokenizer = XLMRobertaTokenizer.from_pretrained(spm_dir)
     if len(tokenizer) != HF_CONFIG["vocab_size"]:
@@ -331,64 +223,32 @@ def make_hf(spm_dir: str, sp: spm.SentencePieceProcessor) -> None:
       raise RuntimeError(f"<mask> has id {tokenizer.mask_token_id}")
     tokenizer.save_pretrained(work)
     shutil.copyfile(os.path.join(spm_dir, SPM_NAME), os.path.join(work, SPM_NAME))
-    files = sorted(os.listdir(work))
-    expected = ["config.json", "model.safetensors", SPM_NAME, "tokenizer.json",
-                "tokenizer_config.json"]
-    if files != expected:
-      raise RuntimeError(f"{name}: transformers wrote {files}, expected {expected}")
+    fixture_tools.check_written(work, ["config.json", "model.safetensors", SPM_NAME,
+                                       "tokenizer.json", "tokenizer_config.json"],
+                                f"{name}: transformers")
 
-    # The golden numbers come from the folder as a user would load it.
-    loaded, info = XLMRobertaModel.from_pretrained(work, output_loading_info=True)
-    problems = {k: v for k, v in info.items() if v}
-    if problems:
-      raise RuntimeError(f"from_pretrained reported {problems}")
-    loaded.eval()
-    inputs = hf_tokenize(AutoTokenizer.from_pretrained(work))
+    loaded = hf_tools.hf_load(XLMRobertaModel, work)
+    inputs = fixture_tools.hf_encode(AutoTokenizer.from_pretrained(work), MAX_SEQ_LENGTH,
+                                     segments=False)
     check_ids(inputs["input_ids"], sp, "XLMRobertaTokenizer")
-    golden = hf_run(loaded, inputs)
-    for key, value in hf_run(model, inputs).items():
-      if not np.array_equal(value, golden[key]):
-        raise RuntimeError(f"{name}: the saved folder does not reproduce the model ({key})")
-    if not np.array_equal(golden["hidden_states"][-1], golden["sequence_output"]):
-      raise RuntimeError("the last hidden state is not sequence_output")
-    sens = hf_sensitivity(loaded, inputs, golden)
-    fixture_tools.write_json(os.path.join(work, "golden.json"), {
-        "schema": {
-            "framework": "transformers XLMRobertaModel.from_pretrained(folder), eval mode, "
-                         "PyTorch CPU, float32; tokenized by AutoTokenizer.from_pretrained(folder) "
-                         "(XLMRobertaTokenizer)",
-            "sentences": fixture_tools.SENTENCES_SCHEMA,
-            "inputs": "input_ids, input_mask (attention_mask): int [batch, max_seq_length]; "
-                      "`<s> A </s>` / `<s> A </s></s> B </s>` in fairseq ids, padded with "
-                      "<pad> = 1. No segment_ids: XLMRobertaTokenizer returns no token_type_ids "
-                      "and the model's one-row token_type_embeddings is added to every token",
-            "pooled_output": "pooler_output = tanh(pooler.dense(sequence_output[:, 0])), "
-                             "float [batch, hidden]",
-            "sequence_output": "last_hidden_state, float [batch, max_seq_length, hidden]",
-            "hidden_states": "output_hidden_states: the embedding output, then each layer's "
-                             "output, float [num_layers + 1, batch, max_seq_length, hidden]; "
-                             "hidden_states[-1] == sequence_output",
-            "floats": fixture_tools.FLOATS_SCHEMA,
-            "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
-        },
-        "framework": "transformers",
-        "config": HF_CONFIG,
-        "add_pooling_layer": True,
-        "sentences": fixture_tools.sentences_as_stored(),
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "inputs": inputs,
-        "pooled_output": fixture_tools.float32_list(golden["pooled_output"]),
-        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-        "sensitivity": sens,
-        "versions": vers,
-    })
-    fixture_tools.write_text(os.path.join(work, "README.md"), HF_README.format(
+    golden = hf_tools.hf_outputs(loaded, model, inputs, name)
+    sens = hf_tools.hf_sensitivity(loaded, XLMRobertaModel, XLMRobertaConfig, HF_CONFIG, HF_WRONG,
+                                   inputs, golden, positions_from_zero=True,
+                                   add_pooling_layer=True)
+    fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.golden_json(
+        hf_tools.hf_schema(
+            "XLMRobertaModel", "XLMRobertaTokenizer",
+            "input_ids, input_mask (attention_mask): int [batch, max_seq_length]; "
+            "`<s> A </s>` / `<s> A </s></s> B </s>` in fairseq ids, padded with "
+            "<pad> = 1. No segment_ids: XLMRobertaTokenizer returns no token_type_ids "
+            "and the model's one-row token_type_embeddings is added to every token",
+            "pooler_output = tanh(pooler.dense(sequence_output[:, 0])), float [batch, hidden]"),
+        "transformers", HF_CONFIG, MAX_SEQ_LENGTH, inputs, hf_tools.float_outputs(golden), sens,
+        vers, model_args={"add_pooling_layer": True}))
+    fixture_tools.write_fixture_readme(work, HF_README, 24, sens, vers,
         transformers=vers["transformers"], sentencepiece=vers["sentencepiece"],
-        files=fixture_tools.file_rows(work, 24), config_args=fixture_tools.call_args(HF_CONFIG),
-        spm_args=fixture_tools.call_args(SPM_ARGS), seed=SEED,
-        sensitivity=fixture_tools.sensitivity_line(sens),
-        versions=fixture_tools.versions_line(vers)))
+        config_args=fixture_tools.call_args(HF_CONFIG), spm_args=fixture_tools.call_args(SPM_ARGS),
+        seed=SEED)
     fixture_tools.check_no_paths(work, name, spm_dir)
   fixture_tools.print_listing(out_dir, 24)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
@@ -396,9 +256,7 @@ def make_hf(spm_dir: str, sp: spm.SentencePieceProcessor) -> None:
 
 
 def make_keras_hub(spm_dir: str, sp: spm.SentencePieceProcessor) -> None:
-  vers = dict(fixture_tools.versions(KERAS_PACKAGES), keras_backend=keras.backend.backend())
-  if vers["keras_backend"] != "tensorflow":
-    raise RuntimeError(f"Keras backend is {vers['keras_backend']}, expected tensorflow")
+  vers = hf_tools.keras_versions(KERAS_PACKAGES)
   name = "keras_hub_xlm_roberta"
   out_dir = os.path.join(fixture_tools.FIXTURES, name)
   with fixture_tools.staged_folder(out_dir) as work:
@@ -410,58 +268,23 @@ def make_keras_hub(spm_dir: str, sp: spm.SentencePieceProcessor) -> None:
       raise RuntimeError(f"the tokenizer has {tokenizer.vocabulary_size()} tokens")
     backbone.save_to_preset(work)
     tokenizer.save_to_preset(work)
-    written = sorted(rel for rel, _, _ in fixture_tools.tree_listing(work))
-    expected = ["assets/tokenizer/vocabulary.spm", "config.json", "metadata.json",
-                "model.weights.h5", "tokenizer.json"]
-    if written != expected:
-      raise RuntimeError(f"keras-hub wrote {written}, expected {expected}")
+    fixture_tools.check_written(work, ["assets/tokenizer/vocabulary.spm", "config.json",
+                                       "metadata.json", "model.weights.h5", "tokenizer.json"],
+                                "keras-hub")
 
-    loaded = keras_hub.models.XLMRobertaBackbone.from_preset(work)
-    preprocessor = keras_hub.models.XLMRobertaTextClassifierPreprocessor(
-        keras_hub.models.XLMRobertaTokenizer.from_preset(work), sequence_length=MAX_SEQ_LENGTH)
-    inputs = keras_encode(preprocessor)
-    check_ids(inputs["input_ids"], sp, "keras-hub")
-    golden = keras_run(loaded, inputs)
-    for key, value in keras_run(backbone, inputs).items():
-      if not np.array_equal(value, golden[key]):
-        raise RuntimeError(f"the saved preset does not reproduce the backbone ({key})")
-    if not np.array_equal(golden["hidden_states"][-1], golden["sequence_output"]):
-      raise RuntimeError("the last transformer layer's output is not sequence_output")
-    sens = keras_wrong_heads(loaded, inputs, golden)
-    fixture_tools.write_json(os.path.join(work, "golden.json"), {
-        "schema": {
-            "framework": "keras-hub XLMRobertaBackbone.from_preset(folder), Keras backend "
-                         "tensorflow, CPU, float32; tokenized by "
-                         "XLMRobertaTokenizer.from_preset(folder) inside "
-                         "XLMRobertaTextClassifierPreprocessor(sequence_length=max_seq_length)",
-            "sentences": fixture_tools.SENTENCES_SCHEMA,
-            "inputs": "input_ids (token_ids), input_mask (padding_mask as 0/1): "
-                      "int [batch, max_seq_length]; no segment_ids (no segment input)",
-            "pooled_output": "absent: XLMRobertaBackbone returns sequence_output only",
-            "sequence_output": "the backbone's output, float [batch, max_seq_length, hidden]",
-            "hidden_states": "outputs of the backbone's layers embeddings_dropout (after "
-                             "embeddings_layer_norm), transformer_layer_0..: float "
-                             "[num_layers + 1, batch, max_seq_length, hidden]; "
-                             "hidden_states[-1] == sequence_output",
-            "floats": fixture_tools.FLOATS_SCHEMA,
-            "sensitivity": "max |diff| of the outputs if the same weights ran with a wrong value",
-        },
-        "framework": "keras-hub",
-        "config": KERAS_ARGS,
-        "sentences": fixture_tools.sentences_as_stored(),
-        "max_seq_length": MAX_SEQ_LENGTH,
-        "inputs": inputs,
-        "sequence_output": fixture_tools.float32_list(golden["sequence_output"]),
-        "hidden_states": fixture_tools.float32_list(golden["hidden_states"]),
-        "sensitivity": sens,
-        "versions": vers,
-    })
-    fixture_tools.write_text(os.path.join(work, "README.md"), KERAS_README.format(
+    inputs, golden = hf_tools.keras_golden(
+        work, backbone, keras_hub.models.XLMRobertaBackbone.from_preset(work),
+        keras_hub.models.XLMRobertaTextClassifierPreprocessor(
+            keras_hub.models.XLMRobertaTokenizer.from_preset(work),
+            sequence_length=MAX_SEQ_LENGTH),
+        lambda input_ids: check_ids(input_ids, sp, "keras-hub"))
+    sens = hf_tools.keras_wrong_heads(keras_hub.models.XLMRobertaBackbone, KERAS_ARGS,
+                                      WRONG_HEADS, backbone, inputs, golden)
+    fixture_tools.write_json(os.path.join(work, "golden.json"), hf_tools.keras_golden_json(
+        "XLMRoberta", KERAS_ARGS, MAX_SEQ_LENGTH, inputs, golden, sens, vers))
+    fixture_tools.write_fixture_readme(work, KERAS_README, 34, sens, vers,
         backend=vers["keras_backend"], keras_hub=vers["keras-hub"],
-        files=fixture_tools.file_rows(work, 34),
-        backbone_args=fixture_tools.call_args(KERAS_ARGS), seed=SEED,
-        sensitivity=fixture_tools.sensitivity_line(sens),
-        versions=fixture_tools.versions_line(vers)))
+        backbone_args=fixture_tools.call_args(KERAS_ARGS), seed=SEED)
     fixture_tools.check_no_paths(work, name, spm_dir)
   fixture_tools.print_listing(out_dir, 34)
   print("  inputs: %s" % json.dumps(inputs["input_ids"]))
@@ -469,11 +292,7 @@ def make_keras_hub(spm_dir: str, sp: spm.SentencePieceProcessor) -> None:
 
 
 def main() -> None:
-  torch.set_num_threads(1)  # small and deterministic; the machine is shared
-  tf.config.threading.set_intra_op_parallelism_threads(1)
-  tf.config.threading.set_inter_op_parallelism_threads(1)
-  transformers.logging.set_verbosity_error()
-  transformers.utils.logging.disable_progress_bar()
+  hf_tools.quiet_single_thread()
   with tempfile.TemporaryDirectory(prefix=".xlm_roberta_spm-",
                                    dir=fixture_tools.FIXTURES) as spm_dir:
     sp = train_spm(spm_dir)

@@ -1,13 +1,17 @@
-"""tests/fixture_tools.py, the helpers of the fixture generators, and the generators' imports.
+"""tests/fixture_tools.py and tests/hf_fixture_tools.py, the helpers of the fixture generators,
+and the generators' imports.
 
 The generators (tests/make_*.py) run in other environments than this one and are not run here; the
 helpers they share are, and the generators are parsed to check that each imports only the standard
-library, fixture_tools and its own toolchain, and redefines none of the helpers.
+library, fixture_tools (hf_fixture_tools for the transformers and keras-hub ones) and its own
+toolchain, and redefines none of the helpers.
 """
 
 import ast
+import contextlib
 import glob
 import hashlib
+import io
 import importlib.metadata
 import json
 import os
@@ -16,11 +20,14 @@ import sys
 
 import keras
 import numpy as np
+import sentencepiece as spm
 import tensorflow as tf
+import torch
 from absl.testing import parameterized
 from tensorflow.core.framework import node_def_pb2
 
 import fixture_tools
+import hf_fixture_tools
 import testutil
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
@@ -28,6 +35,10 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 _TF1 = {"numpy", "tensorflow", "tensorflow_hub", "tf_slim"}
 _HF = {"numpy", "torch", "transformers"}
 _KERAS_HUB = {"keras", "keras_hub", "numpy", "tensorflow"}
+# The .venv generators written with hf_fixture_tools (transformers, and keras-hub beside it).
+_HF_TOOLS = {"hf_fixture_tools"}
+# What hf_fixture_tools itself imports besides the standard library and fixture_tools.
+HF_TOOLS_IMPORTS = {"keras", "numpy", "tensorflow", "torch", "transformers"}
 _MODEL_GARDEN = {"numpy", "official", "tensorflow", "tensorflow_hub", "tensorflow_text", "tf_keras"}
 # Each generator's toolchain: the top-level packages it may import besides the standard library.
 TOOLCHAINS = {
@@ -47,11 +58,11 @@ TOOLCHAINS = {
     # It reads the SavedModel helpers of the talking-heads script (same toolchain).
     "make_model_garden_mobilebert_fixture.py": _MODEL_GARDEN | {"make_model_garden_talking_heads_fixture"},
     "make_model_garden_talking_heads_fixture.py": _MODEL_GARDEN | {"gin"},  # gin selects the layers
-    "make_roberta_fixture.py": _HF | _KERAS_HUB | {"tokenizers"},
-    "make_xlm_roberta_fixture.py": _HF | _KERAS_HUB | {"sentencepiece"},
-    "make_distilbert_fixture.py": _HF | _KERAS_HUB,
-    "make_mobilebert_fixture.py": _HF,
-    "make_deberta_v3_fixture.py": _HF | _KERAS_HUB | {"sentencepiece"},
+    "make_roberta_fixture.py": _HF | _KERAS_HUB | _HF_TOOLS | {"tokenizers"},
+    "make_xlm_roberta_fixture.py": _HF | _KERAS_HUB | _HF_TOOLS | {"sentencepiece"},
+    "make_distilbert_fixture.py": _HF | _KERAS_HUB | _HF_TOOLS,
+    "make_mobilebert_fixture.py": _HF | _HF_TOOLS,
+    "make_deberta_v3_fixture.py": _HF | _KERAS_HUB | _HF_TOOLS | {"sentencepiece"},
 }
 
 # The width of the path column in each README's file list, as its generator writes it.
@@ -89,6 +100,12 @@ def _imported_modules(tree: ast.AST) -> set[str]:
 def _parse(path: str) -> ast.Module:
   with open(path, encoding="utf-8") as f:
     return ast.parse(f.read(), filename=path)
+
+
+def _functions(module: str) -> set[str]:
+  """The top-level function names of tests/<module>."""
+  return {node.name for node in _parse(os.path.join(TESTS, module)).body
+          if isinstance(node, ast.FunctionDef)}
 
 
 class FolderToolsTest(tf.test.TestCase):
@@ -161,6 +178,48 @@ class FolderToolsTest(tf.test.TestCase):
       fixture_tools.check_no_paths(self.root, "tree")
     self.assertEqual(fixture_tools.files_containing(self.root, ["/nowhere", self.root]),
                      [(os.path.join("sub", "leak.txt"), self.root)])
+
+  def test_check_written_names_what_was_written(self):
+    fixture_tools.check_written(self.root, ["a.json", "sub/b.txt", "sub/deeper/c.bin", "z.txt"],
+                                "toy")
+    with self.assertRaisesRegex(RuntimeError, r"toy wrote \['a.json', .*\], expected \['a.json'\]"):
+      fixture_tools.check_written(self.root, ["a.json"], "toy")
+
+  def test_move_noting_paths_replaces_the_fixture_and_notes_temporary_paths(self):
+    out_dir = os.path.join(self.get_temp_dir(), "fixture")
+    _write(os.path.join(out_dir, "old.txt"), b"old")
+    _write(os.path.join(self.root, "sub", "leak.txt"), b"vocab at %s/x" % self.root.encode())
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+      fixture_tools.move_noting_paths(self.root, out_dir, self.root)
+    self.assertEqual(printed.getvalue(), "note: sub/leak.txt contains a temporary path\n")
+    self.assertFalse(os.path.exists(self.root))
+    self.assertNotIn("old.txt", os.listdir(out_dir))
+    self.assertLen(fixture_tools.tree_listing(out_dir), 5)
+
+  def test_train_sentencepiece_leaves_no_path_in_the_model(self):
+    text = os.path.join(self.get_temp_dir(), "text.txt")
+    _write(text, "\n".join(" ".join(s) if isinstance(s, tuple) else s
+                           for s in fixture_tools.SENTENCES * 20).encode())
+    out_dir = os.path.join(self.get_temp_dir(), "spm")
+    os.makedirs(out_dir)
+    cwd = os.getcwd()
+    path = fixture_tools.train_sentencepiece(spm.SentencePieceTrainer, text, out_dir, "m.model",
+                                             vocab_size=16, model_type="word")
+    self.assertEqual(os.getcwd(), cwd)
+    self.assertEqual(path, os.path.join(out_dir, "m.model"))
+    self.assertCountEqual(os.listdir(out_dir), ["m.model", "m.vocab"])
+    self.assertEmpty(fixture_tools.files_containing(out_dir, [self.get_temp_dir()]))
+    self.assertEqual(spm.SentencePieceProcessor(model_file=path).get_piece_size(), 16)
+
+  def test_write_fixture_readme_fills_the_shared_fields(self):
+    fixture_tools.write_fixture_readme(
+        self.root, "# {name}\n{files}\n{sensitivity}\nGenerated with: {versions}.\n", 18,
+        {"num_heads=2": {"pooled_output": 0.5}}, {"numpy": "2.4.6"}, name="tree")
+    with open(os.path.join(self.root, "README.md"), encoding="utf-8") as f:
+      lines = f.read().splitlines()
+    self.assertEqual(lines[0], "# tree")
+    self.assertEqual(lines[1], "    a.json                    3 bytes")
+    self.assertEqual(lines[-2:], ["`num_heads=2`: pooled 0.5", "Generated with: numpy 2.4.6."])
 
   def test_write_json(self):
     path = os.path.join(self.root, "golden.json")
@@ -266,6 +325,44 @@ class ValuesTest(tf.test.TestCase):
     self.assertEqual(calls[3], ("this is a test", "the hidden state", 2, True))
     self.assertEqual(rows["segment_ids"], [[0, 0]] * 4)
 
+  def test_hf_encode_without_segments_checks_the_tokenizer_returns_none(self):
+    calls = []
+
+    def tokenizer(first, second, **kwargs):
+      calls.append(kwargs)
+      return {"input_ids": (1, 2), "attention_mask": (1, 1), **extra}
+
+    extra = {}
+    rows = fixture_tools.hf_encode(tokenizer, 2, segments=False)
+    self.assertEqual(list(rows), ["input_ids", "input_mask"])
+    self.assertNotIn("return_token_type_ids", calls[0])  # the tokenizer's own choice
+    extra = {"token_type_ids": (0, 0)}
+    with self.assertRaisesRegex(RuntimeError, "function returned token_type_ids"):
+      fixture_tools.hf_encode(tokenizer, 2, segments=False)
+
+  def test_check_packed_ids_with_roberta_double_sep(self):
+    rows = []
+    for sentence in fixture_tools.SENTENCES:
+      parts = [sentence] if isinstance(sentence, str) else sentence
+      row = [0] + _toy_pieces(parts[0]) + [2]
+      if len(parts) == 2:
+        row += [2] + _toy_pieces(parts[1]) + [2]
+      rows.append(row + [1] * (16 - len(row)))
+    fixture_tools.check_packed_ids(rows, _toy_pieces, 16, (0, 2, 1), "toy", "bpe", double_sep=True)
+    with self.assertRaisesRegex(RuntimeError, r"toy gave .* for \('this is a test', .*\), bpe "):
+      fixture_tools.check_packed_ids(rows, _toy_pieces, 16, (0, 2, 1), "toy", "bpe")
+
+  def test_redraw_biases_and_norms_of_tf_variables(self):
+    variables = [tf.Variable(tf.zeros([2]), name=name) for name in
+                 ("layer/kernel", "norm/gamma", "layer/bias", "norm/beta")]
+    names = fixture_tools.redraw_biases_and_norms(variables, np.random.default_rng(3))
+    self.assertEqual(names, ["layer/bias:0", "norm/beta:0", "norm/gamma:0"])  # sorted, no kernel
+    rng = np.random.default_rng(3)
+    self.assertAllEqual(variables[2], rng.normal(0.0, 0.1, [2]).astype(np.float32))
+    self.assertAllEqual(variables[3], rng.normal(0.0, 0.1, [2]).astype(np.float32))
+    self.assertAllEqual(variables[1], (1.0 + 0.1 * rng.normal(0.0, 1.0, [2])).astype(np.float32))
+    self.assertAllEqual(variables[0], [0.0, 0.0])
+
   def test_check_albert_ids(self):
     rows = []
     for sentence in fixture_tools.SENTENCES:
@@ -320,6 +417,47 @@ class ValuesTest(tf.test.TestCase):
       fixture_tools.gelu_variant(lambda x: tf.nn.relu(tf.constant(x)).numpy().tolist())
 
 
+class HfToolsTest(tf.test.TestCase):
+  """hf_fixture_tools on toy torch modules and keras-hub-like outputs."""
+
+  def test_redraw_torch_biases_and_norms_by_module_type_in_sorted_name_order(self):
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LayerNorm(3))
+    hf_fixture_tools.redraw_torch_biases_and_norms(model, 5)
+    self.assertFalse(model.training)
+    generator = torch.Generator().manual_seed(5)
+    # Sorted: 0.bias, 0.weight (a Linear's: kept), 1.bias, 1.weight (the LayerNorm's).
+    expected_bias0 = 0.1 * torch.randn((3,), generator=generator)
+    expected_bias1 = 0.1 * torch.randn((3,), generator=generator)
+    expected_gamma = 1.0 + 0.1 * torch.randn((3,), generator=generator)
+    self.assertAllEqual(model[0].bias.detach().numpy(), expected_bias0.numpy())
+    self.assertAllEqual(model[1].bias.detach().numpy(), expected_bias1.numpy())
+    self.assertAllEqual(model[1].weight.detach().numpy(), expected_gamma.numpy())
+
+  def test_wrong_config_diffs_and_max_diffs(self):
+    golden = {"pooled_output": np.zeros((2, 3), np.float32),
+              "sequence_output": np.ones((2, 4, 3), np.float32)}
+
+    def run(config):
+      return {"pooled_output": golden["pooled_output"] + config["shift"],
+              "sequence_output": golden["sequence_output"] - 2 * config["shift"]}
+
+    sens = hf_fixture_tools.wrong_config_diffs(lambda config: config, {"shift": 0.0},
+                                               [{"shift": 0.123456}], run, golden)
+    self.assertEqual(sens, {"shift=0.123456": {"pooled_output": 0.1235,
+                                               "sequence_output": 0.2469}})
+
+  def test_keras_golden_json_replaces_schema_texts_in_place(self):
+    golden = {"sequence_output": np.zeros((1, 2, 1), np.float32),
+              "hidden_states": np.zeros((2, 1, 2, 1), np.float32)}
+    out = hf_fixture_tools.keras_golden_json("Toy", {"a": 1}, 2, {"input_ids": [[1, 2]]}, golden,
+                                             {}, {}, inputs="no inputs")
+    self.assertEqual(list(out["schema"])[:3], ["framework", "sentences", "inputs"])
+    self.assertEqual(out["schema"]["inputs"], "no inputs")
+    self.assertIn("keras-hub ToyBackbone.from_preset(folder)", out["schema"]["framework"])
+    self.assertEqual(list(out)[-4:], ["sequence_output", "hidden_states", "sensitivity",
+                                      "versions"])
+
+
 class GeneratorsTest(parameterized.TestCase, tf.test.TestCase):
   """Each generator runs in its own environment: what it may import, what it may not redefine."""
 
@@ -331,6 +469,14 @@ class GeneratorsTest(parameterized.TestCase, tf.test.TestCase):
     tree = _parse(os.path.join(TESTS, "fixture_tools.py"))
     self.assertEmpty(_imported_modules(tree) - sys.stdlib_module_names - {"__future__"})
 
+  def test_hf_fixture_tools_imports_its_toolchain_only(self):
+    tree = _parse(os.path.join(TESTS, "hf_fixture_tools.py"))
+    self.assertEmpty(_imported_modules(tree) - sys.stdlib_module_names
+                     - {"__future__", "fixture_tools"} - HF_TOOLS_IMPORTS)
+
+  def test_shared_modules_do_not_overlap(self):
+    self.assertEmpty(_functions("fixture_tools.py") & _functions("hf_fixture_tools.py"))
+
   @parameterized.named_parameters((name[:-3], name) for name in sorted(TOOLCHAINS))
   def test_imports_and_definitions(self, name):
     tree = _parse(os.path.join(TESTS, name))
@@ -338,10 +484,9 @@ class GeneratorsTest(parameterized.TestCase, tf.test.TestCase):
     self.assertIn("fixture_tools", imported)
     self.assertEmpty(imported - sys.stdlib_module_names - {"__future__", "fixture_tools"}
                      - TOOLCHAINS[name])
-    shared = {node.name for node in _parse(os.path.join(TESTS, "fixture_tools.py")).body
-              if isinstance(node, ast.FunctionDef)}
     defined = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
-    self.assertEmpty(defined & shared, f"{name} redefines helpers of fixture_tools")
+    for shared in ("fixture_tools.py", "hf_fixture_tools.py"):
+      self.assertEmpty(defined & _functions(shared), f"{name} redefines helpers of {shared}")
 
 
 if __name__ == "__main__":
