@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 from tqdm import tqdm
 
+from hub_repro import families
 from hub_repro import pooler as pooler_lib
 from hub_repro.errors import UsageError
 from hub_repro.sources import Source
@@ -166,9 +167,12 @@ def _row_stats(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def position_limit(source: Source) -> int | None:
-  """Rows of the position embedding table: the longest sequence the model accepts."""
+  """Rows of the position embedding table that tokens can use: the longest sequence the model
+  accepts (RoBERTa's first pad_token_id + 1 rows are skipped: its family's `position_offset`)."""
   try:  # from the config: shapes, where a source can give them without reading the weights
-    return int(source.config().max_position_embeddings)
+    config = source.config()
+    offset = getattr(families.get(config), "position_offset", None)
+    return int(config.max_position_embeddings) - (offset(config) if offset else 0)
   except (ValueError, KeyError):  # names no source maps: look for the table by name
     for name, value in sorted(source.variable_values().items()):
       if "position_emb" in name and len(value.shape) == 2:

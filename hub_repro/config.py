@@ -26,6 +26,13 @@ FAMILY_FIELDS = {
     "bert": (),
     "albert": ("embedding_size", "num_hidden_groups", "inner_group_num"),
     "electra": ("embedding_size",),
+    "talking_heads": (),
+    "distilbert": (),
+    "roberta": ("layer_norm_eps", "pad_token_id"),
+    "xlm_roberta": ("layer_norm_eps", "pad_token_id"),
+    "deberta_v2": ("layer_norm_eps", "relative_attention", "max_relative_positions",
+                   "position_buckets", "pos_att_type", "share_att_key", "norm_rel_ebd",
+                   "position_biased_input"),
 }
 FAMILIES = tuple(FAMILY_FIELDS)
 # Keys of the dataclass that only some families write (to_dict).
@@ -94,7 +101,9 @@ class BertConfig:
                  "intermediate_size", "max_position_embeddings", "type_vocab_size",
                  "embedding_width", "num_hidden_groups", "inner_group_num"):
       value = getattr(self, name)
-      if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+      # type_vocab_size 0: no token type table (DeBERTa-v3's).
+      least = 0 if name == "type_vocab_size" else 1
+      if not isinstance(value, int) or isinstance(value, bool) or value < least:
         raise ConfigError(f"BertConfig.{name} must be a positive integer, got {value!r}")
     if self.num_hidden_groups > self.num_hidden_layers:
       raise ConfigError(f"num_hidden_groups ({self.num_hidden_groups}) is more than "
@@ -168,8 +177,12 @@ class BertConfig:
                        f"{values['position_embedding_type']!r}")
     fields = ({f.name for f in dataclasses.fields(cls)} - set(OPTIONAL_FIELDS)
               - {"family", "options"})
-    kwargs = {k: v for k, v in values.items() if k in fields or k in FAMILY_FIELDS[family]}
-    kwargs.update(hidden_act=HF_ACTIVATIONS[act], family=family)
+    # The family's keys that are no dataclass field are its options (MobileBERT's, ...).
+    own = set(FAMILY_FIELDS[family]) - {f.name for f in dataclasses.fields(cls)}
+    kwargs = {k: v for k, v in values.items()
+              if k in fields or (k in FAMILY_FIELDS[family] and k not in own)}
+    kwargs.update(hidden_act=HF_ACTIVATIONS[act], family=family,
+                  options={k: values[k] for k in sorted(own) if k in values})
     return cls(**kwargs)
 
   def to_dict(self) -> dict:

@@ -191,7 +191,12 @@ def crosscheck(source: Source, *, examples: list, max_seq_length: int | None = N
     params = source.params()
   except WeightsError as e:
     raise WeightsError(f"{where}: {e}") from None
-  positions = params[families.get(families.of_names(params)).POSITION_EMBEDDINGS].shape[0]
+  family = families.get(families.of_names(params))
+  # A model without a position table (DeBERTa-v3's relative positions only): its config's bound.
+  positions = (params[family.POSITION_EMBEDDINGS].shape[0]
+               if family.POSITION_EMBEDDINGS in params else source.config().max_position_embeddings)
+  if getattr(family, "position_offset", None):  # rows no token uses (RoBERTa's first two)
+    positions -= family.position_offset(source.config())
   max_seq_length, _ = compare.sequence_length(max_seq_length, int(positions))
   tokenizer = tokenizer or source.tokenizer()
 
@@ -262,6 +267,8 @@ def _fmt(value) -> str:
 def render(rows: list[dict]) -> str:
   """The module on top, then one line per implementation and its explanation below it."""
   module = rows[0]
+  # The first column fits the longest implementation's name (a family's module path).
+  width = max([48] + [len(row["implementation"]) + 2 for row in rows[1:]])
   lines = [
       "Do independent BERT implementations agree with the module on the same weights and inputs?",
       "",
@@ -269,12 +276,12 @@ def render(rows: list[dict]) -> str:
       f"  gelu    {module['gelu']}",
       f"  config  {module['explanation']}",
       "",
-      f"  {'max |diff| vs the module':<48}{'gelu':<20}{'pooled':>8}{'sequence':>10}"
+      f"  {'max |diff| vs the module':<{width}}{'gelu':<20}{'pooled':>8}{'sequence':>10}"
       f"{'tolerance':>11}  agrees",
   ]
   for row in rows[1:]:
     agrees = {True: "yes", False: "NO", None: "-"}[row["agrees"]]
-    lines.append(f"  {row['implementation']:<48}{row['gelu']:<20}"
+    lines.append(f"  {row['implementation']:<{width}}{row['gelu']:<20}"
                  f"{_fmt(row['pooled_max_abs_diff']):>8}{_fmt(row['sequence_max_abs_diff']):>10}"
                  f"{_fmt(row['tolerance']):>11}  {agrees}")
     if row["explanation"]:

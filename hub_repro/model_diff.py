@@ -111,6 +111,13 @@ def compare_config(a: Side, b: Side) -> dict:
     va, vb = getattr(a.config, field), getattr(b.config, field)
     if va != vb and not (field in a.undetermined or field in b.undetermined):
       differences[field] = [va, vb]
+  # A family's own settings (BertConfig.options: MobileBERT's normalization_type, ...), less
+  # those that only choose its pooler (its modeling's POOLER_OPTIONS): pooled_is tells those.
+  pooler_only = getattr(families.get(a.config), "POOLER_OPTIONS", ())
+  for key in sorted(set(a.config.options) | set(b.config.options)):
+    va, vb = a.config.options.get(key), b.config.options.get(key)
+    if va != vb and "family" not in differences and key not in pooler_only:
+      differences[key] = [va, vb]
   known = lambda side: {f: None if f in side.undetermined else getattr(side.config, f)  # noqa: E731
                         for f in CONFIG_FIELDS}
   return {"same": not differences, "differences": differences, "a": known(a), "b": known(b),
@@ -292,7 +299,9 @@ def diff(handle_a: str, handle_b: str, examples: list, max_seq_length: int | Non
     pooled_is = {"a": results[0].pooled_is, "b": results[1].pooled_is,
                  "same": results[0].pooled_is == results[1].pooled_is,
                  "describe_a": describe_pooled(results[0]),
-                 "describe_b": describe_pooled(results[1])}
+                 "describe_b": describe_pooled(results[1]),
+                 # False: the pooler is not in that copy's files (made at load time, at random).
+                 "stored": [r.pooler.stored if r.pooler is not None else None for r in results]}
   same = bool(tokenization["same"] and outputs["same"] and pooled_is["same"])
   record = {
       "same": same,
@@ -366,9 +375,13 @@ def _pooled_only(record: dict) -> str | None:
                           ("only in A", weights["only_in_a"]), ("only in B", weights["only_in_b"]),
                           ("differs", [*weights["shape_differences"], *weights["differing"]]))
                       for name in names))
+  unstored = [side for side, stored in zip("AB", pooled_is.get("stored", ())) if stored is False]
+  why = ("" if not unstored else
+         f"; the pooler is not in the model files of {' and '.join(unstored)}: the framework makes "
+         "a random one each time it loads the model, so each load has a pooled_output of its own")
   return (f"DIFFERENT in pooled_output only: A's pooled_output is {pooled_is['describe_a']}, "
           f"B's is {pooled_is['describe_b']}{by}; sequence_output and every layer agree (max "
-          f"|diff| {sequence:.2g}); {weights_part}")
+          f"|diff| {sequence:.2g}); {weights_part}{why}")
 
 
 def _family(side: Side) -> dict:

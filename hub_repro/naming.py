@@ -27,14 +27,31 @@ MODEL_GARDEN_PER_HEAD = [
 ]
 
 
+class _Index(int):
+  """A template index. `{n:_}` writes it as Keras' suffix for a repeated layer name: nothing for
+  0, `_1`, `_2`, ... after (Model Garden's `transformer_scaffold`, `transformer_scaffold_1`)."""
+
+  def __format__(self, spec: str) -> str:
+    if spec == "_":
+      return f"_{int(self)}" if self else ""
+    return format(int(self), spec)
+
+
+def _uses(template: str, key: str) -> bool:
+  return f"{{{key}}}" in template or f"{{{key}:" in template
+
+
 def expand(table: dict[str, str], ranges: dict[str, int]) -> dict[str, str]:
-  """A name table with templates on both sides (`{n}` a layer; ALBERT's `{g}` group and `{i}`
-  inner group), written out for every index 0 .. ranges[key] - 1 of the keys each name uses."""
+  """A name table with templates on both sides (`{n}` a layer, `{n:_}` its Keras suffix; ALBERT's
+  `{g}` group and `{i}` inner group), written out for every index 0 .. ranges[key] - 1 of the
+  keys each name uses."""
   out = {}
   for source, target in table.items():
-    keys = [k for k in ranges if f"{{{k}}}" in source]
-    for values in itertools.product(*(range(ranges[k]) for k in keys)):
-      index = dict(zip(keys, values))
+    keys = [k for k in ranges if _uses(source, k)]
+    # A range is a count (0 .. count - 1) or the indices themselves (MobileBERT's `{last}`).
+    for values in itertools.product(*(range(ranges[k]) if isinstance(ranges[k], int)
+                                      else ranges[k] for k in keys)):
+      index = {k: _Index(v) for k, v in zip(keys, values)}
       out[source.format(**index)] = target.format(**index)
   return out
 
@@ -45,9 +62,11 @@ def expand_layers(table: dict[str, str], num_layers: int) -> dict[str, str]:
 
 
 def name_ranges(config: BertConfig) -> dict[str, int]:
-  """How many of each templated index a config has: layers `n`; ALBERT's groups `g`, inner `i`."""
+  """How many of each templated index a config has: layers `n`; ALBERT's groups `g`, inner `i`;
+  and any a family's modeling adds with its own `name_ranges(config)` (MobileBERT's `f`)."""
+  own = getattr(families.get(config), "name_ranges", None)
   return {"n": config.num_hidden_layers, "g": config.num_hidden_groups,
-          "i": config.inner_group_num}
+          "i": config.inner_group_num, **(own(config) if own else {})}
 
 
 def model_garden_family(variables) -> str:
@@ -104,8 +123,29 @@ def naming_of(variables) -> str:
 
 
 def is_model_garden(variables) -> bool:
-  return any(re.fullmatch(r"transformer/(layer_\d+/)?self_attention/query/kernel", v)
-             for v in variables)
+  """BertEncoder's layer names, or the names a family's Model Garden encoder owns (MODEL_GARDEN)."""
+  return (any(re.fullmatch(r"transformer/(layer_\d+/)?self_attention/query/kernel", v)
+              for v in variables)
+          or any(spec.owns(set(variables))
+                 for spec in families.shipped_in("MODEL_GARDEN").values()))
+
+
+def _model_garden_layers(variables, table: dict[str, str]) -> int:
+  """How many layers Model Garden `variables` hold: n = 0, 1, ... while some name of `table`'s
+  layer templates is there for n (1 where the table has none: a shared layer)."""
+  templates = [source for source in table if _uses(source, "n")]
+  count = 0
+  while templates and any(t.format_map(_FirstOfOthers(n=_Index(count))) in variables
+                          for t in templates):
+    count += 1
+  return max(count, 1)
+
+
+class _FirstOfOthers(dict):
+  """Template values where any index but the given ones is 0 (a group, an inner group, ...)."""
+
+  def __missing__(self, key):
+    return _Index(0)
 
 
 def model_garden_to_bert(variables: dict, config: BertConfig, reshape=np.reshape) -> dict:
@@ -164,12 +204,14 @@ def infer_config(variables: dict, num_attention_heads: int,
   count is not in its shapes either: it comes out as its groups' count.)"""
   if is_model_garden(variables):
     family = model_garden_family(variables)
+    own = families.names(family).MODEL_GARDEN.config_from_variables
+    if own is not None:
+      return own(variables, hidden_act)
     num_attention_heads = next(v.shape[1] for k, v in variables.items()
                                if k.endswith("self_attention/query/kernel"))
-    layers = {int(m.group(1)) for k in variables
-              if (m := re.fullmatch(r"transformer/layer_(\d+)/.*", k))}
-    table = expand(families.names(family).MODEL_GARDEN.table,
-                   {"n": max(len(layers), 1), "g": 1, "i": 1})
+    table = families.names(family).MODEL_GARDEN.table
+    table = expand(table, {"n": _model_garden_layers(variables, table), "g": 1, "i": 1})
     variables = {table[k]: v for k, v in variables.items() if k in table}
-  return families.config_from_params(checkpoint_names_only(variables),
-                                     int(num_attention_heads) or None, hidden_act)
+  else:
+    variables = checkpoint_names_only(variables)
+  return families.config_from_params(variables, int(num_attention_heads) or None, hidden_act)

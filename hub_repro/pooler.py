@@ -21,6 +21,7 @@ from hub_repro.families.bert import modeling
 KNOWN_NAMES = [
     ("modeling.py", r"(.*/)?pooler/dense/kernel"),
     ("Model Garden", r"(.*/)?pooler_transform/kernel"),
+    ("Model Garden EncoderScaffold", r"(.*/)?cls_transform/kernel"),
     ("keras-hub", r"(.*/)?pooled_dense/kernel"),
 ]
 # The pooler's activation, tried in this order: modeling.py's tanh (BERT, ALBERT) first, the others

@@ -13,6 +13,7 @@ Hugging Face `tokenizer.json` whose model is not WordPiece, run by the `tokenize
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -192,7 +193,10 @@ class SentencePieceTokenizer(_Encoder):
     return [p.decode("utf-8") for p in pieces.numpy()]
 
   def normalize(self, sentences) -> tf.Tensor:
-    """Accents stripped (NFD, then combining marks removed) and, if do_lower_case, case folded."""
+    """Accents stripped (NFD, then combining marks removed) and, if do_lower_case, case folded;
+    unchanged where the family's packing keeps the model's own normalizer only."""
+    if self.packing.own_normalizer:
+      return tf.convert_to_tensor(sentences, tf.string)
     sentences = text.normalize_utf8(tf.convert_to_tensor(sentences, tf.string), "NFD")
     sentences = tf.strings.regex_replace(sentences, r"\p{Mn}", "")
     return text.case_fold_utf8(sentences) if self.do_lower_case else sentences
@@ -202,6 +206,41 @@ class SentencePieceTokenizer(_Encoder):
     return self._tokenizer.tokenize(self.normalize(sentences))
 
 
+class FairseqSentencePieceTokenizer(_Encoder):
+  """tensorflow_text's SentencepieceTokenizer over a SentencePiece model, with fairseq's ids
+  (XLM-R's, as keras-hub's XLMRobertaTokenizer and transformers' give them): `<s>` 0, `<pad>` 1,
+  `</s>` 2, `<unk>` 3, every other piece its SentencePiece id + 1. The model's own normalizer is
+  the only one (no lower-casing or accent stripping)."""
+
+  SPECIALS = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+
+  def __init__(self, model_file: str, packing: Packing):
+    with open(model_file, "rb") as f:
+      self._tokenizer = text.SentencepieceTokenizer(model=f.read(), out_type=tf.int32)
+    self.vocab_file = model_file
+    self.packing = packing
+    self._unk_piece = int(self._tokenizer.string_to_id("<unk>"))
+    missing = [t for t in (packing.start, packing.sep, packing.pad) if t not in self.SPECIALS]
+    if missing:
+      raise InputError(f"{model_file}: fairseq's ids have no {missing}; expected "
+                       f"{list(self.SPECIALS)}")
+    self.cls_id, self.sep_id, self.pad_id = (
+        self.SPECIALS[t] for t in (packing.start, packing.sep, packing.pad))
+    # fairseq's dictionary: its 4 specials, the pieces after SentencePiece's 3 controls, <mask>.
+    self.vocab_size = int(self._tokenizer.vocab_size()) + 2
+
+  @property
+  def vocab(self) -> list[str]:
+    """Tokens by fairseq id: the 4 specials, SentencePiece's pieces after its 3 controls, <mask>."""
+    pieces = self._tokenizer.id_to_string(tf.range(3, self.vocab_size - 2))
+    return [*self.SPECIALS, *(p.decode("utf-8") for p in pieces.numpy()), "<mask>"]
+
+  def tokenize(self, sentences) -> tf.RaggedTensor:
+    """[batch] strings -> int32 RaggedTensor [batch, (pieces)] in fairseq's ids."""
+    pieces = self._tokenizer.tokenize(tf.convert_to_tensor(sentences, tf.string))
+    return tf.where(pieces == self._unk_piece, self.SPECIALS["<unk>"], pieces + 1)
+
+
 class TokenizersJson(_Encoder):
   """A Hugging Face tokenizer.json whose model is not WordPiece (ALBERT's Unigram), run by the
   `tokenizers` library (its own normalizer and pre-tokenizer), packed as BERT's."""
@@ -209,7 +248,13 @@ class TokenizersJson(_Encoder):
   def __init__(self, path: str, packing: Packing | None = None):
     import tokenizers  # installed with transformers
 
-    self._tokenizer = tokenizers.Tokenizer.from_file(path)
+    merges = os.path.join(os.path.dirname(path), "merges.txt")
+    if os.path.basename(path) != "tokenizer.json" and os.path.exists(merges):
+      # A byte-level BPE's vocab.json + merges.txt (GPT-2's, RoBERTa's; keras-hub's
+      # vocabulary.json), without a prefix space, as RoBERTa's tokenizers run it.
+      self._tokenizer = tokenizers.ByteLevelBPETokenizer(path, merges)
+    else:
+      self._tokenizer = tokenizers.Tokenizer.from_file(path)
     self.vocab_file = path
     self.vocab_size = self._tokenizer.get_vocab_size()
     self.packing = packing or ALBERT_PACKING
@@ -235,6 +280,8 @@ def tokenizer_for(vocab_file: str, do_lower_case: bool = True,
   """The tokenizer a model's own file calls for: a SentencePiece `.model`, a tokenizer.json (not
   WordPiece: those are written out as vocab.txt by the Hugging Face source) or a vocab.txt, with
   the family's `packing` (None: BERT's for a vocab.txt, ALBERT's for SentencePiece)."""
+  if vocab_file.endswith((".model", ".spm")) and packing is not None and packing.fairseq_ids:
+    return FairseqSentencePieceTokenizer(vocab_file, packing)
   if vocab_file.endswith((".model", ".spm")):  # keras-hub saves the same proto as .spm
     return SentencePieceTokenizer(vocab_file, do_lower_case, packing)
   if vocab_file.endswith(".json"):

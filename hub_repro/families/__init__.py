@@ -6,6 +6,10 @@ its names in every format it ships in.
 | `bert`    | `hub_repro.families.bert`     | google-research/bert    | `bert/encoder/layer_N/...`          |
 | `albert`  | `hub_repro.families.albert`   | google-research/albert  | `bert/encoder/transformer/group_G/inner_group_I/...` |
 | `electra` | `hub_repro.families.electra`  | google-research/electra | `electra/encoder/layer_N/...`, `electra/embeddings_project` |
+| `roberta`, `xlm_roberta` | `hub_repro.families.roberta`, `.xlm_roberta` | transformers' modeling_roberta.py | `roberta/encoder/layer_N/...` (`xlm_roberta/...`) |
+| `distilbert` | `hub_repro.families.distilbert` | transformers' modeling_distilbert.py | `distilbert/encoder/layer_N/...` |
+| `deberta_v2` | `hub_repro.families.deberta_v2` | transformers' modeling_deberta_v2.py | `deberta/encoder/layer_N/...` |
+| `talking_heads` | `hub_repro.families.talking_heads` | Model Garden's TalkingHeadsAttention, GatedFeedforward | `talking_heads/encoder/layer_N/...` |
 
 A family's `modeling` module (get) gives the same names in every family: `FAMILY`, `TITLE`,
 `WORD_EMBEDDINGS`, `POSITION_EMBEDDINGS`, `variable_shapes(config)`, `optional_shapes(config)`,
@@ -58,9 +62,9 @@ def of_names(names) -> str:
   for family in FAMILIES:
     if get(family).owns(names):
       return family
-  raise WeightsError("variables are named like no known family's checkpoint (BERT's "
-                   "'bert/encoder/layer_0/...', ALBERT's 'bert/encoder/transformer/group_0/...', "
-                   f"ELECTRA's 'electra/encoder/layer_0/...'); first names: {sorted(names)[:5]}")
+  raise WeightsError(f"variables are named like the checkpoint of none of {list(FAMILIES)} (BERT's "
+                     "'bert/encoder/layer_0/...', ALBERT's 'bert/encoder/transformer/group_0/...', "
+                     f"...); first names: {sorted(names)[:5]}")
 
 
 def config_from_params(params, num_attention_heads: int | None = None,

@@ -26,6 +26,12 @@ class Packing:
   double_sep: bool = False
   # False: every token has segment id 0 (RoBERTa: one token type); True: B's tokens have 1.
   segment_ids: bool = True
+  # True: a SentencePiece model's ids as fairseq gives them (XLM-R's): `<s>` 0, `<pad>` 1, `</s>` 2,
+  # `<unk>` 3, then each other piece's id + 1; the text is not lower-cased or stripped of accents.
+  fairseq_ids: bool = False
+  # True: a SentencePiece model's own normalizer only (DeBERTa-v3's nmt_nfkc), without ALBERT's
+  # lower-casing and accent stripping first.
+  own_normalizer: bool = False
 
 
 BERT_PACKING = Packing()
@@ -49,6 +55,9 @@ class HuggingFace:
   loads_missing_pooler: bool = False
   # config.json's dict -> BertConfig; None: BertConfig.from_hf_dict (BERT's keys).
   from_config: Callable | None = None
+  # BertConfig -> whether the class's pooler has no weights (MobileBertPooler with
+  # classifier_activation false returns sequence_output[:, 0]): then it is kept without them.
+  weightless_pooler: Callable | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +76,12 @@ class KerasHub:
   pooled: bool = True  # the backbone returns pooled_output (RobertaBackbone's does not)
   # The tokenizer's files in the preset's assets/tokenizer/, in the order they are looked for.
   vocab_files: tuple = ("vocabulary.txt", "vocabulary.spm")
+  # Where the backbone keeps some of the family's weights in another layout, two hooks over the
+  # family's names: from_keras(weights as the table maps them, config) -> the family's weights,
+  # to_keras(the family's weights, config) -> what the table maps back. RoBERTa's: keras-hub's
+  # positions skip the table's first pad_token_id + 1 rows, and it has no token type table.
+  from_keras: Callable | None = None
+  to_keras: Callable | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +92,13 @@ class ModelGarden:
   # Whether the weights tell the layer count: a shared layer (ALBERT) does not, and the format
   # counts the encoder_outputs instead.
   layers_in_weights: bool = True
+  # (variables by Model Garden name, hidden_act or None) -> BertConfig, where the table cannot be
+  # written out before the config is known (MobileBERT's `{f}` feed-forward networks); None: the
+  # table expanded over the layers found, then the family's config_from_params.
+  config_from_variables: Callable | None = None
+  # True: encoder_outputs starts with the embedding output, then one per layer
+  # (MobileBERTEncoder's); the format leaves it out, so that encoder_outputs are the layers.
+  embedding_output_first: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

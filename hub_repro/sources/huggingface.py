@@ -106,7 +106,7 @@ def hf_config_of(config: BertConfig):
       intermediate_size=config.intermediate_size, hidden_act=TO_HF_ACTIVATION[config.hidden_act],
       max_position_embeddings=config.max_position_embeddings,
       type_vocab_size=config.type_vocab_size,
-      layer_norm_eps=families.get(config).LAYER_NORM_EPSILON, **hf.config_kwargs(config))
+      layer_norm_eps=config.layer_norm_eps, **hf.config_kwargs(config))
 
 
 def model_from_params(params: dict, config: BertConfig, copy: bool = False):
@@ -133,7 +133,11 @@ def model_from_params(params: dict, config: BertConfig, copy: bool = False):
   params = {k: v for k, v in params.items()
             if k in to_hf or k not in families.get(config).optional_shapes(config)}
   model_class = getattr(transformers, family.model_class)
-  kwargs = {"add_pooling_layer": True} if family.pooler else {}
+  # A copy without a pooler (keras-hub's RobertaBackbone has none) runs without one.
+  kwargs = ({"add_pooling_layer": any(to_hf.get(k) in family.pooler for k in params)
+                                   or bool(family.weightless_pooler
+                                           and family.weightless_pooler(config))}
+            if family.pooler else {})
   with initialization.no_init_weights():  # every weight is loaded below: no random init first
     model = model_class(hf_config_of(config), **kwargs).eval()
   state = {}
@@ -218,6 +222,8 @@ class HuggingFaceSource(Source):
       return None
     family = families.get(self._config)
     params = self.params()  # the weight is [out, in]; params hold it as [in, out]
+    if family.POOLER_KERNEL not in params:  # a pooler without weights (formats.HuggingFace)
+      return None
     kernel, bias = self._hf.pooler
     scope = kernel.rsplit(".", 1)[0]
     found = f"by name (Hugging Face: {scope}, weight transposed to [in, out])"

@@ -105,6 +105,8 @@ def backbone_from_params(params: dict, config: BertConfig, activation: str | Non
 
   family = keras_names(config)
   check_params(params, config, f"keras-hub {family.backbone}")
+  if family.to_keras is not None:  # weights keras-hub keeps in another layout (RoBERTa's positions)
+    params = family.to_keras(params, config)
   backbone_class = getattr(keras_hub.models, family.backbone)
   with _zero_kernel_init(backbone_class):
     backbone = backbone_class(**family.to_kwargs(config), dtype="float32")
@@ -179,7 +181,7 @@ class KerasHubSource(Source):
 
       self._layers_model = keras.Model(
           self.backbone.inputs,
-          [self.backbone.output[key] for key in self._output_keys()]
+          [_by_key(self.backbone.output)[key] for key in self._output_keys()]
           + [self.backbone.get_layer(name)._inbound_nodes[call].output_tensors[0]
              for name, call in self._family.layer_calls(self._config)])
     return self._layers_model
@@ -207,7 +209,7 @@ class KerasHubSource(Source):
       inputs["segment_ids"] = np.asarray(segment_ids, np.int32)
     outputs = self.function(layers)(inputs)
     if not layers:
-      result = {k: outputs[k].numpy() for k in self._output_keys()}
+      result = {k: _by_key(outputs)[k].numpy() for k in self._output_keys()}
     else:
       values = [t.numpy() for t in outputs]
       result = dict(zip(self._output_keys(), values))
@@ -228,10 +230,19 @@ class KerasHubSource(Source):
     shapes = {**family.optional_shapes(self._config), **family.variable_shapes(self._config)}
     table = keras_table(self._config, variables)
     naming.check_key_sets(variables, set(table.values()), f"{self.handle}: keras-hub weights")
-    return {name: np.reshape(variables[path], shapes[name]) for name, path in table.items()}
+    params = {name: variables[path] for name, path in table.items()}
+    if self._family.from_keras is not None:  # weights in another layout (RoBERTa's positions)
+      params = self._family.from_keras(params, self._config)
+    return {name: np.reshape(value, shapes[name]) for name, value in params.items()}
 
   def config(self):
     return self._config
+
+
+def _by_key(outputs) -> dict:
+  """A backbone's outputs by name: its dict, or sequence_output where it returns one tensor
+  (DistilBertBackbone, RobertaBackbone: no pooled_output)."""
+  return outputs if isinstance(outputs, dict) else {"sequence_output": outputs}
 
 
 def _read_json(path: str) -> dict:

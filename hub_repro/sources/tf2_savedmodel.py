@@ -110,7 +110,19 @@ class Tf2SavedModelSource(Source):
       elif self.default_is_pooled_output is None:  # what it is, measured on the first batch
         self.default_is_pooled_output = bool(np.array_equal(outputs["default"],
                                                             outputs["pooled_output"]))
-    return saved_model.to_numpy(outputs, layers)
+    result = saved_model.to_numpy(outputs, layers)
+    if "encoder_outputs" in result and self._embedding_output_first():
+      result["encoder_outputs"] = result["encoder_outputs"][1:]  # the layers only
+    return result
+
+  def _embedding_output_first(self) -> bool:
+    """Whether the family's Model Garden encoder returns the embedding output as
+    encoder_outputs[0] (formats.ModelGarden.embedding_output_first)."""
+    variables = self.variable_values().variables
+    if not naming.is_model_garden(variables):
+      return False
+    spec = families.names(naming.model_garden_family(variables)).MODEL_GARDEN
+    return spec.embedding_output_first
 
   def read_variables(self):
     variables = getattr(self.obj, "variables", None)
@@ -129,9 +141,8 @@ class Tf2SavedModelSource(Source):
     """Model Garden keeps the heads as an axis of its [H, N, H/N] query kernels (read from the
     shape, not the values); modeling.py's [H, H] kernels do not tell."""
     variables = self.variable_values().variables
-    kernel = next((variables[k] for k in ("transformer/layer_0/self_attention/query/kernel",
-                                          "transformer/self_attention/query/kernel")
-                   if k in variables), None)
+    kernel = next((v for k, v in variables.items()
+                   if k.endswith("attention/query/kernel") and len(v.shape) == 3), None)
     return int(kernel.shape[1]) if kernel is not None and len(kernel.shape) == 3 else None
 
   def _num_layers(self) -> int:
