@@ -8,6 +8,7 @@ its names in every format it ships in.
 | `electra` | `hub_repro.families.electra`  | google-research/electra | `electra/encoder/layer_N/...`, `electra/embeddings_project` |
 | `roberta`, `xlm_roberta` | `hub_repro.families.roberta`, `.xlm_roberta` | transformers' modeling_roberta.py | `roberta/encoder/layer_N/...` (`xlm_roberta/...`) |
 | `distilbert` | `hub_repro.families.distilbert` | transformers' modeling_distilbert.py | `distilbert/encoder/layer_N/...` |
+| `mobilebert` | `hub_repro.families.mobilebert` | transformers' modeling_mobilebert.py, Model Garden's | `mobilebert/encoder/layer_N/...` |
 | `deberta_v2` | `hub_repro.families.deberta_v2` | transformers' modeling_deberta_v2.py | `deberta/encoder/layer_N/...` |
 | `talking_heads` | `hub_repro.families.talking_heads` | Model Garden's TalkingHeadsAttention, GatedFeedforward | `talking_heads/encoder/layer_N/...` |
 

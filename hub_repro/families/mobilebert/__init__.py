@@ -1,0 +1,1 @@
+"""MobileBERT: google-research/mobilebert's bottlenecked encoder, its rebuild and its names."""
