@@ -83,6 +83,11 @@ def answer(result: Result) -> str:
             f"with the model's own dense layer K, b ({pooler.kernel_name}, {pooler.bias_name}; "
             f"{ACTIVATION_TEXT[pooler.activation]}), as in the pooler of google-research/bert "
             "modeling.py.")
+    if not pooler.stored:
+      return text + (" That layer is not in the model's files: the framework made it from random "
+                     "numbers when it loaded the model, so pooled_output is a fresh random "
+                     "projection of the [CLS] state, another on every load. Take "
+                     "sequence_output[:, 0] (or a pooling you train) instead.")
     if pooler.untrained_evidence() is None:
       return text + f" {_family_note(result.family)}; take sequence_output[:, 0] when you need the " \
                     "[CLS] hidden state itself."

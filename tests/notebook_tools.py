@@ -72,7 +72,7 @@ def kernel_spec_manager(folder: str) -> KernelSpecManager:
 def kernel_env() -> dict[str, str]:
   """The environment of a kernel that runs the notebooks as a reader's JupyterLab would.
 
-  Without TF_CPP_MIN_LOG_LEVEL (tests set it): with it, cli.quiet_tensorflow() leaves TensorFlow's
+  Without TF_CPP_MIN_LOG_LEVEL (tests set it): with it, hub_repro.quiet_tensorflow() leaves TensorFlow's
   start-up logs (timestamps, process ids) on stderr, in the outputs.
   """
   env = dict(os.environ)

@@ -12,6 +12,7 @@ another implementation. torch.nn.Linear stores its weight as [out, in]; modeling
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -264,6 +265,23 @@ def _tokenizer_file(handle: str, path: str, hf) -> tuple[str, bool]:
   return vocab_file, do_lower_case
 
 
+@contextlib.contextmanager
+def _quiet_transformers(transformers):
+  """While hub_repro loads a folder: no "Loading weights" progress bar (it would bury the report)
+  and no load report of missing keys (hub_repro names a pooler made at load time itself:
+  pooler.stored). transformers' own settings are restored after."""
+  logging = transformers.utils.logging
+  verbosity, bar = logging.get_verbosity(), logging.is_progress_bar_enabled()
+  logging.set_verbosity_error()
+  logging.disable_progress_bar()
+  try:
+    yield
+  finally:
+    logging.set_verbosity(verbosity)
+    if bar:
+      logging.enable_progress_bar()
+
+
 def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
   del trust_model_code  # weights and configs only: nothing of the folder runs
   with open(os.path.join(path, "config.json"), encoding="utf-8") as f:
@@ -284,13 +302,13 @@ def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
   require_torch(handle)
   import transformers
 
-  transformers.utils.logging.disable_progress_bar()  # its "Loading weights" bar would bury ours
   model_class = getattr(transformers, family.model_class)
   # Weights from model.safetensors only (a pickled .bin can run code when loaded), and never the
   # folder's own modeling code.
   safe = {"local_files_only": True, "use_safetensors": True, "trust_remote_code": False}
   try:
-    model, info = model_class.from_pretrained(path, output_loading_info=True, **safe)
+    with _quiet_transformers(transformers):
+      model, info = model_class.from_pretrained(path, output_loading_info=True, **safe)
   except Exception as e:  # noqa: BLE001 (transformers raises many kinds for a broken folder)
     raise HandleError(f"{handle}: transformers could not load the model: {type(e).__name__}: "
                       f"{str(e).splitlines()[0] if str(e) else ''}") from None
@@ -301,7 +319,8 @@ def load(handle: str, path: str, trust_model_code: bool = False) -> Source:
     if family.loads_missing_pooler:  # as the family's users get it: a pooler made at load time
       pooler_stored = False
     else:  # saved without its pooler (add_pooling_layer=False): the model has no pooled_output
-      model = model_class.from_pretrained(path, add_pooling_layer=False, **safe)
+      with _quiet_transformers(transformers):
+        model = model_class.from_pretrained(path, add_pooling_layer=False, **safe)
     missing = []
   if missing:
     raise HandleError(f"{handle}: model.safetensors lacks {missing}")
