@@ -22,7 +22,7 @@ def measure(settings) -> dict:
   # crosscheck's own list of peers, so that the bare side runs exactly the implementations it runs.
   peers = crosscheck._peers(source, model.params, config)
   for peer in peers:
-    peer.build(warm_up=True)
+    peer.build()
   peers = [peer.source for peer in peers if peer.source is not None]
   rows = []
 

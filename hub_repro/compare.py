@@ -8,6 +8,7 @@ and pooled_output is "reproduced" when it matches it within POOLER_TOLERANCE on 
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 
 import numpy as np
@@ -312,17 +313,30 @@ def check(source: Source, examples: list, max_seq_length: int | None = None, bat
   want_layers = any(getattr(c, "wants_layers", False) for c in also)
   pooled_check = PoolerCheck(source, len(examples), tolerance)
   num_truncated = 0
+  def observe(batch: Batch) -> None:
+    for consumer in (pooled_check, *also):
+      consumer.observe(batch)
+    batch.outputs = None  # let the outputs go before the next batch
+    bar.update()
+
+  # With further checks (--full's rebuild), a worker thread has them read a batch's outputs while
+  # the model runs the next batch: two passes at once keep both cores busy (--full's ratio to one
+  # forward pass, benchmarks/full.py: 2.05 against 2.23 one after the other on a 2-core Xeon). One
+  # batch's outputs wait at a time; the thread starts on the first submit and is joined here.
   with tqdm(total=num_batches, desc="batches", unit="batch", disable=not progress,
-            leave=False) as bar:
+            leave=False) as bar, concurrent.futures.ThreadPoolExecutor(
+                1, thread_name_prefix="hub_repro-checks") as pool:
+    observed = None
     for batch in batches(tokenizer, examples, max_seq_length, batch_size, bucket):
       num_truncated += batch.packed.num_truncated
       packed = batch.packed
       batch.outputs = source.run(packed.input_ids, packed.input_mask, packed.segment_ids,
                                  layers=want_layers)
-      for consumer in (pooled_check, *also):
-        consumer.observe(batch)
-      batch.outputs = None  # let the outputs go before the next batch
-      bar.update()
+      if observed is not None:
+        observed.result()  # the previous batch's checks are done (and raise, if they failed)
+      observed = pool.submit(observe, batch) if also else observe(batch)
+    if observed is not None:
+      observed.result()
   result = pooled_check.result(max_seq_length, num_truncated)
   result.max_seq_length_from = length_from
   result.execution = source.execution()
