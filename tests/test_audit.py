@@ -340,8 +340,8 @@ class AuditRunTest(tf.test.TestCase):
 
 @pytest.mark.slow
 class FixtureAuditTest(tf.test.TestCase):
-  """Every format of tests/fixtures, a pair that is the same function and one that is not, a
-  folder that is no model: one audit, two rows at a time; then its summary."""
+  """Every format and family of tests/fixtures, a pair that is the same function and one that is
+  not, a folder that is no model: one audit, two rows at a time; then its summary."""
 
   # (list line, relative to a list beside a `fixtures` link) -> exit code, format, family,
   # pooled_is, untrained evidence (a pattern, or None).
@@ -357,6 +357,16 @@ class FixtureAuditTest(tf.test.TestCase):
       "fixtures/model_garden_electra/encoder --preprocessor fixtures/model_garden_electra/preprocess":
           (0, "tf2-savedmodel", "electra", "identity_pooler", "exactly the 32x32 identity"),
       "fixtures/hf_electra": (3, "huggingface", "electra", "none", None),
+      "fixtures/hf_roberta": (0, "huggingface", "roberta", "pooler", None),
+      "fixtures/hf_roberta_no_pooler": (0, "huggingface", "roberta", "pooler",
+                                        "not in the model's files"),
+      "fixtures/keras_hub_xlm_roberta": (3, "keras-hub", "xlm_roberta", "none", None),
+      "fixtures/keras_hub_distilbert": (3, "keras-hub", "distilbert", "none", None),
+      "fixtures/hf_mobilebert": (0, "huggingface", "mobilebert", "cls", None),
+      "fixtures/hf_deberta_v3": (3, "huggingface", "deberta_v2", "none", None),
+      "fixtures/model_garden_talking_heads/encoder --preprocessor "
+      "fixtures/model_garden_talking_heads/preprocess":
+          (0, "tf2-savedmodel", "talking_heads", "pooler", None),
       "fixtures/google_tf1/module => fixtures/google_tf1/checkpoint":
           (0, {"a": "tf1-hub", "b": "google-checkpoint"}, {"a": "bert", "b": "bert"},
            {"a": "pooler", "b": "pooler"}, None),
@@ -375,7 +385,7 @@ class FixtureAuditTest(tf.test.TestCase):
     listing = _write(os.path.join(folder, "fixtures.txt"),
                      "# every format of tests/fixtures\n" + "\n".join(self.ROWS) + "\n")
     code, out, err, _ = run_audit(folder, listing, "--jobs", "2")
-    self.assertEqual(code, 1, msg=err)  # the differing pair, hf_electra and `empty`
+    self.assertEqual(code, 1, msg=err)  # the differing pair, the models without pooled_output, `empty`
     rows = _by_key(audit.default_out(listing))
     self.assertCountEqual(rows, self.ROWS)
     for key, (exit_code, fmt, family, pooled_is, evidence) in self.ROWS.items():
@@ -392,7 +402,7 @@ class FixtureAuditTest(tf.test.TestCase):
     self.assertEqual(different["verdict"], "DIFFERENT")
     self.assertIn("A's outputs are 48 wide, B's 32", different["reason"])
     self.assertRegex(rows["fixtures/hf_electra"]["reason"], r"has no pooled_output")
-    self.assertIn("12 rows: 9 exit 0, 1 exit 1, 1 exit 2, 1 exit 3", out)
+    self.assertIn("19 rows: 13 exit 0, 1 exit 1, 1 exit 2, 4 exit 3", out)
 
     markdown = os.path.join(folder, "audit.md")
     code, out, _ = testutil.run_cli("audit", "--summary", audit.default_out(listing),

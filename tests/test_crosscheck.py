@@ -87,6 +87,20 @@ class NameMapTest(tf.test.TestCase, parameterized.TestCase):
     self.assertAllEqual(variables["token_embedding/embeddings"],
                         self.params["bert/embeddings/word_embeddings"])
 
+  def test_backbones_built_at_once_leave_keras_hubs_initializer(self):
+    # crosscheck builds its keras-hub peers in threads: the zero-initializer swap is held by one
+    # build at a time, so keras-hub's own initializer is back once both are built.
+    import concurrent.futures
+
+    from keras_hub.src.models.bert import bert_backbone
+
+    original = bert_backbone.bert_kernel_initializer
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+      backbones = list(pool.map(
+          lambda _: keras_hub.backbone_from_params(self.params, self.config), range(2)))
+    self.assertLen(backbones, 2)
+    self.assertIs(bert_backbone.bert_kernel_initializer, original)
+
   def test_backbone_runs_as_one_graph_for_every_shape(self):
     # Called eagerly, keras-hub dispatched each op from Python: 1.9x the module's time on short
     # bucketed batches at BERT-base. One trace serves every batch shape, with or without layers.

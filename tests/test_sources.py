@@ -170,3 +170,51 @@ class WithoutTorchTest(tf.test.TestCase):
 
 if __name__ == "__main__":
   tf.test.main()
+
+
+class NothingOfAFolderRunsTest(tf.test.TestCase):
+  """A Hugging Face folder is read from model.safetensors only, with transformers' own class for
+  its model_type: a pickled weights file or the folder's own modeling code never runs."""
+
+  def setUp(self):
+    super().setUp()
+    self.outside = os.path.join(self.get_temp_dir(), f"outside_{self._testMethodName}")
+    os.makedirs(self.outside, exist_ok=True)
+    self.target = os.path.join(self.outside, "written.txt")
+    self.folder = os.path.join(self.get_temp_dir(), f"folder_{self._testMethodName}")
+
+  def test_a_pickled_weights_file_is_never_read(self):
+    os.makedirs(self.folder)
+    source = os.path.join(testutil.FIXTURES, "hf_bert_tokenizer_json")
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
+      if os.path.exists(os.path.join(source, name)):
+        with open(os.path.join(source, name), "rb") as f, \
+            open(os.path.join(self.folder, name), "wb") as g:
+          g.write(f.read())
+    # A pickle that writes a file when it is loaded, as a malicious pytorch_model.bin can.
+    payload = (b"cos\nsystem\n(S'touch " + self.target.encode() + b"'\ntR.")
+    with open(os.path.join(self.folder, "pytorch_model.bin"), "wb") as f:
+      f.write(payload)
+    code, _, err = testutil.run_cli("--handle", self.folder, "hello world", "--max-seq-length", "8")
+    self.assertEqual(code, cli.EXIT_BAD_INPUT, err)
+    self.assertIn("is not a BERT model folder of any known format", err)
+    self.assertEqual(os.listdir(self.outside), [])
+
+  def test_the_folders_own_modeling_code_never_runs(self):
+    if huggingface.why_no_torch():
+      self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
+    import shutil
+
+    shutil.copytree(os.path.join(testutil.FIXTURES, "hf_bert_tokenizer_json"), self.folder)
+    with open(os.path.join(self.folder, "config.json"), encoding="utf-8") as f:
+      config = json.load(f)
+    config["auto_map"] = {"AutoModel": "modeling_remote.RemoteModel"}
+    with open(os.path.join(self.folder, "config.json"), "w", encoding="utf-8") as f:
+      json.dump(config, f)
+    with open(os.path.join(self.folder, "modeling_remote.py"), "w", encoding="utf-8") as f:
+      f.write(f"open({self.target!r}, 'w').write('remote code ran')\n")
+    code, out, err = testutil.run_cli("--handle", self.folder, "hello world",
+                                      "--max-seq-length", "8")
+    self.assertEqual(code, cli.EXIT_REPRODUCED, out + err)
+    self.assertIn("transformers BertModel", out)
+    self.assertEqual(os.listdir(self.outside), [])

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -63,6 +64,9 @@ def keras_activation(name: str):
   return keras.activations.get(name)
 
 
+_ZERO_INIT_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _zero_kernel_init(backbone_class):
   """While building `backbone_class`, its kernels and embeddings start at zero instead of
@@ -71,8 +75,9 @@ def _zero_kernel_init(backbone_class):
   4.4 s at BERT-base on 2 cores (110M truncated-normal samples). Each keras-hub backbone module
   takes its initializer from a function of its own (bert_backbone.bert_kernel_initializer,
   albert_..., electra_...), looked up at build time; a module without one is left as it is.
-  The swap is process-wide while it lasts: a backbone of the same family built at that moment in
-  another thread would start from zeros too."""
+  The swap is process-wide while it lasts, so one build holds it at a time (_ZERO_INIT_LOCK):
+  crosscheck builds its keras-hub peers in threads of their own, and two swaps at once would
+  leave the zeros in place."""
   import keras
 
   module = sys.modules[backbone_class.__module__]
@@ -80,12 +85,13 @@ def _zero_kernel_init(backbone_class):
   if name is None:
     yield
     return
-  original = getattr(module, name)
-  setattr(module, name, lambda stddev=0.02: keras.initializers.Zeros())
-  try:
-    yield
-  finally:
-    setattr(module, name, original)
+  with _ZERO_INIT_LOCK:
+    original = getattr(module, name)
+    setattr(module, name, lambda stddev=0.02: keras.initializers.Zeros())
+    try:
+      yield
+    finally:
+      setattr(module, name, original)
 
 
 def backbone_from_params(params: dict, config: BertConfig, activation: str | None = None):
