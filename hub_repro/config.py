@@ -119,7 +119,8 @@ class BertConfig:
     if self.hidden_act not in ACTIVATIONS:
       raise ConfigError(f"hidden_act {self.hidden_act!r} is not one of {ACTIVATIONS}")
     for name in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
-      if not 0.0 <= getattr(self, name) < 1.0:
+      value = getattr(self, name)
+      if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
         raise ConfigError(f"BertConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")
 
   @property

@@ -22,6 +22,15 @@ class BertConfigTest(tf.test.TestCase):
                                 r"num_attention_heads \(5\)"):
       BertConfig(vocab_size=99, hidden_size=32, num_attention_heads=5)
 
+  def test_a_dropout_that_is_not_a_number_is_bad_input(self):
+    # A preset's config.json may hold anything under "dropout" (a serialized layer, say): that is
+    # a config error (exit 2), not an internal one.
+    from hub_repro import errors
+
+    with self.assertRaisesRegex(errors.ConfigError, r"hidden_dropout_prob must be in \[0, 1\)"):
+      BertConfig(vocab_size=10, hidden_size=8, num_attention_heads=2,
+                 hidden_dropout_prob={"class_name": "Lambda"})
+
   def test_unknown_key_is_named(self):
     with self.assertRaisesRegex(ValueError, r"unknown BertConfig keys \['hiden_size'\]"):
       BertConfig.from_dict({"vocab_size": 99, "hiden_size": 32})
