@@ -43,21 +43,10 @@ GOLDEN_ATOL = 1e-5
 run_cli = testutil.run_cli
 
 
-def golden(folder: str) -> dict:
-  with open(os.path.join(folder, "golden.json"), encoding="utf-8") as f:
-    return json.load(f)
 
 
-def golden_inputs(stored: dict) -> list:
-  """input_ids, input_mask and segment ids (none stored: DeBERTa-v3 has no token type table, so
-  the model ignores them; zeros)."""
-  ids = np.asarray(stored["inputs"]["input_ids"], np.int32)
-  return [ids, np.asarray(stored["inputs"]["input_mask"], np.int32), np.zeros_like(ids)]
 
 
-def singles_and_pairs(stored: dict) -> tuple[list, list]:
-  singles = [s for s in stored["sentences"] if isinstance(s, str)]
-  return singles, [tuple(s) for s in stored["sentences"] if not isinstance(s, str)]
 
 
 class DebertaFamilyTest(tf.test.TestCase, parameterized.TestCase):
@@ -93,12 +82,12 @@ class DebertaFamilyTest(tf.test.TestCase, parameterized.TestCase):
   @parameterized.named_parameters(*FIXTURES)
   def test_own_tokenizer_and_framework_match_the_toolchains_numbers(self, folder, fmt, framework):
     del fmt, framework
-    stored = golden(folder)
+    stored = testutil.golden(folder)
     source = module.load(folder)
     self.assertEqual(source.family, "deberta_v2")
-    singles, pairs = singles_and_pairs(stored)
+    singles, pairs = testutil.singles_and_pairs(stored)
     tokenizer = source.tokenizer()  # the folder's own files, not the toolchain's tokenizer
-    inputs, length = golden_inputs(stored), stored["max_seq_length"]
+    inputs, length = testutil.golden_inputs(stored), stored["max_seq_length"]
     for examples, rows in ((singles, slice(0, len(singles))), (pairs, slice(len(singles), None))):
       packed = tokenizer.encode(examples, length)
       self.assertAllEqual(packed.input_ids, inputs[0][rows])
@@ -158,7 +147,7 @@ class DebertaTokenizationTest(tf.test.TestCase):
 
   def setUp(self):
     super().setUp()
-    self.probe = golden(HF_DEBERTA)["normalization_probe"]
+    self.probe = testutil.golden(HF_DEBERTA)["normalization_probe"]
 
   def _ids(self, tokenizer) -> list:
     return [list(row) for row in tokenizer.tokenize(self.probe["texts"]).to_list()]
@@ -180,8 +169,8 @@ class DebertaTokenizationTest(tf.test.TestCase):
                              tokenizer.encode(["hello world"], 8).input_ids)
 
   def test_spm_model_gives_the_toolchains_ids_on_plain_text(self):
-    stored = golden(HF_DEBERTA)
-    singles, pairs = singles_and_pairs(stored)
+    stored = testutil.golden(HF_DEBERTA)
+    singles, pairs = testutil.singles_and_pairs(stored)
     tokenizer = tokenizer_for(os.path.join(HF_DEBERTA, "spm.model"),
                               packing=deberta_names.PACKING)
     ids = np.asarray(stored["inputs"]["input_ids"])
@@ -213,9 +202,9 @@ class DebertaModelingTest(tf.test.TestCase):
     model under it (golden.json "sensitivity"): every option is read, and read the same way."""
     if not HAS_TORCH:
       self.skipTest(f"PyTorch is missing: {huggingface.TORCH_HINT}")
-    stored = golden(HF_DEBERTA)
+    stored = testutil.golden(HF_DEBERTA)
     source = module.load(HF_DEBERTA)
-    config, params, inputs = source.config(), source.params(), golden_inputs(stored)
+    config, params, inputs = source.config(), source.params(), testutil.golden_inputs(stored)
     wrong = {"num_attention_heads=2": dataclasses.replace(config, num_attention_heads=2),
              "pos_att_type=['c2p']": dataclasses.replace(
                  config, options={**config.options, "pos_att_type": ["c2p"]}),

@@ -53,20 +53,10 @@ GOLDEN_ATOL = 1e-5
 run_cli = testutil.run_cli
 
 
-def golden(folder: str) -> dict:
-  with open(os.path.join(folder, "golden.json"), encoding="utf-8") as f:
-    return json.load(f)
 
 
-def golden_inputs(stored: dict) -> list:
-  """input_ids, input_mask and the segment ids RoBERTa's tokenizers give (none: all 0)."""
-  ids = np.asarray(stored["inputs"]["input_ids"], np.int32)
-  return [ids, np.asarray(stored["inputs"]["input_mask"], np.int32), np.zeros_like(ids)]
 
 
-def singles_and_pairs(stored: dict) -> tuple[list, list]:
-  singles = [s for s in stored["sentences"] if isinstance(s, str)]
-  return singles, [tuple(s) for s in stored["sentences"] if not isinstance(s, str)]
 
 
 class RobertaFamilyTest(tf.test.TestCase, parameterized.TestCase):
@@ -105,12 +95,12 @@ class RobertaFamilyTest(tf.test.TestCase, parameterized.TestCase):
   def test_own_tokenizer_and_framework_match_the_toolchains_numbers(
       self, folder, fmt, family, framework, pooled_is, code):
     del fmt, framework, pooled_is, code
-    stored = golden(folder)
+    stored = testutil.golden(folder)
     source = module.load(folder)
     self.assertEqual(source.family, family)
-    singles, pairs = singles_and_pairs(stored)
+    singles, pairs = testutil.singles_and_pairs(stored)
     tokenizer = source.tokenizer()  # the folder's own files, not the toolchain's tokenizer
-    inputs, length = golden_inputs(stored), stored["max_seq_length"]
+    inputs, length = testutil.golden_inputs(stored), stored["max_seq_length"]
     for examples, rows in ((singles, slice(0, len(singles))), (pairs, slice(len(singles), None))):
       packed = tokenizer.encode(examples, length)
       self.assertAllEqual(packed.input_ids, inputs[0][rows])
@@ -151,7 +141,7 @@ class PoolerNotStoredTest(tf.test.TestCase):
     self.assertIn("not in the model's files", record["pooler"]["untrained_evidence"])
     self.assertIn("not in the model's files", out)
     # The toolchain's own evidence: the checkpoint holds no pooler.* tensor.
-    self.assertEqual(golden(HF_NO_POOLER)["random_pooler_evidence"]["checkpoint_pooler_keys"], [])
+    self.assertEqual(testutil.golden(HF_NO_POOLER)["random_pooler_evidence"]["checkpoint_pooler_keys"], [])
 
   def test_a_stored_pooler_is_marked_stored(self):
     source = module.load(HF_ROBERTA)
@@ -161,8 +151,8 @@ class PoolerNotStoredTest(tf.test.TestCase):
 class RobertaTokenizationTest(tf.test.TestCase):
 
   def test_vocab_json_and_merges_alone_give_the_toolchains_ids(self):
-    stored = golden(HF_ROBERTA)
-    singles, pairs = singles_and_pairs(stored)
+    stored = testutil.golden(HF_ROBERTA)
+    singles, pairs = testutil.singles_and_pairs(stored)
     folder = self.get_temp_dir()
     for name in ("vocab.json", "merges.txt"):  # a folder of transformers 4 without tokenizer.json
       shutil.copy(os.path.join(HF_ROBERTA, name), folder)
@@ -175,8 +165,8 @@ class RobertaTokenizationTest(tf.test.TestCase):
                         ids[len(singles):])
 
   def test_xlm_r_sentencepiece_model_in_fairseq_ids(self):
-    stored = golden(HF_XLM_R)
-    singles, pairs = singles_and_pairs(stored)
+    stored = testutil.golden(HF_XLM_R)
+    singles, pairs = testutil.singles_and_pairs(stored)
     xlm_packing = families.names("xlm_roberta").PACKING
     tokenizer = tokenizer_for(os.path.join(HF_XLM_R, "sentencepiece.bpe.model"),
                               packing=xlm_packing)

@@ -63,6 +63,25 @@ def google_golden() -> dict:
     return json.load(f)
 
 
+def golden(folder: str) -> dict:
+  """A fixture folder's golden.json: what its own toolchain computed."""
+  with open(os.path.join(folder, "golden.json"), encoding="utf-8") as f:
+    return json.load(f)
+
+
+def golden_inputs(stored: dict) -> list:
+  """A golden.json's input_ids and input_mask, with segment ids all 0 (the families whose
+  golden.json stores none have one token type, or ignore them)."""
+  ids = np.asarray(stored["inputs"]["input_ids"], np.int32)
+  return [ids, np.asarray(stored["inputs"]["input_mask"], np.int32), np.zeros_like(ids)]
+
+
+def singles_and_pairs(stored: dict) -> tuple[list, list]:
+  """A golden.json's sentences: the single ones, and the pairs as tuples."""
+  singles = [s for s in stored["sentences"] if isinstance(s, str)]
+  return singles, [tuple(s) for s in stored["sentences"] if not isinstance(s, str)]
+
+
 def tar_gz_of(folder: str) -> bytes:
   """A module folder as tfhub.dev served it for ?tf-hub-format=compressed."""
   buffer = io.BytesIO()
