@@ -70,12 +70,6 @@ class Source(abc.ABC):
   def __call__(self, input_ids, input_mask, segment_ids, layers: bool = False) -> dict:
     return self.run(input_ids, input_mask, segment_ids, layers=layers)
 
-  def warm_up(self, layers: bool = False) -> None:
-    """Runs the model once on one token, so that its first call's setup (a trace, the runtime's
-    graph optimisation and kernels: ~0.3-2 s at BERT-base) is paid before the first real batch."""
-    one = np.ones([1, 1], np.int32)
-    self.run(one, one, np.zeros_like(one), layers=layers)
-
   # A format that computes with a loaded TensorFlow function sets `function`, and run() calls it
   # through call_function(): as loaded, or its whole graph under XLA when the user asks (--xla).
   function = None
